@@ -36,7 +36,7 @@ export class InvalidIdError extends Error {
 const SERVER = String.raw`[A-Za-z0-9.\-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?`;
 const USER_ID = new RegExp(String.raw`^@[\x21-\x39\x3b-\x7e]+:(?:${SERVER})$`);
 const ROOM_ALIAS = new RegExp(String.raw`^#[^\s:\x00]+:(?:${SERVER})$`);
-const ROOM_ID = new RegExp(String.raw`^![\x21-\x7e]+$`);
+const ROOM_ID = /^![\x21-\x7e]+$/;
 const EVENT_ID = /^\$[\x21-\x7e]+$/;
 const MXC = /^mxc:\/\/[A-Za-z0-9.\-:[\]]+\/[A-Za-z0-9_-]+$/;
 const MAX_ID_LENGTH = 255;

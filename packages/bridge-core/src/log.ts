@@ -33,12 +33,17 @@ class SecretRegistry {
 }
 
 export class Logger {
-  private constructor(
-    private readonly sink: LogSink,
-    private readonly minLevel: number,
-    private readonly context: LogFields,
-    private readonly secrets: SecretRegistry,
-  ) {}
+  private readonly sink: LogSink;
+  private readonly minLevel: number;
+  private readonly context: LogFields;
+  private readonly secrets: SecretRegistry;
+
+  private constructor(sink: LogSink, minLevel: number, context: LogFields, secrets: SecretRegistry) {
+    this.sink = sink;
+    this.minLevel = minLevel;
+    this.context = context;
+    this.secrets = secrets;
+  }
 
   static create(options: { level?: LogLevel; sink?: LogSink } = {}): Logger {
     return new Logger(options.sink ?? stderrSink, LEVELS[options.level ?? "info"], {}, new SecretRegistry());
