@@ -1,0 +1,216 @@
+// The bridge: wires the application service API, the store, the pipeline, the intents and the network plugin
+// together, and owns start-up and shutdown.
+
+import { randomUUID } from "node:crypto";
+import type { Server } from "node:http";
+import type express from "express";
+import { createAppserviceApp, listen } from "../appservice/server.ts";
+import { registerBuiltinCommands } from "../commands/builtin.ts";
+import { CommandRegistry } from "../commands/registry.ts";
+import type { BridgeConfig } from "../config/schema.ts";
+import type { Logger } from "../log.ts";
+import { MatrixClient } from "../matrix/client.ts";
+import { IntentFactory } from "../matrix/intents.ts";
+import { MembershipCache } from "../matrix/membership-cache.ts";
+import type { NetworkPlugin } from "../network.ts";
+import { KeyedQueue } from "../pipeline/keyed-queue.ts";
+import type { Registration } from "../registration/registration.ts";
+import { LevelStore } from "../store/level-store.ts";
+import type { BridgeStore, InboxEntry } from "../store/store.ts";
+import { Ghosts } from "./ghosts.ts";
+import { pingHomeserver } from "./homeserver-ping.ts";
+import { MatrixEventHandler } from "./matrix-events.ts";
+import { Naming } from "./naming.ts";
+import { Permissions } from "./permissions.ts";
+import { Portals } from "./portals.ts";
+import { ThirdParty } from "./third-party.ts";
+
+export interface BridgeOptions {
+  config: BridgeConfig;
+  registration: Registration;
+  network: NetworkPlugin;
+  logger: Logger;
+  /** Overrides `appservice.port` (the `-p` flag). */
+  port?: number;
+}
+
+/** Events without a room (presence, to-device) still need an order; they share one queue. */
+const NO_ROOM_KEY = "no-room";
+
+export class Bridge {
+  readonly naming: Naming;
+  readonly intents: IntentFactory;
+  readonly commands: CommandRegistry;
+  readonly queue = new KeyedQueue();
+  readonly app: express.Express;
+  private readonly options: BridgeOptions;
+  private readonly logger: Logger;
+  private readonly cache = new MembershipCache();
+  private readonly client: MatrixClient;
+  private readonly startedAt = Date.now();
+  private storeOrNull: BridgeStore | null = null;
+  private server: Server | null = null;
+  private handler: MatrixEventHandler | null = null;
+  private portalsOrNull: Portals | null = null;
+  private readonly ghosts: Ghosts;
+  private readonly pingsReceived = new Set<string>();
+
+  constructor(options: BridgeOptions) {
+    this.options = options;
+    const { config, registration, network } = options;
+    this.logger = options.logger;
+    this.logger.addSecret(registration.as_token);
+    this.logger.addSecret(registration.hs_token);
+    this.naming = new Naming({
+      domain: config.homeserver.domain,
+      botLocalpart: registration.sender_localpart,
+      ghostTemplate: config.network.ghostTemplate ?? network.info.ghostTemplate,
+      aliasTemplate: config.network.aliasTemplate ?? network.info.aliasTemplate,
+    });
+    this.client = new MatrixClient({
+      homeserverUrl: config.homeserver.url,
+      accessToken: registration.as_token,
+      logger: this.logger.child({ component: "matrix-client" }),
+    });
+    this.intents = new IntentFactory({
+      client: this.client,
+      botUserId: this.naming.botUserId,
+      cache: this.cache,
+    });
+    this.ghosts = new Ghosts({ intents: this.intents, naming: this.naming });
+    this.commands = new CommandRegistry(config.bridge.commandPrefix);
+    registerBuiltinCommands(this.commands, {
+      networkName: network.info.displayName,
+      startedAt: this.startedAt,
+    });
+    const thirdParty = new ThirdParty(network, this.naming);
+    this.app = createAppserviceApp({
+      hsToken: registration.hs_token,
+      maxBodyBytes: config.appservice.maxBodyBytes,
+      logger: this.logger.child({ component: "appservice" }),
+      handlers: {
+        transaction: async (txnId, parsed) => {
+          const entries = await this.store.acceptTransaction(txnId, parsed.items);
+          if (entries === null) {
+            this.logger.debug("transaction replayed; already accepted", { txnId });
+            return;
+          }
+          for (const entry of entries) this.dispatch(entry);
+        },
+        queryUser: async (userId) => {
+          const remoteId = this.naming.remoteUserOf(userId);
+          const info = remoteId === null ? null : await network.resolveUser(remoteId);
+          if (info === null) return false;
+          await this.ghosts.ensure(info);
+          return true;
+        },
+        queryAlias: (alias) => this.portals.createForAlias(alias, (id) => network.resolveRoom(id)),
+        ping: (txnId) => {
+          if (txnId !== undefined) this.pingsReceived.add(txnId);
+        },
+        thirdPartyProtocol: (p) => thirdParty.protocol(p),
+        thirdPartyLocations: (p, fields) => thirdParty.locations(p, fields),
+        thirdPartyUsers: (p, fields) => thirdParty.users(p, fields),
+        thirdPartyLocationsByAlias: (alias) => thirdParty.locationsByAlias(alias),
+        thirdPartyUsersById: (userId) => thirdParty.usersById(userId),
+      },
+    });
+  }
+
+  get store(): BridgeStore {
+    if (this.storeOrNull === null) throw new Error("the bridge is not started");
+    return this.storeOrNull;
+  }
+
+  get portals(): Portals {
+    if (this.portalsOrNull === null) throw new Error("the bridge is not started");
+    return this.portalsOrNull;
+  }
+
+  /** The port the application service API listens on, once started. */
+  get port(): number {
+    const address = this.server?.address();
+    if (address === null || address === undefined || typeof address === "string")
+      throw new Error("not listening");
+    return address.port;
+  }
+
+  async start(): Promise<void> {
+    const { config, network, registration } = this.options;
+    this.storeOrNull = await LevelStore.open({ path: config.store.path, sync: config.store.sync });
+    this.portalsOrNull = new Portals({
+      store: this.store,
+      intents: this.intents,
+      naming: this.naming,
+      queue: this.queue,
+      network: network.info,
+      bridgeId: registration.id,
+      logger: this.logger.child({ component: "portals" }),
+    });
+    this.handler = new MatrixEventHandler({
+      store: this.store,
+      intents: this.intents,
+      cache: this.cache,
+      naming: this.naming,
+      commands: this.commands,
+      network,
+      permissions: new Permissions(config.bridge.permissions, config.homeserver.domain),
+      logger: this.logger.child({ component: "matrix-events" }),
+    });
+    this.server = await listen(
+      this.app,
+      config.appservice.bindAddress,
+      this.options.port ?? config.appservice.port,
+    );
+    this.logger.info("application service API listening", {
+      address: config.appservice.bindAddress,
+      port: this.port,
+    });
+
+    const pingId = randomUUID();
+    await pingHomeserver({ client: this.client, registration, transactionId: pingId });
+    if (!this.pingsReceived.has(pingId))
+      this.logger.warn("homeserver ping answered but never reached this bridge");
+
+    if (config.appservice.botDisplayname !== undefined) {
+      await this.intents.bot.setDisplayName(config.appservice.botDisplayname);
+    }
+    await network.start({
+      logger: this.logger.child({ component: "network", network: network.info.id }),
+      config: config.network.config,
+    });
+    // Events accepted before a stop or crash but not yet handled: handle them now, in their order.
+    const pending = await this.store.pendingInbox();
+    if (pending.length > 0) this.logger.info("resuming accepted events", { count: pending.length });
+    for (const entry of pending) this.dispatch(entry);
+    this.logger.info("bridge started", { network: network.info.id, bot: this.naming.botUserId });
+  }
+
+  /** Stops taking transactions, finishes what was accepted, then closes the network and the store. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (server) {
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    await this.queue.idle();
+    await this.options.network.stop();
+    await this.storeOrNull?.close();
+    this.storeOrNull = null;
+    this.logger.info("bridge stopped");
+  }
+
+  private dispatch(entry: InboxEntry): void {
+    const roomId = entry.event["room_id"];
+    const key = typeof roomId === "string" ? roomId : NO_ROOM_KEY;
+    void this.queue.run(key, async () => {
+      try {
+        await this.handler?.handle(entry);
+      } catch (err) {
+        this.logger.error("event handling failed", { seq: entry.seq, type: entry.event.type, err });
+      }
+      await this.store.completeInbox(entry.seq);
+    });
+  }
+}

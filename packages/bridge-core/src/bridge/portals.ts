@@ -1,0 +1,91 @@
+// Portal rooms: Matrix rooms the bridge creates and owns for remote rooms. Creation runs in the pipeline under the
+// remote room's key, so an alias query and a remote message arriving together make one room, not two.
+
+import type { RemoteRoomId, RoomAlias, RoomId } from "../ids.ts";
+import type { Logger } from "../log.ts";
+import type { IntentFactory } from "../matrix/intents.ts";
+import type { NetworkInfo, RemoteRoomInfo } from "../network.ts";
+import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
+import type { BridgeStore, RoomLink } from "../store/store.ts";
+import type { Naming } from "./naming.ts";
+
+export const remoteRoomKey = (id: RemoteRoomId): string => `remote-room:${id}`;
+
+/** The m.bridge state (MSC2346), under both its names: clients read either. */
+export function bridgeStateEvents(options: {
+  network: NetworkInfo;
+  bridgeId: string;
+  botUserId: string;
+  remoteRoomId: RemoteRoomId;
+  roomName?: string;
+}): { type: string; state_key: string; content: Record<string, unknown> }[] {
+  const content = {
+    bridgebot: options.botUserId,
+    creator: options.botUserId,
+    protocol: { id: options.network.id, displayname: options.network.displayName },
+    channel: { id: options.remoteRoomId, displayname: options.roomName ?? options.remoteRoomId },
+  };
+  const stateKey = `${options.bridgeId}/${options.network.id}/${options.remoteRoomId}`;
+  return ["m.bridge", "uk.half-shot.bridge"].map((type) => ({ type, state_key: stateKey, content }));
+}
+
+export class Portals {
+  private readonly options: {
+    store: BridgeStore;
+    intents: IntentFactory;
+    naming: Naming;
+    queue: KeyedQueue;
+    network: NetworkInfo;
+    bridgeId: string;
+    logger: Logger;
+  };
+
+  constructor(options: Portals["options"]) {
+    this.options = options;
+  }
+
+  /** Creates the portal for an alias query; false when the alias names no remote room. */
+  async createForAlias(alias: RoomAlias, resolve: (id: RemoteRoomId) => Promise<RemoteRoomInfo | null>) {
+    const id = this.options.naming.remoteRoomOf(alias);
+    if (id === null) return false;
+    return this.options.queue.run(remoteRoomKey(id), async () => {
+      const existing = await this.options.store.getRoomLinkByRemote(id);
+      if (existing) {
+        // The room exists but the homeserver does not know the alias (it was removed): point it back.
+        await this.options.intents.bot.putAlias(alias, existing.roomId);
+        return true;
+      }
+      const info = await resolve(id);
+      if (info === null) return false;
+      await this.create(info, alias);
+      return true;
+    });
+  }
+
+  private async create(info: RemoteRoomInfo, alias: RoomAlias): Promise<RoomId> {
+    const { intents, naming, store, network, bridgeId, logger } = this.options;
+    const bot = intents.bot;
+    const initialState = bridgeStateEvents({
+      network,
+      bridgeId,
+      botUserId: bot.userId,
+      remoteRoomId: info.id,
+      ...(info.name !== undefined ? { roomName: info.name } : {}),
+    });
+    if (info.avatarUrl)
+      initialState.push({ type: "m.room.avatar", state_key: "", content: { url: info.avatarUrl } });
+    const roomId = await bot.createRoom({
+      room_alias_name: naming.portalAliasLocalpart(info.id),
+      name: info.name ?? info.id,
+      ...(info.topic !== undefined ? { topic: info.topic } : {}),
+      preset: "public_chat",
+      visibility: "private",
+      initial_state: initialState,
+      power_level_content_override: { users: { [bot.userId]: 100 } },
+    });
+    const link: RoomLink = { roomId, remoteRoomId: info.id, kind: "portal", createdAt: Date.now() };
+    await store.putRoomLink(link);
+    logger.info("portal created", { roomId, remoteRoomId: info.id, alias });
+    return roomId;
+  }
+}

@@ -1,0 +1,88 @@
+// Command-line arguments, with the flags admins know from the matrix-org and mautrix bridges: `-r -u URL` writes a
+// registration file, plain `-c`/`-f` runs the bridge. Only parsing lives here; acting on the result is the main
+// program's job. Flags that do nothing in the chosen mode are rejected rather than ignored, so a mistaken command
+// line is noticed at once.
+
+import { parseArgs } from "node:util";
+import { isHttpUrl } from "../config/schema.ts";
+
+export type CliCommand =
+  | { kind: "generate"; configPath: string; registrationPath: string; url: string }
+  | { kind: "run"; configPath: string; registrationPath: string; port?: number }
+  | { kind: "help"; text: string };
+
+export class CliUsageError extends Error {
+  readonly usage: string;
+
+  constructor(problem: string, usage: string) {
+    super(`${problem}\n\n${usage}`);
+    this.name = "CliUsageError";
+    this.usage = usage;
+  }
+}
+
+export function usageText(programName: string): string {
+  return [
+    "Usage:",
+    `  ${programName} -r -u URL [-c CONFIG] [-f REGISTRATION]   write the registration file for the homeserver`,
+    `  ${programName} [-c CONFIG] [-f REGISTRATION] [-p PORT]    run the bridge`,
+    "",
+    "Options:",
+    "  -r, --generate-registration  generate a registration file (needs -u) and exit",
+    "  -u, --url URL                the http(s) URL at which the homeserver reaches the bridge",
+    "  -c, --config PATH            the config file (default: config.yaml)",
+    "  -f, --file PATH              the registration file (default: registration.yaml)",
+    "  -p, --port PORT              listen on PORT instead of appservice.port from the config",
+    "  -h, --help                   show this help",
+  ].join("\n");
+}
+
+const OPTIONS = {
+  "generate-registration": { type: "boolean", short: "r" },
+  url: { type: "string", short: "u" },
+  config: { type: "string", short: "c", default: "config.yaml" },
+  file: { type: "string", short: "f", default: "registration.yaml" },
+  port: { type: "string", short: "p" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function parsePort(text: string): number | null {
+  if (!/^\d{1,5}$/.test(text)) return null;
+  const port = Number(text);
+  return port >= 1 && port <= 65535 ? port : null;
+}
+
+/** `argv` is the arguments after the program, e.g. `process.argv.slice(2)`. */
+export function parseCliArgs(argv: string[], programName = "matrix-bridge"): CliCommand {
+  const usage = usageText(programName);
+  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (e) {
+    // node:util reports unknown flags, missing values and stray arguments with a clear message of its own.
+    throw new CliUsageError((e as Error).message, usage);
+  }
+  if (values.help) return { kind: "help", text: usage };
+
+  const problem = (text: string) => new CliUsageError(text, usage);
+  const { config: configPath, file: registrationPath, url, port } = values;
+  if (configPath === "") throw problem("-c/--config needs a path");
+  if (registrationPath === "") throw problem("-f/--file needs a path");
+
+  if (values["generate-registration"]) {
+    if (port !== undefined)
+      throw problem("-p/--port is for running the bridge, not with -r/--generate-registration");
+    if (url === undefined)
+      throw problem("-r/--generate-registration needs -u/--url: where the homeserver reaches the bridge");
+    if (!isHttpUrl(url))
+      throw problem(`-u/--url must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
+    return { kind: "generate", configPath, registrationPath, url };
+  }
+
+  if (url !== undefined) throw problem("-u/--url is only used with -r/--generate-registration");
+  if (port === undefined) return { kind: "run", configPath, registrationPath };
+  const portNumber = parsePort(port);
+  if (portNumber === null)
+    throw problem(`-p/--port must be an integer from 1 to 65535, got ${JSON.stringify(port)}`);
+  return { kind: "run", configPath, registrationPath, port: portNumber };
+}

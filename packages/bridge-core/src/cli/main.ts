@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// `matrix-bridge`: generate a registration file (-r) or run the bridge, the way admins know from other bridges.
+
+import { dirname } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Bridge } from "../bridge/bridge.ts";
+import { HomeserverPingError } from "../bridge/homeserver-ping.ts";
+import { ConfigError, loadConfig } from "../config/load.ts";
+import type { BridgeConfig } from "../config/schema.ts";
+import { fileSink, Logger, stderrSink } from "../log.ts";
+import type { NetworkFactory, NetworkPlugin } from "../network.ts";
+import {
+  generateRegistration,
+  loadRegistration,
+  RegistrationError,
+  writeRegistration,
+} from "../registration/registration.ts";
+import { CliUsageError, parseCliArgs } from "./args.ts";
+
+/** Errors whose message is the whole story for the admin; anything else is a bug and gets its stack. */
+const EXPLAINED = [CliUsageError, ConfigError, RegistrationError, HomeserverPingError];
+
+async function loadNetwork(config: BridgeConfig): Promise<NetworkPlugin> {
+  const specifier = config.network.module.startsWith("/")
+    ? pathToFileURL(config.network.module).href
+    : config.network.module;
+  const mod = (await import(specifier)) as { default?: unknown };
+  if (typeof mod.default !== "function") {
+    throw new ConfigError(
+      `network.module: ${config.network.module} has no default export building a network plugin`,
+    );
+  }
+  return (mod.default as NetworkFactory)({ config: config.network.config });
+}
+
+async function generate(configPath: string, registrationPath: string, url: string): Promise<void> {
+  const config = loadConfig(configPath);
+  const network = await loadNetwork(config);
+  const registration = generateRegistration({
+    id: config.appservice.id,
+    url,
+    senderLocalpart: config.appservice.botUsername,
+    domain: config.homeserver.domain,
+    ghostTemplates: [config.network.ghostTemplate ?? network.info.ghostTemplate],
+    aliasTemplates: [config.network.aliasTemplate ?? network.info.aliasTemplate],
+    protocols: [network.info.id],
+  });
+  writeRegistration(registrationPath, registration);
+  process.stdout.write(
+    `Wrote ${registrationPath}.\nAdd it to app_service_config_files in the homeserver's config, restart the homeserver, then start the bridge with -c ${configPath} -f ${registrationPath}.\n`,
+  );
+}
+
+async function run(configPath: string, registrationPath: string, port: number | undefined): Promise<void> {
+  const config = loadConfig(configPath);
+  const registration = loadRegistration(registrationPath);
+  if (registration.id !== config.appservice.id) {
+    throw new RegistrationError(
+      `${registrationPath}: id "${registration.id}" does not match appservice.id "${config.appservice.id}" in ${configPath}`,
+    );
+  }
+  const logger = Logger.create({
+    level: config.logging.level,
+    sink: config.logging.file ? fileSink(config.logging.file) : stderrSink,
+  });
+  const network = await loadNetwork(config);
+  const bridge = new Bridge({
+    config,
+    registration,
+    network,
+    logger,
+    ...(port !== undefined ? { port } : {}),
+  });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("shutting down", { signal });
+    bridge.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error("shutdown failed", { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  try {
+    await bridge.start();
+  } catch (err) {
+    await bridge.stop().catch(() => undefined);
+    throw err;
+  }
+  process.stdout.write(
+    `Bridge running (config ${dirname(configPath)}); application service API on port ${bridge.port}.\n`,
+  );
+}
+
+async function main(argv: string[]): Promise<void> {
+  const args = parseCliArgs(argv);
+  if (args.kind === "help") process.stdout.write(`${args.text}\n`);
+  else if (args.kind === "generate") await generate(args.configPath, args.registrationPath, args.url);
+  else await run(args.configPath, args.registrationPath, args.port);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const explained = EXPLAINED.some((kind) => err instanceof kind);
+  process.stderr.write(`${explained ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`);
+  process.exit(err instanceof CliUsageError ? 2 : 1);
+});

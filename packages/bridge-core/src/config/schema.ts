@@ -1,0 +1,179 @@
+// The bridge's config file: a zod schema for the YAML as written (snake_case), and the typed, camelCase
+// `BridgeConfig` the rest of the bridge uses, with defaults filled in and paths made absolute. Every object is strict
+// so that a misspelt key is reported instead of silently falling back to a default; only `network.config` is
+// free-form, because the network plugin validates it.
+
+import { isIP } from "node:net";
+import { isAbsolute, resolve } from "node:path";
+import { z } from "zod";
+import { isUserId } from "../ids.ts";
+import type { LogLevel } from "../log.ts";
+import { templateProblem } from "../registration/templates.ts";
+
+export type PermissionLevel = "user" | "admin";
+
+export interface BridgeConfig {
+  homeserver: {
+    /** Client-server API base URL, without a trailing slash. */
+    url: string;
+    /** The homeserver's server_name. */
+    domain: string;
+  };
+  appservice: {
+    id: string;
+    bindAddress: string;
+    port: number;
+    botUsername: string;
+    botDisplayname?: string;
+    maxBodyBytes: number;
+  };
+  store: { path: string; sync: boolean };
+  logging: { level: LogLevel; file?: string };
+  network: {
+    /** A bare module specifier, or an absolute path when the config gave a path. */
+    module: string;
+    ghostTemplate?: string;
+    aliasTemplate?: string;
+    config: Record<string, unknown>;
+  };
+  bridge: {
+    commandPrefix: string;
+    /** Keys are "*", a server name, or a full user id. */
+    permissions: Record<string, PermissionLevel>;
+  };
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+const SERVER_NAME = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const LOCALPART = /^[a-z0-9._=\-/+]+$/;
+
+export function isHttpUrl(value: string): boolean {
+  try {
+    const { protocol } = new URL(value);
+    return protocol === "http:" || protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+const nonEmpty = z.string({ error: "expected a non-empty string" }).min(1);
+const matching = (test: (v: string) => boolean, error: string) => z.string({ error }).refine(test, { error });
+const template = z.string({ error: "expected a string" }).superRefine((value, ctx) => {
+  const problem = templateProblem(value);
+  if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+});
+
+export const rawConfigSchema = z.strictObject(
+  {
+    homeserver: z.strictObject(
+      {
+        url: matching(isHttpUrl, "expected an http:// or https:// URL"),
+        domain: matching((v) => SERVER_NAME.test(v), "expected a server name such as example.org"),
+      },
+      { error: "expected a mapping" },
+    ),
+    appservice: z.strictObject(
+      {
+        id: matching((v) => /^[a-z0-9_.-]+$/.test(v), "expected an id of the characters a-z 0-9 _ . -"),
+        bind_address: matching(
+          (v) => isIP(v) !== 0 || /^[A-Za-z0-9.-]+$/.test(v),
+          "expected an IP address or a host name",
+        ).default("127.0.0.1"),
+        port: z.int({ error: "expected an integer from 1 to 65535" }).min(1).max(65535),
+        bot_username: matching(
+          (v) => LOCALPART.test(v),
+          "expected a localpart of the characters a-z 0-9 . _ = - / +",
+        ),
+        bot_displayname: nonEmpty.optional(),
+        max_body_bytes: z
+          .int({ error: "expected a positive integer" })
+          .positive()
+          .default(DEFAULT_MAX_BODY_BYTES),
+      },
+      { error: "expected a mapping" },
+    ),
+    store: z.strictObject(
+      {
+        path: nonEmpty,
+        sync: z.boolean({ error: "expected true or false" }).default(true),
+      },
+      { error: "expected a mapping" },
+    ),
+    logging: z
+      .strictObject(
+        {
+          level: z
+            .enum(["debug", "info", "warn", "error"], { error: "expected one of debug, info, warn, error" })
+            .default("info"),
+          file: nonEmpty.optional(),
+        },
+        { error: "expected a mapping" },
+      )
+      .prefault({}),
+    network: z.strictObject(
+      {
+        module: nonEmpty,
+        ghost_template: template.optional(),
+        alias_template: template.optional(),
+        // An empty `config:` (every plugin setting commented out) reads as null; it means no settings.
+        config: z.record(z.string(), z.unknown(), { error: "expected a mapping" }).nullable().default({}),
+      },
+      { error: "expected a mapping" },
+    ),
+    bridge: z
+      .strictObject(
+        {
+          command_prefix: nonEmpty.default("!"),
+          permissions: z
+            .record(
+              z.string().refine((k) => k === "*" || isUserId(k) || SERVER_NAME.test(k), {
+                error: 'expected "*", a server name or a user id as the key',
+              }),
+              z.enum(["user", "admin"], { error: 'expected "user" or "admin"' }),
+              { error: "expected a mapping" },
+            )
+            .optional(),
+        },
+        { error: "expected a mapping" },
+      )
+      .prefault({}),
+  },
+  { error: "expected a mapping of settings" },
+);
+
+export type RawConfig = z.infer<typeof rawConfigSchema>;
+
+/** Relative paths in the config mean relative to the config file, not to wherever the bridge was started from. */
+export function toBridgeConfig(raw: RawConfig, baseDir: string): BridgeConfig {
+  const { homeserver, appservice, store, logging, network, bridge } = raw;
+  const isPath = (specifier: string) => specifier.startsWith(".") || isAbsolute(specifier);
+  return {
+    homeserver: { url: homeserver.url.replace(/\/+$/, ""), domain: homeserver.domain },
+    appservice: {
+      id: appservice.id,
+      bindAddress: appservice.bind_address,
+      port: appservice.port,
+      botUsername: appservice.bot_username,
+      ...(appservice.bot_displayname !== undefined && { botDisplayname: appservice.bot_displayname }),
+      maxBodyBytes: appservice.max_body_bytes,
+    },
+    store: { path: resolve(baseDir, store.path), sync: store.sync },
+    logging: {
+      level: logging.level,
+      ...(logging.file !== undefined && { file: resolve(baseDir, logging.file) }),
+    },
+    network: {
+      module: isPath(network.module) ? resolve(baseDir, network.module) : network.module,
+      ...(network.ghost_template !== undefined && { ghostTemplate: network.ghost_template }),
+      ...(network.alias_template !== undefined && { aliasTemplate: network.alias_template }),
+      config: network.config ?? {},
+    },
+    bridge: {
+      commandPrefix: bridge.command_prefix,
+      // Without a permissions section only users of the bridge's own homeserver may use it: opening a bridge to the
+      // whole federation should be a deliberate choice.
+      permissions: bridge.permissions ?? { [homeserver.domain]: "user" },
+    },
+  };
+}

@@ -1,0 +1,277 @@
+// The application service's HTTP connection to the homeserver. Every request authenticates with the as_token and may
+// act as any user in the registration's namespaces through `user_id` (identity assertion).
+//
+// Retries are where bridges usually go wrong, so the policy is explicit:
+// - A rate limit (429 or M_LIMIT_EXCEEDED) means the server did nothing, so it is retried for every method, after the
+//   wait the server asks for.
+// - A 5xx, a timeout or a network error leaves it unknown whether the request took effect. Only idempotent requests
+//   are repeated then: GET, PUT (every PUT in the client-server API is keyed by a path that makes it idempotent, such
+//   as a transaction id) and DELETE, or a POST the caller vouches for with `idempotent: true`.
+// - Any other 4xx is the caller's problem and is never retried.
+
+import { setTimeout as sleep } from "node:timers/promises";
+import { type MxcUri, parseMxcUri, type UserId } from "../ids.ts";
+import type { Logger } from "../log.ts";
+import { MatrixConnectionError, MatrixHttpError, MediaTooLargeError } from "./errors.ts";
+
+export type HttpMethod = "GET" | "PUT" | "POST" | "DELETE";
+export type QueryParams = Record<string, string | number | boolean | undefined>;
+
+export interface RequestOptions {
+  query?: QueryParams;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Act as this user (application service identity assertion). */
+  asUser?: UserId;
+  /** Whether repeating the request after a 5xx or a network failure is safe; by default only GET, PUT, DELETE. */
+  idempotent?: boolean;
+  /** Per attempt, covering the response body too. */
+  timeoutMs?: number;
+}
+
+export interface MatrixClientOptions {
+  homeserverUrl: string;
+  /** The registration's as_token. */
+  accessToken: string;
+  logger: Logger;
+  /** Retries after the first attempt; default 10. */
+  maxRetries?: number;
+  /** First backoff delay, doubled on each retry; default 500 ms. */
+  retryBaseMs?: number;
+}
+
+export interface DownloadedMedia {
+  data: Uint8Array;
+  contentType: string;
+}
+
+const DEFAULT_MAX_RETRIES = 10;
+const DEFAULT_RETRY_BASE_MS = 500;
+/** No single wait is longer than this, whatever the server asks for; a server asking for more gets asked again. */
+const MAX_RETRY_WAIT_MS = 60_000;
+const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024;
+const MAX_ERROR_BODY_CHARS = 2000;
+
+/**
+ * Builds a request path from a template, URL-encoding every interpolated segment:
+ * matrixPath`/_matrix/client/v3/rooms/${roomId}/state/${type}/${stateKey}`.
+ */
+export function matrixPath(strings: TemplateStringsArray, ...segments: string[]): string {
+  let path = strings[0] ?? "";
+  segments.forEach((segment, i) => {
+    path += encodeURIComponent(segment) + (strings[i + 1] ?? "");
+  });
+  return path;
+}
+
+export class MatrixClient {
+  readonly homeserverUrl: string;
+  private readonly accessToken: string;
+  private readonly logger: Logger;
+  private readonly maxRetries: number;
+  private readonly retryBaseMs: number;
+
+  constructor(opts: MatrixClientOptions) {
+    this.homeserverUrl = opts.homeserverUrl.replace(/\/+$/, "");
+    this.accessToken = opts.accessToken;
+    opts.logger.addSecret(opts.accessToken);
+    this.logger = opts.logger.child({ component: "matrix-client" });
+    this.maxRetries = opts.maxRetries ?? DEFAULT_MAX_RETRIES;
+    this.retryBaseMs = opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
+  }
+
+  /** A JSON request; resolves with the parsed response body, rejects with MatrixHttpError or MatrixConnectionError. */
+  async request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
+    const payload =
+      opts.body === undefined ? {} : { body: JSON.stringify(opts.body), contentType: "application/json" };
+    const res = await this.send(method, path, opts, payload);
+    const text = await res.text();
+    if (text === "") return {} as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new Error(`${method} ${stripQuery(path)}: response is not JSON`);
+    }
+  }
+
+  async uploadMedia(
+    data: Uint8Array,
+    opts: { contentType: string; filename?: string; asUser?: UserId; timeoutMs?: number },
+  ): Promise<MxcUri> {
+    // Repeating an upload at worst stores the file twice; the bridge only ever uses the uri it gets back.
+    const res = await this.send(
+      "POST",
+      "/_matrix/media/v3/upload",
+      {
+        query: { filename: opts.filename },
+        asUser: opts.asUser,
+        idempotent: true,
+        timeoutMs: opts.timeoutMs,
+      },
+      { body: data, contentType: opts.contentType },
+    );
+    const json = (await res.json()) as { content_uri?: unknown };
+    return parseMxcUri(json.content_uri);
+  }
+
+  /** Authenticated media download; rejects with MediaTooLargeError past `maxBytes` (default 100 MiB). */
+  async downloadMedia(
+    mxc: MxcUri,
+    opts: { maxBytes?: number; timeoutMs?: number } = {},
+  ): Promise<DownloadedMedia> {
+    const maxBytes = opts.maxBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+    const [server = "", mediaId = ""] = mxc.slice("mxc://".length).split("/");
+    const path = matrixPath`/_matrix/client/v1/media/download/${server}/${mediaId}`;
+    const res = await this.send("GET", path, { timeoutMs: opts.timeoutMs }, {});
+    const contentType = res.headers.get("content-type") ?? "application/octet-stream";
+    // Content-Length lets us refuse without reading anything; without it (chunked) the stream is counted instead.
+    if (Number(res.headers.get("content-length")) > maxBytes) {
+      await res.body?.cancel();
+      throw new MediaTooLargeError(maxBytes);
+    }
+    return { data: await readAtMost(res, maxBytes), contentType };
+  }
+
+  private async send(
+    method: HttpMethod,
+    path: string,
+    opts: RequestOptions,
+    payload: { body?: string | Uint8Array; contentType?: string },
+  ): Promise<Response> {
+    const url = this.urlFor(path, opts);
+    const headers: Record<string, string> = { authorization: `Bearer ${this.accessToken}` };
+    if (payload.contentType !== undefined) headers["content-type"] = payload.contentType;
+    const idempotent = opts.idempotent ?? method !== "POST";
+    const logPath = stripQuery(path);
+
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method,
+          headers,
+          body: payload.body as RequestInit["body"],
+          signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+        });
+      } catch (cause) {
+        const error = new MatrixConnectionError({ method, path: logPath, cause });
+        if (!idempotent || attempt > this.maxRetries) throw error;
+        const waitMs = this.backoffMs(attempt);
+        this.logger.warn("homeserver unreachable, retrying", {
+          method,
+          path: logPath,
+          attempt,
+          waitMs,
+          error: error.message,
+        });
+        await sleep(waitMs);
+        continue;
+      }
+      if (res.ok) return res;
+
+      const error = new MatrixHttpError({
+        status: res.status,
+        body: await readErrorBody(res),
+        method,
+        path: logPath,
+      });
+      const waitMs = this.retryWaitMs(error, res.headers, attempt, idempotent);
+      if (waitMs === undefined || attempt > this.maxRetries) throw error;
+      const fields = { method, path: logPath, status: error.status, errcode: error.errcode, attempt, waitMs };
+      // Rate limits are routine under load; a failing server is not.
+      if (error.status === 429) this.logger.debug("rate limited, retrying", fields);
+      else this.logger.warn("homeserver error, retrying", fields);
+      await sleep(waitMs);
+    }
+  }
+
+  private urlFor(path: string, opts: RequestOptions): URL {
+    const url = new URL(this.homeserverUrl + path);
+    for (const [key, value] of Object.entries(opts.query ?? {})) {
+      if (value !== undefined) url.searchParams.append(key, String(value));
+    }
+    if (opts.asUser !== undefined) url.searchParams.set("user_id", opts.asUser);
+    return url;
+  }
+
+  /** How long to wait before retrying after `error`, or undefined when it must not be retried. */
+  private retryWaitMs(
+    error: MatrixHttpError,
+    headers: Headers,
+    attempt: number,
+    idempotent: boolean,
+  ): number | undefined {
+    if (error.status === 429 || error.errcode === "M_LIMIT_EXCEEDED") {
+      const asked = retryAfterMsFromBody(error.body) ?? retryAfterMsFromHeader(headers.get("retry-after"));
+      return asked === undefined ? this.backoffMs(attempt) : Math.min(asked, MAX_RETRY_WAIT_MS);
+    }
+    if (error.status >= 500 && idempotent) return this.backoffMs(attempt);
+    return undefined;
+  }
+
+  /** Exponential backoff with jitter, so that many requests failing together do not all come back together. */
+  private backoffMs(attempt: number): number {
+    const ceiling = Math.min(MAX_RETRY_WAIT_MS, this.retryBaseMs * 2 ** (attempt - 1));
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+}
+
+function stripQuery(path: string): string {
+  const q = path.indexOf("?");
+  return q === -1 ? path : path.slice(0, q);
+}
+
+function retryAfterMsFromBody(body: unknown): number | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const ms = (body as { retry_after_ms?: unknown }).retry_after_ms;
+  return typeof ms === "number" && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
+/** Retry-After is either a number of seconds or an HTTP date. */
+function retryAfterMsFromHeader(value: string | null): number | undefined {
+  if (value === null || value.trim() === "") return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+async function readErrorBody(res: Response): Promise<unknown> {
+  let text: string;
+  try {
+    text = await res.text();
+  } catch {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Usually an HTML page from a reverse proxy; enough of it to recognise, not enough to flood the logs.
+    return text.slice(0, MAX_ERROR_BODY_CHARS);
+  }
+}
+
+async function readAtMost(res: Response, maxBytes: number): Promise<Uint8Array> {
+  if (res.body === null) return new Uint8Array();
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new MediaTooLargeError(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const data = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    data.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return data;
+}

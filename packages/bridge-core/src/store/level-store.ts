@@ -1,0 +1,172 @@
+// The embedded store on `level` (LevelDB). Each kind of record lives in its own sublevel; writes that must happen
+// together (a transaction id and its events) go in one atomic batch.
+
+import { Level } from "level";
+import type { EventId, RemoteMessageId, RemoteRoomId, RoomId, TransactionId, UserId } from "../ids.ts";
+import type { BridgeStore, EventLink, InboxEntry, NewInboxItem, RoomLink, UserRecord } from "./store.ts";
+
+type Json = Record<string, unknown>;
+const makeSublevel = (db: Level<string, Json>, name: string) =>
+  db.sublevel<string, Json>(name, { valueEncoding: "json" });
+type Sub = ReturnType<typeof makeSublevel>;
+
+/** Transaction ids older than this are forgotten at start-up; homeservers retry for minutes, not weeks. */
+const TXN_RETENTION_MS = 7 * 24 * 3600 * 1000;
+const SEQ_WIDTH = 16;
+// A separator that cannot occur in Matrix ids, so composite keys never collide.
+const SEP = "\u0000";
+
+const seqKey = (seq: number): string => String(seq).padStart(SEQ_WIDTH, "0");
+
+export interface LevelStoreOptions {
+  path: string;
+  /** fsync every accepted transaction: survives power loss, not only a crash of the bridge. */
+  sync: boolean;
+}
+
+export class LevelStore implements BridgeStore {
+  private readonly db: Level<string, Json>;
+  private readonly sync: boolean;
+  private readonly txns: Sub;
+  private readonly inbox: Sub;
+  private readonly roomsByMatrix: Sub;
+  private readonly roomsByRemote: Sub;
+  private readonly eventsByMatrix: Sub;
+  private readonly eventsByRemote: Sub;
+  private readonly users: Sub;
+  private nextSeq = 0;
+  // acceptTransaction is a check-then-write; running them one at a time makes it atomic within this process.
+  private acceptChain: Promise<unknown> = Promise.resolve();
+
+  private constructor(options: LevelStoreOptions) {
+    this.db = new Level<string, Json>(options.path, { valueEncoding: "json" });
+    this.sync = options.sync;
+    const sub = (name: string): Sub => makeSublevel(this.db, name);
+    this.txns = sub("txn");
+    this.inbox = sub("inbox");
+    this.roomsByMatrix = sub("room-m");
+    this.roomsByRemote = sub("room-r");
+    this.eventsByMatrix = sub("event-m");
+    this.eventsByRemote = sub("event-r");
+    this.users = sub("user");
+  }
+
+  static async open(options: LevelStoreOptions): Promise<LevelStore> {
+    const store = new LevelStore(options);
+    await store.db.open();
+    for await (const key of store.inbox.keys({ reverse: true, limit: 1 })) store.nextSeq = Number(key) + 1;
+    await store.forgetOldTransactions();
+    return store;
+  }
+
+  private async forgetOldTransactions(): Promise<void> {
+    const cutoff = Date.now() - TXN_RETENTION_MS;
+    const stale: string[] = [];
+    for await (const [key, value] of this.txns.iterator()) {
+      if (typeof value["at"] === "number" && value["at"] < cutoff) stale.push(key);
+    }
+    if (stale.length > 0) await this.txns.batch(stale.map((key) => ({ type: "del" as const, key })));
+  }
+
+  acceptTransaction(txnId: TransactionId, items: NewInboxItem[]): Promise<InboxEntry[] | null> {
+    const run = this.acceptChain.then(async () => {
+      if ((await this.txns.get(txnId)) !== undefined) return null;
+      const receivedAt = Date.now();
+      const entries = items.map((item) => ({ ...item, seq: this.nextSeq++, txnId, receivedAt }));
+      await this.db.batch(
+        [
+          { type: "put", sublevel: this.txns, key: txnId, value: { at: receivedAt } },
+          ...entries.map((entry) => ({
+            type: "put" as const,
+            sublevel: this.inbox,
+            key: seqKey(entry.seq),
+            value: entry as unknown as Json,
+          })),
+        ],
+        { sync: this.sync },
+      );
+      return entries;
+    });
+    this.acceptChain = run.catch(() => undefined);
+    return run;
+  }
+
+  async pendingInbox(): Promise<InboxEntry[]> {
+    const out: InboxEntry[] = [];
+    for await (const value of this.inbox.values()) out.push(value as unknown as InboxEntry);
+    return out;
+  }
+
+  async completeInbox(seq: number): Promise<void> {
+    await this.inbox.del(seqKey(seq));
+  }
+
+  async getRoomLinkByMatrix(roomId: RoomId): Promise<RoomLink | null> {
+    return ((await this.roomsByMatrix.get(roomId)) as RoomLink | undefined) ?? null;
+  }
+
+  async getRoomLinkByRemote(remoteRoomId: RemoteRoomId): Promise<RoomLink | null> {
+    const ref = await this.roomsByRemote.get(remoteRoomId);
+    return typeof ref?.["roomId"] === "string" ? this.getRoomLinkByMatrix(ref["roomId"] as RoomId) : null;
+  }
+
+  async putRoomLink(link: RoomLink): Promise<void> {
+    await this.db.batch([
+      { type: "put", sublevel: this.roomsByMatrix, key: link.roomId, value: link as unknown as Json },
+      { type: "put", sublevel: this.roomsByRemote, key: link.remoteRoomId, value: { roomId: link.roomId } },
+    ]);
+  }
+
+  async deleteRoomLink(roomId: RoomId): Promise<void> {
+    const link = await this.getRoomLinkByMatrix(roomId);
+    if (!link) return;
+    await this.db.batch([
+      { type: "del", sublevel: this.roomsByMatrix, key: roomId },
+      { type: "del", sublevel: this.roomsByRemote, key: link.remoteRoomId },
+    ]);
+  }
+
+  async countRoomLinks(): Promise<number> {
+    let n = 0;
+    for await (const _ of this.roomsByMatrix.keys()) n++;
+    return n;
+  }
+
+  async putEventLink(link: EventLink): Promise<void> {
+    const value = link as unknown as Json;
+    await this.db.batch([
+      { type: "put", sublevel: this.eventsByMatrix, key: link.roomId + SEP + link.eventId, value },
+      {
+        type: "put",
+        sublevel: this.eventsByRemote,
+        key: link.remoteRoomId + SEP + link.remoteMessageId,
+        value,
+      },
+    ]);
+  }
+
+  async getEventLinkByMatrix(roomId: RoomId, eventId: EventId): Promise<EventLink | null> {
+    return ((await this.eventsByMatrix.get(roomId + SEP + eventId)) as EventLink | undefined) ?? null;
+  }
+
+  async getEventLinkByRemote(
+    remoteRoomId: RemoteRoomId,
+    remoteMessageId: RemoteMessageId,
+  ): Promise<EventLink | null> {
+    const key = remoteRoomId + SEP + remoteMessageId;
+    return ((await this.eventsByRemote.get(key)) as EventLink | undefined) ?? null;
+  }
+
+  async getUserRecord(userId: UserId): Promise<UserRecord> {
+    return ((await this.users.get(userId)) as UserRecord | undefined) ?? {};
+  }
+
+  async putUserRecord(userId: UserId, record: UserRecord): Promise<void> {
+    await this.users.put(userId, record as unknown as Json);
+  }
+
+  async close(): Promise<void> {
+    await this.acceptChain;
+    await this.db.close();
+  }
+}

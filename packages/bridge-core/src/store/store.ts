@@ -1,0 +1,75 @@
+// What the bridge keeps across restarts, behind one small interface so that a PostgreSQL store can follow the embedded
+// one. Every method is durable when its promise resolves.
+
+import type { EventId, RemoteMessageId, RemoteRoomId, RoomId, TransactionId, UserId } from "../ids.ts";
+
+/** A Matrix event as the homeserver sent it: only `type` is known to be a string, everything else is unchecked. */
+export type MatrixEventJson = { type: string } & Record<string, unknown>;
+
+/** Where in a transaction an event came from. */
+export type InboxKind = "timeline" | "ephemeral" | "to_device";
+
+/** An accepted event waiting to be (or being) handled. */
+export interface InboxEntry {
+  /** Position in the order of arrival; handling order within a room follows it. */
+  seq: number;
+  txnId: TransactionId;
+  kind: InboxKind;
+  event: MatrixEventJson;
+  receivedAt: number;
+}
+
+export type NewInboxItem = Pick<InboxEntry, "kind" | "event">;
+
+export type RoomLinkKind = "portal" | "plumbed";
+
+export interface RoomLink {
+  roomId: RoomId;
+  remoteRoomId: RemoteRoomId;
+  /** A portal is the bridge's own room; a plumbed room belongs to its users and is only linked. */
+  kind: RoomLinkKind;
+  linkedBy?: UserId;
+  createdAt: number;
+}
+
+export interface EventLink {
+  roomId: RoomId;
+  eventId: EventId;
+  remoteRoomId: RemoteRoomId;
+  remoteMessageId: RemoteMessageId;
+}
+
+/** What the bridge remembers about one Matrix user. */
+export interface UserRecord {
+  /** The DM room in which the user talks to the bridge bot. */
+  managementRoomId?: RoomId;
+}
+
+export interface BridgeStore {
+  /**
+   * Records a transaction's events for handling, atomically with the transaction id. Returns the stored entries, or
+   * `null` when this transaction id was accepted before (a replay, possibly from before a restart).
+   */
+  acceptTransaction(txnId: TransactionId, items: NewInboxItem[]): Promise<InboxEntry[] | null>;
+  /** Entries accepted but not yet handled, in arrival order: what a restart must resume. */
+  pendingInbox(): Promise<InboxEntry[]>;
+  completeInbox(seq: number): Promise<void>;
+
+  getRoomLinkByMatrix(roomId: RoomId): Promise<RoomLink | null>;
+  getRoomLinkByRemote(remoteRoomId: RemoteRoomId): Promise<RoomLink | null>;
+  putRoomLink(link: RoomLink): Promise<void>;
+  deleteRoomLink(roomId: RoomId): Promise<void>;
+  countRoomLinks(): Promise<number>;
+
+  putEventLink(link: EventLink): Promise<void>;
+  getEventLinkByMatrix(roomId: RoomId, eventId: EventId): Promise<EventLink | null>;
+  getEventLinkByRemote(
+    remoteRoomId: RemoteRoomId,
+    remoteMessageId: RemoteMessageId,
+  ): Promise<EventLink | null>;
+
+  getUserRecord(userId: UserId): Promise<UserRecord>;
+  putUserRecord(userId: UserId, record: UserRecord): Promise<void>;
+
+  close(): Promise<void>;
+}
