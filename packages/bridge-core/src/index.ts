@@ -1,9 +1,22 @@
+export { createAppserviceApp, listen } from "./appservice/server.ts";
 export { Bridge, type BridgeOptions } from "./bridge/bridge.ts";
 export { HomeserverPingError } from "./bridge/homeserver-ping.ts";
 export { ConfigError, loadConfig, parseConfig } from "./config/load.ts";
 export type { BridgeConfig } from "./config/schema.ts";
 export * from "./ids.ts";
 export * from "./log.ts";
+export { MatrixClient } from "./matrix/client.ts";
+export { MatrixConnectionError, MatrixHttpError } from "./matrix/errors.ts";
+export type { Intent } from "./matrix/intent.ts";
+export type { IntentFactory } from "./matrix/intents.ts";
 export * from "./network.ts";
+export {
+  generateDoublePuppetRegistration,
+  generateRegistration,
+  loadRegistration,
+  type Registration,
+  RegistrationError,
+  writeRegistration,
+} from "./registration/registration.ts";
 export { LevelStore } from "./store/level-store.ts";
 export type { BridgeStore, EventLink, RoomLink } from "./store/store.ts";

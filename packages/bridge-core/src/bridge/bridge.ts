@@ -34,6 +34,26 @@ export interface BridgeOptions {
   port?: number;
 }
 
+/** How long requests in flight get to finish at shutdown; one cut off is retried by the homeserver, never lost. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+/**
+ * Stops listening and ends the connections. Idle keep-alive connections are closed as they become idle (the
+ * homeserver keeps some open without a request on them, which would hold `close` for seconds).
+ */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    const cutoff = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(cutoff);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
 /** Events without a room (presence, to-device) still need an order; they share one queue. */
 const NO_ROOM_KEY = "no-room";
 
@@ -190,10 +210,7 @@ export class Bridge {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = null;
-    if (server) {
-      server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    if (server) await closeServer(server);
     await this.queue.idle();
     await this.options.network.stop();
     await this.storeOrNull?.close();

@@ -15,8 +15,13 @@ export class Permissions {
   }
 
   levelOf(userId: UserId): PermissionLevel {
-    const explicit = this.table[userId] ?? this.table[serverNameOf(userId)] ?? this.table["*"];
+    const explicit = this.entry(userId) ?? this.entry(serverNameOf(userId)) ?? this.entry("*");
     if (explicit !== undefined) return explicit;
     return serverNameOf(userId) === this.domain ? "user" : "none";
+  }
+
+  // Own keys only: a server named "constructor" or "toString" must not pick up a function from Object.prototype.
+  private entry(key: string): "user" | "admin" | undefined {
+    return Object.hasOwn(this.table, key) ? this.table[key] : undefined;
   }
 }
