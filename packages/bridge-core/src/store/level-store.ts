@@ -111,7 +111,14 @@ export class LevelStore implements BridgeStore {
   }
 
   async putRoomLink(link: RoomLink): Promise<void> {
+    // A room linked anew to another remote room must not stay reachable from the old one.
+    const previous = await this.getRoomLinkByMatrix(link.roomId);
+    const stale =
+      previous !== null && previous.remoteRoomId !== link.remoteRoomId
+        ? [{ type: "del" as const, sublevel: this.roomsByRemote, key: previous.remoteRoomId }]
+        : [];
     await this.db.batch([
+      ...stale,
       { type: "put", sublevel: this.roomsByMatrix, key: link.roomId, value: link as unknown as Json },
       { type: "put", sublevel: this.roomsByRemote, key: link.remoteRoomId, value: { roomId: link.roomId } },
     ]);
