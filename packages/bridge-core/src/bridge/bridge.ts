@@ -115,6 +115,7 @@ export class Bridge {
             this.logger.debug("transaction replayed; already accepted", { txnId });
             return;
           }
+          this.logger.debug("transaction accepted", { txnId, events: entries.length });
           for (const entry of entries) this.dispatch(entry);
         },
         queryUser: async (userId) => {
