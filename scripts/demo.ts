@@ -3,8 +3,8 @@
 // when the demo ends; with --keep it stays up until Ctrl-C so a Matrix client can log in and look around.
 
 import { join } from "node:path";
-import { writeBridgeFiles } from "../test/harness/bridge-stack.ts";
 import { BridgeProcess } from "../test/harness/bridge-process.ts";
+import { writeBridgeFiles } from "../test/harness/bridge-stack.ts";
 import { registerUser } from "../test/harness/matrix-test-client.ts";
 import { createRunDir } from "../test/harness/run-dir.ts";
 import { Synapse } from "../test/harness/synapse.ts";
@@ -29,12 +29,21 @@ try {
     runDir: runDir.path,
     appserviceRegistrationFiles: [join(runDir.path, "testnet.registration.yaml")],
   });
-  const files = await writeBridgeFiles({ dir: runDir.path, synapseUrl: synapse.url, serverName: synapse.serverName });
-  say(`Generated ${files.registrationPath} with: matrix-bridge -r -c ${files.configPath} -f … -u ${files.bridgeUrl}`);
+  const files = await writeBridgeFiles({
+    dir: runDir.path,
+    synapseUrl: synapse.url,
+    serverName: synapse.serverName,
+  });
+  say(
+    `Generated ${files.registrationPath} with: matrix-bridge -r -c ${files.configPath} -f … -u ${files.bridgeUrl}`,
+  );
   await synapse.start();
   say(`Synapse is up at ${synapse.url}.`);
 
-  bridge = new BridgeProcess(["-c", files.configPath, "-f", files.registrationPath], join(runDir.path, "bridge.out"));
+  bridge = new BridgeProcess(
+    ["-c", files.configPath, "-f", files.registrationPath],
+    join(runDir.path, "bridge.out"),
+  );
   await bridge.waitForOutput(/Bridge running/);
   say(`The bridge is up at ${files.bridgeUrl} (log: ${files.logPath}).`);
 
@@ -43,9 +52,12 @@ try {
   const dm = await alice.createDirectMessage(bot);
   say(`${alice.userId} opened a DM with ${bot} and says: !ping`);
   await alice.sendText(dm, "!ping");
-  const reply = await alice.waitForEvent((e) => e.sender === bot && String(e.content["body"]).startsWith("Pong"), {
-    roomId: dm,
-  });
+  const reply = await alice.waitForEvent(
+    (e) => e.sender === bot && String(e.content["body"]).startsWith("Pong"),
+    {
+      roomId: dm,
+    },
+  );
   say(`${bot} answers: ${String(reply.content["body"])}`);
   await alice.close();
 
