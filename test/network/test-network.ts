@@ -1,15 +1,25 @@
 // A fake remote network that lives inside the test process, for proving bridge-core end to end against the real
-// Synapse before (and beside) the real networks. Rooms and users exist when the test says so; messages the bridge
-// delivers are recorded for the test to wait on.
+// Synapse before (and beside) the real networks. Rooms, users and accounts exist when the test says so; whatever the
+// bridge delivers is recorded for the test to wait on; `remote` lets a test speak as the remote side.
 
 import { EventEmitter, once } from "node:events";
 import {
   type DeliveryResult,
+  localpartOf,
+  type MatrixEdit,
+  type MatrixMembership,
   type MatrixMessage,
+  type MatrixReaction,
+  type MatrixReadReceipt,
+  type MatrixRedaction,
+  type MatrixTyping,
+  type NetworkCapabilities,
   type NetworkContext,
   type NetworkFactory,
   type NetworkInfo,
   type NetworkPlugin,
+  type PuppetLogin,
+  type RemoteEvents,
   type RemoteRoomId,
   type RemoteRoomInfo,
   type RemoteUserId,
@@ -18,39 +28,84 @@ import {
   remoteRoomId,
   remoteUserId,
   type ThirdPartyLookup,
+  type UserId,
 } from "bridge-core";
 
 export interface TestNetworkConfig {
   rooms?: { id: string; name?: string; topic?: string }[];
   users?: { id: string; displayName: string }[];
+  /** username → password, for `login`. */
+  accounts?: Record<string, string>;
+  /** Every Matrix user gets the identity `mx_<localpart>` without logging in (as an XMPP component gives JIDs). */
+  automaticIdentities?: boolean;
+  capabilities?: Partial<NetworkCapabilities>;
 }
 
+/** What the bridge can ask the network to do, by kind. */
+export interface DeliveryValues {
+  message: MatrixMessage;
+  edit: MatrixEdit;
+  redaction: MatrixRedaction;
+  reaction: MatrixReaction;
+  typing: MatrixTyping;
+  receipt: MatrixReadReceipt;
+  membership: MatrixMembership;
+}
+export type Delivery = {
+  [K in keyof DeliveryValues]: { kind: K; value: DeliveryValues[K] };
+}[keyof DeliveryValues];
+
 export class TestNetwork implements NetworkPlugin {
-  readonly info: NetworkInfo = {
-    id: "testnet",
-    displayName: "Test network",
-    ghostTemplate: "testnet_{id}",
-    aliasTemplate: "testnet_{id}",
-    capabilities: {
-      edits: true,
-      redactions: true,
-      reactions: true,
-      replies: true,
-      typing: true,
-      receipts: true,
-    },
-  };
+  readonly info: NetworkInfo;
   readonly rooms = new Map<RemoteRoomId, RemoteRoomInfo>();
   readonly users = new Map<RemoteUserId, RemoteUserInfo>();
-  readonly received: MatrixMessage[] = [];
+  readonly deliveries: Delivery[] = [];
+  readonly loggedOut: UserId[] = [];
+  /** Matrix users the network gives no automatic identity (so the relay or a login must serve them). */
+  readonly withoutIdentity = new Set<UserId>();
   started = false;
+  private readonly accounts: Record<string, string>;
+  private readonly automatic: boolean;
   private readonly events = new EventEmitter();
+  private context: NetworkContext | null = null;
   private nextMessageId = 1;
   private failures: string[] = [];
 
   constructor(config: TestNetworkConfig = {}) {
+    this.info = {
+      id: "testnet",
+      displayName: "Test network",
+      ghostTemplate: "testnet_{id}",
+      aliasTemplate: "testnet_{id}",
+      capabilities: {
+        edits: true,
+        redactions: true,
+        reactions: true,
+        replies: true,
+        typing: true,
+        receipts: true,
+        ...config.capabilities,
+      },
+    };
     for (const room of config.rooms ?? []) this.addRoom(room.id, room);
     for (const user of config.users ?? []) this.addUser(user.id, user.displayName);
+    this.accounts = config.accounts ?? {};
+    this.automatic = config.automaticIdentities ?? true;
+  }
+
+  /** Messages delivered to the network, the most used kind of delivery. */
+  get received(): MatrixMessage[] {
+    return this.deliveries.flatMap((d) => (d.kind === "message" ? [d.value] : []));
+  }
+
+  /** The core's callbacks, for speaking as the remote side. */
+  get remote(): RemoteEvents {
+    if (this.context === null) throw new Error("the test network is not started");
+    return this.context.remote;
+  }
+
+  newMessageId() {
+    return remoteMessageId(`r${this.nextMessageId++}`);
   }
 
   addRoom(id: string, info: { name?: string; topic?: string } = {}): RemoteRoomId {
@@ -59,10 +114,11 @@ export class TestNetwork implements NetworkPlugin {
     return rid;
   }
 
-  addUser(id: string, displayName: string): RemoteUserId {
+  addUser(id: string, displayName: string): RemoteUserInfo {
     const uid = remoteUserId(id);
-    this.users.set(uid, { id: uid, displayName });
-    return uid;
+    const user = { id: uid, displayName };
+    this.users.set(uid, user);
+    return user;
   }
 
   /** The next delivery attempt fails with `reason`, as a network outage or refusal would. */
@@ -70,7 +126,8 @@ export class TestNetwork implements NetworkPlugin {
     this.failures.push(reason);
   }
 
-  async start(_context: NetworkContext): Promise<void> {
+  async start(context: NetworkContext): Promise<void> {
+    this.context = context;
     this.started = true;
   }
 
@@ -86,30 +143,91 @@ export class TestNetwork implements NetworkPlugin {
     return this.users.get(id) ?? null;
   }
 
-  async sendMessage(message: MatrixMessage): Promise<DeliveryResult> {
+  private record(delivery: Delivery): void {
     const failure = this.failures.shift();
     if (failure !== undefined) throw new Error(failure);
-    if (!this.rooms.has(message.remoteRoomId)) throw new Error(`no such room ${message.remoteRoomId}`);
-    this.received.push(message);
-    this.events.emit("message", message);
-    return { remoteMessageId: remoteMessageId(`m${this.nextMessageId++}`) };
+    if (!this.rooms.has(delivery.value.remoteRoomId))
+      throw new Error(`no such room ${delivery.value.remoteRoomId}`);
+    this.deliveries.push(delivery);
+    this.events.emit("delivery");
   }
 
-  /** Resolves with the first delivered message matching `predicate`, including ones delivered before the call. */
-  async waitForMessage(predicate: (m: MatrixMessage) => boolean, timeoutMs = 15_000): Promise<MatrixMessage> {
+  async sendMessage(message: MatrixMessage): Promise<DeliveryResult> {
+    this.record({ kind: "message", value: message });
+    return { remoteMessageId: this.newMessageId() };
+  }
+
+  async sendEdit(edit: MatrixEdit): Promise<void> {
+    this.record({ kind: "edit", value: edit });
+  }
+
+  async sendRedaction(redaction: MatrixRedaction): Promise<void> {
+    this.record({ kind: "redaction", value: redaction });
+  }
+
+  async sendReaction(reaction: MatrixReaction): Promise<DeliveryResult> {
+    this.record({ kind: "reaction", value: reaction });
+    return { remoteMessageId: this.newMessageId() };
+  }
+
+  async sendTyping(typing: MatrixTyping): Promise<void> {
+    this.record({ kind: "typing", value: typing });
+  }
+
+  async sendReadReceipt(receipt: MatrixReadReceipt): Promise<void> {
+    this.record({ kind: "receipt", value: receipt });
+  }
+
+  async handleMembership(membership: MatrixMembership): Promise<void> {
+    this.record({ kind: "membership", value: membership });
+  }
+
+  async login(_userId: UserId, args: string[]): Promise<PuppetLogin> {
+    const [username, password] = args;
+    if (username === undefined || password === undefined)
+      throw new Error("usage: login <username> <password>");
+    if (this.accounts[username] !== password) throw new Error("wrong username or password");
+    return { remoteUserId: remoteUserId(username), session: { username } };
+  }
+
+  async logout(userId: UserId): Promise<void> {
+    this.loggedOut.push(userId);
+  }
+
+  async automaticIdentity(userId: UserId): Promise<RemoteUserId | null> {
+    if (!this.automatic || this.withoutIdentity.has(userId)) return null;
+    return remoteUserId(`mx_${localpartOf(userId)}`);
+  }
+
+  async validateLink(id: RemoteRoomId): Promise<string | null> {
+    return id.startsWith("locked") ? "this room's owner does not allow bridging" : null;
+  }
+
+  /** Resolves with the first delivery matching `predicate`, including ones delivered before the call. */
+  async waitForDelivery<K extends keyof DeliveryValues>(
+    kind: K,
+    predicate: (value: DeliveryValues[K]) => boolean,
+    timeoutMs = 15_000,
+  ): Promise<DeliveryValues[K]> {
     const signal = AbortSignal.timeout(timeoutMs);
     for (;;) {
-      const found = this.received.find(predicate);
-      if (found) return found;
+      const found = this.deliveries.find((d) => d.kind === kind && predicate(d.value as DeliveryValues[K]));
+      if (found) return found.value as DeliveryValues[K];
       try {
-        await once(this.events, "message", { signal });
+        await once(this.events, "delivery", { signal });
       } catch {
-        const seen = this.received.map((m) => `${m.sender}: ${m.body}`).join("; ") || "nothing";
+        const seen = this.deliveries
+          .map((d) => `${d.kind}:${"body" in d.value ? d.value.body : ""}`)
+          .join("; ");
         throw new Error(
-          `no matching message reached the test network within ${timeoutMs} ms (received: ${seen})`,
+          `no matching ${kind} reached the test network within ${timeoutMs} ms (got: ${seen || "nothing"})`,
         );
       }
     }
+  }
+
+  waitForMessage(predicate: (m: MatrixMessage) => boolean, timeoutMs?: number): Promise<MatrixMessage> {
+    return this.waitForDelivery("message", predicate, timeoutMs);
   }
 
   readonly thirdParty: ThirdPartyLookup = {

@@ -1,7 +1,9 @@
 // The contract between bridge-core and a network plugin (IRC, XMPP, Telegram, …). A plugin only translates between
 // this model and its protocol; rooms, ghosts, puppets, event mapping, commands and the application service API all
-// live in the core. Required members are few; optional ones are capabilities the core uses when present.
+// live in the core. Required members are few; optional ones are capabilities the core uses when present, and the
+// declared capabilities tell the core where to fall back to readable text instead.
 
+import type { Command } from "./commands/registry.ts";
 import type { MxcUri, RemoteMessageId, RemoteRoomId, RemoteUserId, RoomId, UserId } from "./ids.ts";
 import type { Logger } from "./log.ts";
 
@@ -41,27 +43,69 @@ export interface RemoteUserInfo {
   avatarUrl?: MxcUri;
 }
 
-/** A message a Matrix user sent into a bridged room, in the form the plugin needs to send it on. */
-export interface MatrixMessage {
+/**
+ * Who a Matrix event goes out as: the Matrix user's own remote identity (single puppeting), or the bridge's own
+ * account relaying for them (the core has already put their name into the text).
+ */
+export type SendAs = { kind: "puppet"; remoteUserId: RemoteUserId } | { kind: "relay"; displayName: string };
+
+interface MatrixSide {
   roomId: RoomId;
   remoteRoomId: RemoteRoomId;
   sender: UserId;
-  /** `m.text`, `m.emote`, `m.notice`, … */
-  msgtype: string;
-  body: string;
-  /** Sanitised HTML when the sender used formatting. */
-  html?: string;
-  content: Record<string, unknown>;
+  as: SendAs;
 }
 
-/** The answer a plugin gives for a message it delivered: the id the network gave it, if it gives one. */
+/** A message a Matrix user sent into a bridged room, in the form the plugin needs to send it on. */
+export interface MatrixMessage extends MatrixSide {
+  /** `m.text`, `m.emote`, `m.notice`, `m.image`, … */
+  msgtype: string;
+  /** Plain text; for relayed messages already in the relay template, for replies without reply support with a quote. */
+  body: string;
+  /** HTML as the sender wrote it, when they used formatting (the plugin converts what its network supports). */
+  html?: string;
+  /** The remote message this one answers, when the network supports replies and the original is bridged. */
+  replyTo?: RemoteMessageId;
+  /** For media messages: where the file is, and what it is. */
+  media?: { url: MxcUri; mimetype?: string; size?: number; filename: string };
+}
+
+export interface MatrixEdit extends MatrixSide {
+  target: RemoteMessageId;
+  body: string;
+  html?: string;
+}
+
+export interface MatrixRedaction extends MatrixSide {
+  target: RemoteMessageId;
+  reason?: string;
+}
+
+export interface MatrixReaction extends MatrixSide {
+  target: RemoteMessageId;
+  key: string;
+}
+
+export interface MatrixTyping extends MatrixSide {
+  typing: boolean;
+}
+
+export interface MatrixReadReceipt extends MatrixSide {
+  upTo: RemoteMessageId;
+}
+
+/** A Matrix user joined or left a bridged room (puppets follow them in and out of the remote room). */
+export interface MatrixMembership extends MatrixSide {
+  membership: "join" | "leave";
+}
+
+/** The answer a plugin gives for something it delivered: the id the network gave it, if it gives one. */
 export interface DeliveryResult {
   remoteMessageId?: RemoteMessageId;
 }
 
 /** Third-party lookups (`/_matrix/app/v1/thirdparty/...`), so clients can offer the network in their room directory. */
 export interface ThirdPartyLookup {
-  /** Field names and how clients should render them (the spec's `Protocol` object, minus `instances`). */
   protocol: {
     user_fields: string[];
     location_fields: string[];
@@ -75,24 +119,125 @@ export interface ThirdPartyLookup {
   userFields(id: RemoteUserId): Promise<Record<string, string> | null>;
 }
 
+// ---- Remote → Matrix: what a plugin reports. Every call goes through the core's per-room pipeline. ----
+
+interface RemoteSide {
+  roomId: RemoteRoomId;
+  sender: RemoteUserInfo;
+}
+
+export interface RemoteMessage extends RemoteSide {
+  id: RemoteMessageId;
+  /** `m.text` unless said otherwise (`m.emote`, `m.notice`). */
+  msgtype?: "m.text" | "m.emote" | "m.notice";
+  body: string;
+  /** Already sanitised Matrix HTML. */
+  html?: string;
+  replyTo?: RemoteMessageId;
+  media?: {
+    data: Uint8Array;
+    mimetype: string;
+    filename: string;
+    kind: "m.image" | "m.file" | "m.audio" | "m.video";
+  };
+  /** Milliseconds since the epoch, when the network says when it was sent. */
+  timestamp?: number;
+}
+
+export interface RemoteEdit extends RemoteSide {
+  target: RemoteMessageId;
+  body: string;
+  html?: string;
+}
+
+export interface RemoteDeletion extends RemoteSide {
+  target: RemoteMessageId;
+}
+
+export interface RemoteReaction extends RemoteSide {
+  id: RemoteMessageId;
+  target: RemoteMessageId;
+  key: string;
+}
+
+export interface RemoteTyping extends RemoteSide {
+  typing: boolean;
+}
+
+export interface RemoteMembership extends RemoteSide {
+  membership: "join" | "leave";
+  reason?: string;
+}
+
+/** Callbacks a plugin calls when something happened on its network. Each resolves once it is bridged. */
+export interface RemoteEvents {
+  message(message: RemoteMessage): Promise<void>;
+  edit(edit: RemoteEdit): Promise<void>;
+  deletion(deletion: RemoteDeletion): Promise<void>;
+  reaction(reaction: RemoteReaction): Promise<void>;
+  /** `reaction.id` names the reaction that was taken back. */
+  reactionRemoved(reaction: {
+    roomId: RemoteRoomId;
+    sender: RemoteUserInfo;
+    id: RemoteMessageId;
+  }): Promise<void>;
+  typing(typing: RemoteTyping): Promise<void>;
+  membership(membership: RemoteMembership): Promise<void>;
+  profile(user: RemoteUserInfo): Promise<void>;
+  roomInfo(room: RemoteRoomInfo): Promise<void>;
+}
+
+/** A Matrix user's remote identity, after logging in. */
+export interface PuppetLogin {
+  remoteUserId: RemoteUserId;
+  /** What the plugin needs to restore the session after a restart (kept in the store; may hold credentials). */
+  session: Record<string, unknown>;
+}
+
 /** What the core hands a plugin when it starts. */
 export interface NetworkContext {
   logger: Logger;
   /** The plugin's own settings from `network.config`, unvalidated: the plugin checks them. */
   config: Record<string, unknown>;
+  remote: RemoteEvents;
+  media: {
+    download(url: MxcUri, maxBytes?: number): Promise<{ data: Uint8Array; contentType: string }>;
+    upload(data: Uint8Array, contentType: string, filename?: string): Promise<MxcUri>;
+  };
+  /** The puppets that were logged in before this start, to reconnect. */
+  savedLogins(): Promise<{ userId: UserId; login: PuppetLogin }[]>;
 }
 
 export interface NetworkPlugin {
   readonly info: NetworkInfo;
   start(context: NetworkContext): Promise<void>;
   stop(): Promise<void>;
-  /** Does this remote room exist (alias query, portal creation)? */
+  /** Does this remote room exist (alias query, portal creation, link requests)? */
   resolveRoom(id: RemoteRoomId): Promise<RemoteRoomInfo | null>;
   /** Does this remote user exist (user query, ghost creation)? */
   resolveUser(id: RemoteUserId): Promise<RemoteUserInfo | null>;
   /** Deliver a Matrix message to the remote room; throw to report that it could not be delivered. */
   sendMessage(message: MatrixMessage): Promise<DeliveryResult>;
+
+  sendEdit?(edit: MatrixEdit): Promise<void>;
+  sendRedaction?(redaction: MatrixRedaction): Promise<void>;
+  sendReaction?(reaction: MatrixReaction): Promise<DeliveryResult>;
+  sendTyping?(typing: MatrixTyping): Promise<void>;
+  sendReadReceipt?(receipt: MatrixReadReceipt): Promise<void>;
+  handleMembership?(membership: MatrixMembership): Promise<void>;
+  /**
+   * Single puppeting: log `userId` in with what they typed after `login`. Resolve with the identity, or throw an
+   * Error whose message is shown to the user.
+   */
+  login?(userId: UserId, args: string[]): Promise<PuppetLogin>;
+  logout?(userId: UserId, login: PuppetLogin): Promise<void>;
+  /** An identity the network gives every Matrix user without a login (XMPP component JIDs, IRC nicks), or null. */
+  automaticIdentity?(userId: UserId): Promise<RemoteUserId | null>;
+  /** May `requester` link a Matrix room to this remote room? Resolve with an error message to refuse. */
+  validateLink?(id: RemoteRoomId, requester: UserId): Promise<string | null>;
   readonly thirdParty?: ThirdPartyLookup;
+  /** The plugin's own bot commands, beside the core's. */
+  readonly commands?: Command[];
 }
 
 /** A network module's default export: builds the plugin from nothing but its settings. */

@@ -5,24 +5,24 @@ import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type express from "express";
 import { createAppserviceApp, listen } from "../appservice/server.ts";
+import { registerAccountCommands } from "../commands/account-commands.ts";
 import { registerBuiltinCommands } from "../commands/builtin.ts";
 import { CommandRegistry } from "../commands/registry.ts";
 import type { BridgeConfig } from "../config/schema.ts";
+import { makeUserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { MatrixClient } from "../matrix/client.ts";
 import { IntentFactory } from "../matrix/intents.ts";
 import { MembershipCache } from "../matrix/membership-cache.ts";
-import type { NetworkPlugin } from "../network.ts";
+import type { NetworkContext, NetworkPlugin } from "../network.ts";
 import { KeyedQueue } from "../pipeline/keyed-queue.ts";
-import type { Registration } from "../registration/registration.ts";
+import { loadRegistration, type Registration } from "../registration/registration.ts";
 import { LevelStore } from "../store/level-store.ts";
 import type { BridgeStore, InboxEntry } from "../store/store.ts";
 import { Ghosts } from "./ghosts.ts";
 import { pingHomeserver } from "./homeserver-ping.ts";
-import { MatrixEventHandler } from "./matrix-events.ts";
 import { Naming } from "./naming.ts";
-import { Permissions } from "./permissions.ts";
-import { Portals } from "./portals.ts";
+import { createServices, type Services } from "./services.ts";
 import { ThirdParty } from "./third-party.ts";
 
 export interface BridgeOptions {
@@ -34,6 +34,8 @@ export interface BridgeOptions {
   port?: number;
 }
 
+/** Events without a room (presence, to-device) still need an order; they share one queue. */
+const NO_ROOM_KEY = "no-room";
 /** How long requests in flight get to finish at shutdown; one cut off is retried by the homeserver, never lost. */
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -54,9 +56,6 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-/** Events without a room (presence, to-device) still need an order; they share one queue. */
-const NO_ROOM_KEY = "no-room";
-
 export class Bridge {
   readonly naming: Naming;
   readonly intents: IntentFactory;
@@ -67,13 +66,13 @@ export class Bridge {
   private readonly logger: Logger;
   private readonly cache = new MembershipCache();
   private readonly client: MatrixClient;
-  private readonly startedAt = Date.now();
-  private storeOrNull: BridgeStore | null = null;
-  private server: Server | null = null;
-  private handler: MatrixEventHandler | null = null;
-  private portalsOrNull: Portals | null = null;
+  private readonly doublePuppetIntents: IntentFactory | null;
   private readonly ghosts: Ghosts;
+  private readonly startedAt = Date.now();
   private readonly pingsReceived = new Set<string>();
+  private storeOrNull: BridgeStore | null = null;
+  private servicesOrNull: Services | null = null;
+  private server: Server | null = null;
 
   constructor(options: BridgeOptions) {
     this.options = options;
@@ -97,14 +96,42 @@ export class Bridge {
       botUserId: this.naming.botUserId,
       cache: this.cache,
     });
+    this.doublePuppetIntents = this.makeDoublePuppetIntents();
     this.ghosts = new Ghosts({ intents: this.intents, naming: this.naming });
     this.commands = new CommandRegistry(config.bridge.commandPrefix);
     registerBuiltinCommands(this.commands, {
       networkName: network.info.displayName,
       startedAt: this.startedAt,
     });
+    registerAccountCommands(this.commands, {
+      store: () => this.store,
+      network,
+      identityOf: (userId) => this.services.puppets.identityOf(userId),
+    });
+    for (const command of network.commands ?? []) this.commands.register(command);
+    this.app = this.makeApp();
+  }
+
+  /** Double puppeting acts as real local users through the second registration's token, when one is configured. */
+  private makeDoublePuppetIntents(): IntentFactory | null {
+    const { config } = this.options;
+    if (!config.doublePuppet) return null;
+    const registration = loadRegistration(config.doublePuppet.registrationPath);
+    this.logger.addSecret(registration.as_token);
+    this.logger.addSecret(registration.hs_token);
+    const client = new MatrixClient({
+      homeserverUrl: config.homeserver.url,
+      accessToken: registration.as_token,
+      logger: this.logger.child({ component: "double-puppet-client" }),
+    });
+    const botUserId = makeUserId(registration.sender_localpart, config.homeserver.domain);
+    return new IntentFactory({ client, botUserId, cache: new MembershipCache() });
+  }
+
+  private makeApp(): express.Express {
+    const { config, registration, network } = this.options;
     const thirdParty = new ThirdParty(network, this.naming);
-    this.app = createAppserviceApp({
+    return createAppserviceApp({
       hsToken: registration.hs_token,
       maxBodyBytes: config.appservice.maxBodyBytes,
       logger: this.logger.child({ component: "appservice" }),
@@ -125,7 +152,7 @@ export class Bridge {
           await this.ghosts.ensure(info);
           return true;
         },
-        queryAlias: (alias) => this.portals.createForAlias(alias, (id) => network.resolveRoom(id)),
+        queryAlias: (alias) => this.services.portals.createForAlias(alias),
         ping: (txnId) => {
           if (txnId !== undefined) this.pingsReceived.add(txnId);
         },
@@ -143,9 +170,9 @@ export class Bridge {
     return this.storeOrNull;
   }
 
-  get portals(): Portals {
-    if (this.portalsOrNull === null) throw new Error("the bridge is not started");
-    return this.portalsOrNull;
+  get services(): Services {
+    if (this.servicesOrNull === null) throw new Error("the bridge is not started");
+    return this.servicesOrNull;
   }
 
   /** The port the application service API listens on, once started. */
@@ -158,25 +185,22 @@ export class Bridge {
 
   async start(): Promise<void> {
     const { config, network, registration } = this.options;
-    this.storeOrNull = await LevelStore.open({ path: config.store.path, sync: config.store.sync });
-    this.portalsOrNull = new Portals({
-      store: this.store,
-      intents: this.intents,
-      naming: this.naming,
-      queue: this.queue,
-      network: network.info,
+    const store = await LevelStore.open({ path: config.store.path, sync: config.store.sync });
+    this.storeOrNull = store;
+    this.servicesOrNull = createServices({
+      config,
       bridgeId: registration.id,
-      logger: this.logger.child({ component: "portals" }),
-    });
-    this.handler = new MatrixEventHandler({
-      store: this.store,
+      store,
+      network,
       intents: this.intents,
+      doublePuppetIntents: this.doublePuppetIntents,
       cache: this.cache,
       naming: this.naming,
+      ghosts: this.ghosts,
+      queue: this.queue,
       commands: this.commands,
-      network,
-      permissions: new Permissions(config.bridge.permissions, config.homeserver.domain),
-      logger: this.logger.child({ component: "matrix-events" }),
+      logger: this.logger,
+      observe: { bridged: () => undefined, failed: () => undefined },
     });
     this.server = await listen(
       this.app,
@@ -192,19 +216,31 @@ export class Bridge {
     await pingHomeserver({ client: this.client, registration, transactionId: pingId });
     if (!this.pingsReceived.has(pingId))
       this.logger.warn("homeserver ping answered but never reached this bridge");
-
     if (config.appservice.botDisplayname !== undefined) {
       await this.intents.bot.setDisplayName(config.appservice.botDisplayname);
     }
-    await network.start({
-      logger: this.logger.child({ component: "network", network: network.info.id }),
-      config: config.network.config,
-    });
+    await network.start(this.networkContext());
     // Events accepted before a stop or crash but not yet handled: handle them now, in their order.
-    const pending = await this.store.pendingInbox();
+    const pending = await store.pendingInbox();
     if (pending.length > 0) this.logger.info("resuming accepted events", { count: pending.length });
     for (const entry of pending) this.dispatch(entry);
     this.logger.info("bridge started", { network: network.info.id, bot: this.naming.botUserId });
+  }
+
+  private networkContext(): NetworkContext {
+    const { config, network } = this.options;
+    return {
+      logger: this.logger.child({ component: "network", network: network.info.id }),
+      config: config.network.config,
+      remote: this.services.remoteEvents,
+      media: {
+        download: (url, maxBytes) =>
+          this.client.downloadMedia(url, maxBytes !== undefined ? { maxBytes } : {}),
+        upload: (data, contentType, filename) =>
+          this.client.uploadMedia(data, { contentType, ...(filename !== undefined && { filename }) }),
+      },
+      savedLogins: () => this.store.listLogins(),
+    };
   }
 
   /** Stops taking transactions, finishes what was accepted, then closes the network and the store. */
@@ -224,7 +260,7 @@ export class Bridge {
     const key = typeof roomId === "string" ? roomId : NO_ROOM_KEY;
     void this.queue.run(key, async () => {
       try {
-        await this.handler?.handle(entry);
+        await this.services.matrixEvents.handle(entry);
       } catch (err) {
         this.logger.error("event handling failed", { seq: entry.seq, type: entry.event.type, err });
       }

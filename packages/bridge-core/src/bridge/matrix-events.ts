@@ -1,7 +1,9 @@
-// What the bridge does with each Matrix event the homeserver sent, once it is its turn in the room's queue.
+// What the bridge does with each Matrix event the homeserver sent, once it is its turn in the room's queue: keep
+// track of membership, answer invites to the bot, run commands, and pass what users say in bridged rooms on to the
+// network (matrix-to-remote.ts, matrix-ephemeral.ts).
 
 import type { CommandRegistry } from "../commands/registry.ts";
-import { isEventId, isRoomId, isUserId, type RoomId, type UserId } from "../ids.ts";
+import { isRoomId, isUserId, type RoomId, type UserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { matrixPath } from "../matrix/client.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
@@ -9,8 +11,13 @@ import { LruMap } from "../matrix/lru-map.ts";
 import type { Membership, MembershipCache } from "../matrix/membership-cache.ts";
 import type { NetworkPlugin } from "../network.ts";
 import type { BridgeStore, InboxEntry, MatrixEventJson } from "../store/store.ts";
+import type { DisplayNames } from "./display-names.ts";
+import { obj, str } from "./matrix-content.ts";
+import type { MatrixEphemeral } from "./matrix-ephemeral.ts";
+import type { MatrixToRemote } from "./matrix-to-remote.ts";
 import type { Naming } from "./naming.ts";
 import type { Permissions } from "./permissions.ts";
+import { DOUBLE_PUPPET_SOURCE, type Puppets } from "./puppets.ts";
 
 const MEMBERSHIPS = new Set(["join", "invite", "leave", "ban", "knock"]);
 /** How far back the bot reads a room it has just joined, for messages sent while it was only invited. */
@@ -25,12 +32,13 @@ export interface MatrixEventDeps {
   commands: CommandRegistry;
   network: NetworkPlugin;
   permissions: Permissions;
+  puppets: Puppets;
+  displayNames: DisplayNames;
+  toRemote: MatrixToRemote;
+  ephemeral: MatrixEphemeral;
+  bridgeId: string;
   logger: Logger;
 }
-
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
-const obj = (v: unknown): Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 export class MatrixEventHandler {
   private readonly deps: MatrixEventDeps;
@@ -45,11 +53,29 @@ export class MatrixEventHandler {
     const roomId = str(event["room_id"]);
     const sender = str(event["sender"]);
     this.deps.logger.debug("handling event", { seq: entry.seq, kind: entry.kind, type: event.type, roomId });
+    if (entry.kind === "ephemeral") return this.deps.ephemeral.handle(event);
     if (entry.kind !== "timeline" || !isRoomId(roomId) || !isUserId(sender)) return;
     if (event.type === "m.room.member") return this.onMembership(roomId, sender, event);
-    // Loop prevention: what the bot or a ghost sent was sent by this bridge.
+    // Loop prevention: what the bot or a ghost sent, or what the bridge sent as a real user, came from this bridge.
     if (this.deps.naming.isBridgeUser(sender)) return;
-    if (event.type === "m.room.message") return this.onMessage(roomId, sender, event);
+    if (obj(event["content"])[DOUBLE_PUPPET_SOURCE] === this.deps.bridgeId) return;
+    return this.onRoomEvent(roomId, sender, event, entry.receivedAt);
+  }
+
+  private async onRoomEvent(roomId: RoomId, sender: UserId, event: MatrixEventJson, receivedAt: number) {
+    // The same event can reach the bridge twice (a transaction and the catch-up after a join); handle it once.
+    const eventId = str(event["event_id"]);
+    if (eventId !== undefined) {
+      if (this.recentlyHandled.get(eventId)) return;
+      this.recentlyHandled.set(eventId, true);
+    }
+    if (event.type === "m.room.message" && (await this.ranCommand(roomId, sender, event))) return;
+    const link = await this.deps.store.getRoomLinkByMatrix(roomId);
+    if (link === null) return;
+    const { toRemote } = this.deps;
+    if (event.type === "m.room.message") await toRemote.message(link, sender, event, receivedAt);
+    else if (event.type === "m.room.redaction") await toRemote.redaction(link, sender, event, receivedAt);
+    else if (event.type === "m.reaction") await toRemote.reaction(link, sender, event, receivedAt);
   }
 
   private async onMembership(roomId: RoomId, sender: UserId, event: MatrixEventJson): Promise<void> {
@@ -57,11 +83,76 @@ export class MatrixEventHandler {
     const content = obj(event["content"]);
     const membership = str(content["membership"]);
     if (!isUserId(target) || membership === undefined || !MEMBERSHIPS.has(membership)) return;
-    this.deps.cache.noteMembership(roomId, target, membership as Membership);
-    if (target === this.deps.naming.botUserId && membership === "invite") {
+    const { cache, naming, displayNames } = this.deps;
+    const wasJoined = cache.isJoined(roomId, target);
+    cache.noteMembership(roomId, target, membership as Membership);
+    displayNames.note(roomId, target, membership === "join" ? str(content["displayname"]) : undefined);
+    if (target === naming.botUserId && membership === "invite") {
       await this.onBotInvited(roomId, sender, content["is_direct"] === true);
       const inviteId = str(event["event_id"]);
       if (inviteId !== undefined) await this.catchUpAfterJoin(roomId, inviteId);
+      return;
+    }
+    if (naming.isBridgeUser(target) || content[DOUBLE_PUPPET_SOURCE] === this.deps.bridgeId) return;
+    const joined = membership === "join";
+    // Display name changes are member events too; only real arrivals and departures matter to the network.
+    if (joined !== wasJoined) await this.passMembership(roomId, target, joined ? "join" : "leave");
+  }
+
+  /** A Matrix user with a remote identity joined or left a bridged room: their puppet follows. */
+  private async passMembership(roomId: RoomId, userId: UserId, membership: "join" | "leave"): Promise<void> {
+    const { network, store, puppets } = this.deps;
+    if (!network.handleMembership) return;
+    const link = await store.getRoomLinkByMatrix(roomId);
+    const remoteUserId = link === null ? null : await puppets.identityOf(userId);
+    if (link === null || remoteUserId === null) return;
+    await network.handleMembership({
+      roomId,
+      remoteRoomId: link.remoteRoomId,
+      sender: userId,
+      as: { kind: "puppet", remoteUserId },
+      membership,
+    });
+  }
+
+  /** Runs the message as a bot command if it is one; true when it was. */
+  private async ranCommand(roomId: RoomId, sender: UserId, event: MatrixEventJson): Promise<boolean> {
+    const { store, commands, intents, permissions, cache, naming } = this.deps;
+    const content = obj(event["content"]);
+    const body = str(content["body"]);
+    if (content["msgtype"] !== "m.text" || body === undefined || !cache.isJoined(roomId, naming.botUserId))
+      return false;
+    const isManagementRoom = (await store.getUserRecord(sender)).managementRoomId === roomId;
+    const parsed = commands.parse(body, isManagementRoom);
+    if (parsed === null) return false;
+    if (permissions.levelOf(sender) === "none") return true;
+    await commands.run(parsed, {
+      roomId,
+      sender,
+      isManagementRoom,
+      reply: async (text) => {
+        await intents.bot.sendNotice(roomId, text);
+      },
+    });
+    return true;
+  }
+
+  private async onBotInvited(roomId: RoomId, inviter: UserId, isDirect: boolean): Promise<void> {
+    const { intents, permissions, store, logger } = this.deps;
+    if (permissions.levelOf(inviter) === "none") {
+      logger.info("refusing invite from a user without permission", { roomId, inviter });
+      await intents.bot.leave(roomId, "You are not allowed to use this bridge.");
+      return;
+    }
+    await intents.bot.join(roomId);
+    if (isDirect) {
+      const record = await store.getUserRecord(inviter);
+      await store.putUserRecord(inviter, { ...record, managementRoomId: roomId });
+      const name = this.deps.network.info.displayName;
+      await intents.bot.sendNotice(
+        roomId,
+        `Hello! I am the ${name} bridge bot. Send "help" for the commands.`,
+      );
     }
   }
 
@@ -89,86 +180,7 @@ export class MatrixEventHandler {
     for (const event of missed.reverse()) {
       const sender = str(event["sender"]);
       if (event.type !== "m.room.message" || !isUserId(sender) || naming.isBridgeUser(sender)) continue;
-      await this.onMessage(roomId, sender, event);
-    }
-  }
-
-  private async onBotInvited(roomId: RoomId, inviter: UserId, isDirect: boolean): Promise<void> {
-    const { intents, permissions, store, logger } = this.deps;
-    if (permissions.levelOf(inviter) === "none") {
-      logger.info("refusing invite from a user without permission", { roomId, inviter });
-      await intents.bot.leave(roomId, "You are not allowed to use this bridge.");
-      return;
-    }
-    await intents.bot.join(roomId);
-    if (isDirect) {
-      const record = await store.getUserRecord(inviter);
-      await store.putUserRecord(inviter, { ...record, managementRoomId: roomId });
-      await intents.bot.sendNotice(
-        roomId,
-        `Hello! I am the ${this.deps.network.info.displayName} bridge bot. Send "help" for the commands.`,
-      );
-    }
-  }
-
-  private async onMessage(roomId: RoomId, sender: UserId, event: MatrixEventJson): Promise<void> {
-    const { store, commands, intents, network, permissions, logger } = this.deps;
-    // The same message can reach the bridge twice (a transaction and the catch-up after a join); handle it once.
-    const eventId = str(event["event_id"]);
-    if (eventId !== undefined) {
-      if (this.recentlyHandled.get(eventId)) return;
-      this.recentlyHandled.set(eventId, true);
-    }
-    const content = obj(event["content"]);
-    const body = str(content["body"]);
-    const msgtype = str(content["msgtype"]);
-    if (body === undefined || msgtype === undefined) return;
-
-    if (msgtype === "m.text" && this.deps.cache.isJoined(roomId, this.deps.naming.botUserId)) {
-      const isManagementRoom = (await store.getUserRecord(sender)).managementRoomId === roomId;
-      const parsed = commands.parse(body, isManagementRoom);
-      if (parsed !== null) {
-        if (permissions.levelOf(sender) === "none") return;
-        await commands.run(parsed, {
-          roomId,
-          sender,
-          isManagementRoom,
-          reply: async (text) => {
-            await intents.bot.sendNotice(roomId, text);
-          },
-        });
-        return;
-      }
-    }
-
-    const link = await store.getRoomLinkByMatrix(roomId);
-    if (link === null) return;
-    const html = content["format"] === "org.matrix.custom.html" ? str(content["formatted_body"]) : undefined;
-    try {
-      const result = await network.sendMessage({
-        roomId,
-        remoteRoomId: link.remoteRoomId,
-        sender,
-        msgtype,
-        body,
-        ...(html !== undefined ? { html } : {}),
-        content,
-      });
-      if (result.remoteMessageId !== undefined && isEventId(eventId)) {
-        await store.putEventLink({
-          roomId,
-          eventId,
-          remoteRoomId: link.remoteRoomId,
-          remoteMessageId: result.remoteMessageId,
-        });
-      }
-    } catch (err) {
-      logger.warn("message not delivered", { roomId, sender, err });
-      const reason = err instanceof Error ? err.message : String(err);
-      await intents.bot.sendNotice(
-        roomId,
-        `⚠ ${sender}: your message could not be delivered to ${network.info.displayName}: ${reason}`,
-      );
+      await this.onRoomEvent(roomId, sender, event, Date.now());
     }
   }
 }

@@ -1,10 +1,10 @@
 // Portal rooms: Matrix rooms the bridge creates and owns for remote rooms. Creation runs in the pipeline under the
 // remote room's key, so an alias query and a remote message arriving together make one room, not two.
 
-import type { RemoteRoomId, RoomAlias, RoomId } from "../ids.ts";
+import type { RemoteRoomId, RoomAlias } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
-import type { NetworkInfo, RemoteRoomInfo } from "../network.ts";
+import type { NetworkInfo, NetworkPlugin, RemoteRoomInfo } from "../network.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import type { BridgeStore, RoomLink } from "../store/store.ts";
 import type { Naming } from "./naming.ts";
@@ -35,7 +35,7 @@ export class Portals {
     intents: IntentFactory;
     naming: Naming;
     queue: KeyedQueue;
-    network: NetworkInfo;
+    network: NetworkPlugin;
     bridgeId: string;
     logger: Logger;
   };
@@ -45,7 +45,7 @@ export class Portals {
   }
 
   /** Creates the portal for an alias query; false when the alias names no remote room. */
-  async createForAlias(alias: RoomAlias, resolve: (id: RemoteRoomId) => Promise<RemoteRoomInfo | null>) {
+  async createForAlias(alias: RoomAlias): Promise<boolean> {
     const id = this.options.naming.remoteRoomOf(alias);
     if (id === null) return false;
     return this.options.queue.run(remoteRoomKey(id), async () => {
@@ -55,18 +55,28 @@ export class Portals {
         await this.options.intents.bot.putAlias(alias, existing.roomId);
         return true;
       }
-      const info = await resolve(id);
-      if (info === null) return false;
-      await this.create(info, alias);
-      return true;
+      return (await this.createPortal(id)) !== null;
     });
   }
 
-  private async create(info: RemoteRoomInfo, alias: RoomAlias): Promise<RoomId> {
+  /**
+   * The Matrix room bridged to a remote room, creating a portal when there is none (the remote side spoke first).
+   * Callers already run under the remote room's queue key. Null when the network does not know the room.
+   */
+  async ensure(id: RemoteRoomId): Promise<RoomLink | null> {
+    return (await this.options.store.getRoomLinkByRemote(id)) ?? this.createPortal(id);
+  }
+
+  private async createPortal(id: RemoteRoomId): Promise<RoomLink | null> {
+    const info = await this.options.network.resolveRoom(id);
+    return info === null ? null : this.create(info);
+  }
+
+  private async create(info: RemoteRoomInfo): Promise<RoomLink> {
     const { intents, naming, store, network, bridgeId, logger } = this.options;
     const bot = intents.bot;
     const initialState = bridgeStateEvents({
-      network,
+      network: network.info,
       bridgeId,
       botUserId: bot.userId,
       remoteRoomId: info.id,
@@ -86,7 +96,21 @@ export class Portals {
     });
     const link: RoomLink = { roomId, remoteRoomId: info.id, kind: "portal", createdAt: Date.now() };
     await store.putRoomLink(link);
-    logger.info("portal created", { roomId, remoteRoomId: info.id, alias });
-    return roomId;
+    logger.info("portal created", { roomId, remoteRoomId: info.id });
+    return link;
+  }
+
+  /** Keeps the portal's name, topic and avatar as the remote room's; plumbed rooms belong to their users. */
+  async updateInfo(link: RoomLink, info: RemoteRoomInfo): Promise<void> {
+    if (link.kind !== "portal") return;
+    const bot = this.options.intents.bot;
+    const wanted: [string, string, Record<string, unknown>][] = [];
+    if (info.name !== undefined) wanted.push(["m.room.name", "name", { name: info.name }]);
+    if (info.topic !== undefined) wanted.push(["m.room.topic", "topic", { topic: info.topic }]);
+    if (info.avatarUrl !== undefined) wanted.push(["m.room.avatar", "url", { url: info.avatarUrl }]);
+    for (const [type, field, content] of wanted) {
+      const current = await bot.getState<Record<string, unknown>>(link.roomId, type, "");
+      if (current?.[field] !== content[field]) await bot.sendState(link.roomId, type, "", content);
+    }
   }
 }

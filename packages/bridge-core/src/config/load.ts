@@ -24,9 +24,13 @@ export function parseConfig(text: string, sourceName: string, baseDir: string): 
   if (!yaml.ok) throw new ConfigError(sourceName, yaml.problems);
   const result = rawConfigSchema.safeParse(yaml.value);
   if (!result.success) {
-    // None of the config's own keys holds a secret, so offending values can be shown; unknown keys, where a
-    // misplaced token could be, are reported by name only.
-    throw new ConfigError(sourceName, issuesToProblems(result.error.issues, yaml.value, yaml.locate, true));
+    // Offending values are shown except under `provisioning` (its secret); unknown keys, where a misplaced token
+    // could be, are reported by name only.
+    const showValue = (path: readonly PropertyKey[]) => path[0] !== "provisioning";
+    throw new ConfigError(
+      sourceName,
+      issuesToProblems(result.error.issues, yaml.value, yaml.locate, showValue),
+    );
   }
   return toBridgeConfig(result.data, resolve(baseDir));
 }

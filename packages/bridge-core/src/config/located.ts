@@ -126,13 +126,13 @@ function describe(value: unknown): string {
 
 /**
  * One problem per schema issue, and one per unknown key. `showValues` appends the offending value to the schema's
- * message; callers whose files hold secrets pass false.
+ * message; callers whose files hold secrets pass false, or a predicate that is false for the secret keys.
  */
 export function issuesToProblems(
   issues: readonly z.core.$ZodIssue[],
   input: unknown,
   locate: (path: readonly PropertyKey[]) => number | null,
-  showValues: boolean,
+  showValues: boolean | ((path: readonly PropertyKey[]) => boolean),
 ): Problem[] {
   const problems: Problem[] = [];
   for (const issue of issues) {
@@ -151,7 +151,8 @@ export function issuesToProblems(
     } else if (issue.code === "invalid_key") {
       message = issue.issues[0]?.message ?? issue.message;
     } else {
-      message = showValues ? `${issue.message}, got ${describe(here.value)}` : issue.message;
+      const show = typeof showValues === "function" ? showValues(issue.path) : showValues;
+      message = show ? `${issue.message}, got ${describe(here.value)}` : issue.message;
     }
     problems.push({ path: formatPath(issue.path), line: locate(issue.path), message });
   }

@@ -40,7 +40,14 @@ export interface BridgeConfig {
     commandPrefix: string;
     /** Keys are "*", a server name, or a full user id. */
     permissions: Record<string, PermissionLevel>;
+    /** How relayed messages read on the remote network: `{displayname}` and `{message}` are filled in. */
+    relayTemplate: string;
   };
+  /** Double puppeting: the second, non-exclusive registration whose token lets the bridge act as local users. */
+  doublePuppet?: { registrationPath: string };
+  /** The provisioning API for integration managers; off without a secret. */
+  provisioning?: { secret: string };
+  metrics: { enabled: boolean };
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -134,7 +141,28 @@ export const rawConfigSchema = z.strictObject(
               { error: "expected a mapping" },
             )
             .optional(),
+          relay_template: z
+            .string({ error: "expected a string" })
+            .refine((v) => v.includes("{message}"), { error: "must contain {message}" })
+            .default("{displayname}: {message}"),
         },
+        { error: "expected a mapping" },
+      )
+      .prefault({}),
+    double_puppet: z.strictObject({ registration: nonEmpty }, { error: "expected a mapping" }).optional(),
+    provisioning: z
+      .strictObject(
+        {
+          secret: z
+            .string({ error: "expected a string" })
+            .min(32, { error: "must be at least 32 characters" }),
+        },
+        { error: "expected a mapping" },
+      )
+      .optional(),
+    metrics: z
+      .strictObject(
+        { enabled: z.boolean({ error: "expected true or false" }).default(true) },
         { error: "expected a mapping" },
       )
       .prefault({}),
@@ -146,7 +174,8 @@ export type RawConfig = z.infer<typeof rawConfigSchema>;
 
 /** Relative paths in the config mean relative to the config file, not to wherever the bridge was started from. */
 export function toBridgeConfig(raw: RawConfig, baseDir: string): BridgeConfig {
-  const { homeserver, appservice, store, logging, network, bridge } = raw;
+  const { homeserver, appservice, store, logging, network, bridge, double_puppet, provisioning, metrics } =
+    raw;
   const isPath = (specifier: string) => specifier.startsWith(".") || isAbsolute(specifier);
   return {
     homeserver: { url: homeserver.url.replace(/\/+$/, ""), domain: homeserver.domain },
@@ -174,6 +203,12 @@ export function toBridgeConfig(raw: RawConfig, baseDir: string): BridgeConfig {
       // Without a permissions section only users of the bridge's own homeserver may use it: opening a bridge to the
       // whole federation should be a deliberate choice.
       permissions: bridge.permissions ?? { [homeserver.domain]: "user" },
+      relayTemplate: bridge.relay_template,
     },
+    ...(double_puppet !== undefined && {
+      doublePuppet: { registrationPath: resolve(baseDir, double_puppet.registration) },
+    }),
+    ...(provisioning !== undefined && { provisioning: { secret: provisioning.secret } }),
+    metrics: { enabled: metrics.enabled },
   };
 }

@@ -178,6 +178,17 @@ export class Intent {
     }
   }
 
+  /** One event of a room as this user may see it, or null when it does not exist (or is not visible). */
+  async getEvent(roomId: RoomId, eventId: EventId): Promise<Record<string, unknown> | null> {
+    const path = matrixPath`/_matrix/client/v3/rooms/${roomId}/event/${eventId}`;
+    try {
+      return await this.asSelf<Record<string, unknown>>("GET", path);
+    } catch (err) {
+      if (isMatrixError(err, "M_NOT_FOUND")) return null;
+      throw err;
+    }
+  }
+
   getPowerLevels(roomId: RoomId): Promise<PowerLevelsContent | null> {
     return this.getState<PowerLevelsContent>(roomId, "m.room.power_levels", "");
   }

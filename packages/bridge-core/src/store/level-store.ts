@@ -2,8 +2,25 @@
 // together (a transaction id and its events) go in one atomic batch.
 
 import { Level } from "level";
-import type { EventId, RemoteMessageId, RemoteRoomId, RoomId, TransactionId, UserId } from "../ids.ts";
-import type { BridgeStore, EventLink, InboxEntry, NewInboxItem, RoomLink, UserRecord } from "./store.ts";
+import type {
+  EventId,
+  RemoteMessageId,
+  RemoteRoomId,
+  RemoteUserId,
+  RoomId,
+  TransactionId,
+  UserId,
+} from "../ids.ts";
+import type { PuppetLogin } from "../network.ts";
+import type {
+  BridgeStore,
+  EventLink,
+  InboxEntry,
+  LoginRecord,
+  NewInboxItem,
+  RoomLink,
+  UserRecord,
+} from "./store.ts";
 
 type Json = Record<string, unknown>;
 const makeSublevel = (db: Level<string, Json>, name: string) =>
@@ -34,6 +51,8 @@ export class LevelStore implements BridgeStore {
   private readonly eventsByMatrix: Sub;
   private readonly eventsByRemote: Sub;
   private readonly users: Sub;
+  private readonly logins: Sub;
+  private readonly loginsByRemote: Sub;
   private nextSeq = 0;
   // acceptTransaction is a check-then-write; running them one at a time makes it atomic within this process.
   private acceptChain: Promise<unknown> = Promise.resolve();
@@ -49,6 +68,8 @@ export class LevelStore implements BridgeStore {
     this.eventsByMatrix = sub("event-m");
     this.eventsByRemote = sub("event-r");
     this.users = sub("user");
+    this.logins = sub("login");
+    this.loginsByRemote = sub("login-r");
   }
 
   static async open(options: LevelStoreOptions): Promise<LevelStore> {
@@ -170,6 +191,45 @@ export class LevelStore implements BridgeStore {
 
   async putUserRecord(userId: UserId, record: UserRecord): Promise<void> {
     await this.users.put(userId, record as unknown as Json);
+  }
+
+  async putLogin(userId: UserId, login: PuppetLogin): Promise<void> {
+    const previous = await this.getLogin(userId);
+    const stale =
+      previous !== null && previous.remoteUserId !== login.remoteUserId
+        ? [{ type: "del" as const, sublevel: this.loginsByRemote, key: previous.remoteUserId }]
+        : [];
+    await this.db.batch([
+      ...stale,
+      { type: "put", sublevel: this.logins, key: userId, value: login as unknown as Json },
+      { type: "put", sublevel: this.loginsByRemote, key: login.remoteUserId, value: { userId } },
+    ]);
+  }
+
+  async getLogin(userId: UserId): Promise<PuppetLogin | null> {
+    return ((await this.logins.get(userId)) as PuppetLogin | undefined) ?? null;
+  }
+
+  async getUserByRemote(remoteUserId: RemoteUserId): Promise<UserId | null> {
+    const ref = await this.loginsByRemote.get(remoteUserId);
+    return typeof ref?.["userId"] === "string" ? (ref["userId"] as UserId) : null;
+  }
+
+  async deleteLogin(userId: UserId): Promise<void> {
+    const login = await this.getLogin(userId);
+    if (!login) return;
+    await this.db.batch([
+      { type: "del", sublevel: this.logins, key: userId },
+      { type: "del", sublevel: this.loginsByRemote, key: login.remoteUserId },
+    ]);
+  }
+
+  async listLogins(): Promise<LoginRecord[]> {
+    const out: LoginRecord[] = [];
+    for await (const [key, value] of this.logins.iterator()) {
+      out.push({ userId: key as UserId, login: value as unknown as PuppetLogin });
+    }
+    return out;
   }
 
   async close(): Promise<void> {

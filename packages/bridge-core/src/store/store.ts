@@ -1,7 +1,16 @@
 // What the bridge keeps across restarts, behind one small interface so that a PostgreSQL store can follow the embedded
 // one. Every method is durable when its promise resolves.
 
-import type { EventId, RemoteMessageId, RemoteRoomId, RoomId, TransactionId, UserId } from "../ids.ts";
+import type {
+  EventId,
+  RemoteMessageId,
+  RemoteRoomId,
+  RemoteUserId,
+  RoomId,
+  TransactionId,
+  UserId,
+} from "../ids.ts";
+import type { PuppetLogin } from "../network.ts";
 
 /** A Matrix event as the homeserver sent it: only `type` is known to be a string, everything else is unchecked. */
 export type MatrixEventJson = { type: string } & Record<string, unknown>;
@@ -29,6 +38,8 @@ export interface RoomLink {
   /** A portal is the bridge's own room; a plumbed room belongs to its users and is only linked. */
   kind: RoomLinkKind;
   linkedBy?: UserId;
+  /** Whether Matrix users without a remote identity are relayed by the bridge's own account in this room. */
+  relay?: boolean;
   createdAt: number;
 }
 
@@ -43,6 +54,11 @@ export interface EventLink {
 export interface UserRecord {
   /** The DM room in which the user talks to the bridge bot. */
   managementRoomId?: RoomId;
+}
+
+export interface LoginRecord {
+  userId: UserId;
+  login: PuppetLogin;
 }
 
 export interface BridgeStore {
@@ -70,6 +86,13 @@ export interface BridgeStore {
 
   getUserRecord(userId: UserId): Promise<UserRecord>;
   putUserRecord(userId: UserId, record: UserRecord): Promise<void>;
+
+  /** Single puppeting: a Matrix user's remote identity, findable from either side. */
+  putLogin(userId: UserId, login: PuppetLogin): Promise<void>;
+  getLogin(userId: UserId): Promise<PuppetLogin | null>;
+  getUserByRemote(remoteUserId: RemoteUserId): Promise<UserId | null>;
+  deleteLogin(userId: UserId): Promise<void>;
+  listLogins(): Promise<LoginRecord[]>;
 
   close(): Promise<void>;
 }

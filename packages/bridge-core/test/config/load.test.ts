@@ -53,7 +53,12 @@ describe("parseConfig", () => {
       store: { path: "/srv/bridge/data/testnet", sync: true },
       logging: { level: "info" },
       network: { module: "bridge-irc", config: {} },
-      bridge: { commandPrefix: "!", permissions: { "example.org": "user" } },
+      bridge: {
+        commandPrefix: "!",
+        permissions: { "example.org": "user" },
+        relayTemplate: "{displayname}: {message}",
+      },
+      metrics: { enabled: true },
     });
   });
 
@@ -87,9 +92,13 @@ logging: {level: debug, file: /var/log/testnet.log}
 network: {module: bridge-irc, ghost_template: "irc_{id}", alias_template: "irc_{id}", config: {}}
 bridge:
   command_prefix: "?"
+  relay_template: "<{displayname}> {message}"
   permissions:
     "*": user
     "@admin:example.org": admin
+double_puppet: {registration: ./doublepuppet.yaml}
+provisioning: {secret: "0123456789abcdef0123456789abcdef"}
+metrics: {enabled: false}
 `;
     const config = parseConfig(text, "config.yaml", "/srv/bridge");
     assert.deepEqual(config.appservice, {
@@ -105,7 +114,24 @@ bridge:
     assert.deepEqual(config.bridge, {
       commandPrefix: "?",
       permissions: { "*": "user", "@admin:example.org": "admin" },
+      relayTemplate: "<{displayname}> {message}",
     });
+    assert.deepEqual(config.doublePuppet, { registrationPath: "/srv/bridge/doublepuppet.yaml" });
+    assert.deepEqual(config.provisioning, { secret: "0123456789abcdef0123456789abcdef" });
+    assert.deepEqual(config.metrics, { enabled: false });
+  });
+
+  it("never shows the provisioning secret in an error, and needs {message} in the relay template", () => {
+    const text = `${MINIMAL}bridge: {relay_template: "{displayname} says"}\nprovisioning: {secret: short-secret-value}\n`;
+    assert.throws(
+      () => parseConfig(text, "config.yaml", "/srv/bridge"),
+      (err: Error) => {
+        assert.match(err.message, /provisioning\.secret: must be at least 32 characters/);
+        assert.match(err.message, /bridge\.relay_template: must contain \{message\}/);
+        assert.ok(!err.message.includes("short-secret-value"), err.message);
+        return true;
+      },
+    );
   });
 
   it("treats an empty network.config as no settings", () => {

@@ -1,0 +1,82 @@
+// Typing notifications and read receipts of Matrix users in bridged rooms (ephemeral events, MSC2409), passed to the
+// network as their puppets. Relayed users have no remote presence to type or read with, so theirs stay on Matrix.
+
+import { isEventId, isRoomId, isUserId, type RoomId, type UserId } from "../ids.ts";
+import type { NetworkPlugin } from "../network.ts";
+import type { BridgeStore, MatrixEventJson } from "../store/store.ts";
+import { obj } from "./matrix-content.ts";
+import type { Naming } from "./naming.ts";
+import type { Puppets } from "./puppets.ts";
+
+export class MatrixEphemeral {
+  private readonly store: BridgeStore;
+  private readonly network: NetworkPlugin;
+  private readonly puppets: Puppets;
+  private readonly naming: Naming;
+  /** Who was typing in each room at the last typing event: the homeserver sends the whole set each time. */
+  private readonly typing = new Map<RoomId, Set<UserId>>();
+
+  constructor(options: { store: BridgeStore; network: NetworkPlugin; puppets: Puppets; naming: Naming }) {
+    this.store = options.store;
+    this.network = options.network;
+    this.puppets = options.puppets;
+    this.naming = options.naming;
+  }
+
+  async handle(event: MatrixEventJson): Promise<void> {
+    const roomId = event["room_id"];
+    if (!isRoomId(roomId)) return;
+    if (event.type === "m.typing") await this.onTyping(roomId, obj(event["content"]));
+    else if (event.type === "m.receipt") await this.onReceipt(roomId, obj(event["content"]));
+  }
+
+  private async puppetIn(roomId: RoomId, userId: UserId) {
+    if (this.naming.isBridgeUser(userId)) return null;
+    const link = await this.store.getRoomLinkByMatrix(roomId);
+    const remoteUserId = link === null ? null : await this.puppets.identityOf(userId);
+    return link === null || remoteUserId === null ? null : { link, remoteUserId };
+  }
+
+  private async onTyping(roomId: RoomId, content: Record<string, unknown>): Promise<void> {
+    const ids = Array.isArray(content["user_ids"]) ? content["user_ids"].filter(isUserId) : [];
+    const now = new Set(ids);
+    const before = this.typing.get(roomId) ?? new Set<UserId>();
+    if (now.size > 0) this.typing.set(roomId, now);
+    else this.typing.delete(roomId);
+    const { sendTyping } = this.network;
+    if (!this.network.info.capabilities.typing || !sendTyping) return;
+    const changes = [...[...now].filter((u) => !before.has(u)), ...[...before].filter((u) => !now.has(u))];
+    for (const userId of changes) {
+      const puppet = await this.puppetIn(roomId, userId);
+      if (puppet === null) continue;
+      await sendTyping.call(this.network, {
+        roomId,
+        remoteRoomId: puppet.link.remoteRoomId,
+        sender: userId,
+        as: { kind: "puppet", remoteUserId: puppet.remoteUserId },
+        typing: now.has(userId),
+      });
+    }
+  }
+
+  private async onReceipt(roomId: RoomId, content: Record<string, unknown>): Promise<void> {
+    const { sendReadReceipt } = this.network;
+    if (!this.network.info.capabilities.receipts || !sendReadReceipt) return;
+    for (const [eventId, receipts] of Object.entries(content)) {
+      if (!isEventId(eventId)) continue;
+      for (const userId of Object.keys(obj(obj(receipts)["m.read"]))) {
+        if (!isUserId(userId)) continue;
+        const puppet = await this.puppetIn(roomId, userId);
+        const mapped = puppet && (await this.store.getEventLinkByMatrix(roomId, eventId));
+        if (!puppet || !mapped) continue;
+        await sendReadReceipt.call(this.network, {
+          roomId,
+          remoteRoomId: puppet.link.remoteRoomId,
+          sender: userId,
+          as: { kind: "puppet", remoteUserId: puppet.remoteUserId },
+          upTo: mapped.remoteMessageId,
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,260 @@
+// Matrix → remote: messages, edits, redactions and reactions of Matrix users in bridged rooms, sent through the
+// network plugin as each user's puppet or through the relay, with readable fallbacks where the network lacks a
+// feature. Every event that went out is mapped to its remote id, so later edits, replies and redactions find it.
+
+import type { EventId, RemoteMessageId, RoomId, UserId } from "../ids.ts";
+import type { Logger } from "../log.ts";
+import type { IntentFactory } from "../matrix/intents.ts";
+import type { NetworkPlugin, SendAs } from "../network.ts";
+import type { BridgeStore, MatrixEventJson, RoomLink } from "../store/store.ts";
+import {
+  editOf,
+  type Json,
+  MEDIA_MSGTYPES,
+  mediaOf,
+  obj,
+  reactionOf,
+  redactionTarget,
+  replyTarget,
+  str,
+  stripReplyFallback,
+} from "./matrix-content.ts";
+import { fillRelayTemplate, type Puppets } from "./puppets.ts";
+
+export interface MatrixToRemoteDeps {
+  store: BridgeStore;
+  intents: IntentFactory;
+  network: NetworkPlugin;
+  puppets: Puppets;
+  relayTemplate: string;
+  displayNameOf: (roomId: RoomId, userId: UserId) => Promise<string>;
+  logger: Logger;
+  /** Counts what was bridged and what failed, for metrics. */
+  onBridged: (type: string, receivedAt: number) => void;
+  onFailed: (type: string) => void;
+}
+
+export class MatrixToRemote {
+  private readonly deps: MatrixToRemoteDeps;
+
+  constructor(deps: MatrixToRemoteDeps) {
+    this.deps = deps;
+  }
+
+  private get caps() {
+    return this.deps.network.info.capabilities;
+  }
+
+  /** Who the event goes out as; tells the sender why when it cannot go out at all. */
+  private async sendAs(link: RoomLink, sender: UserId): Promise<SendAs | null> {
+    const as = await this.deps.puppets.sendAs(sender, link, () =>
+      this.deps.displayNameOf(link.roomId, sender),
+    );
+    if (as === null) {
+      const name = this.deps.network.info.displayName;
+      await this.notice(
+        link.roomId,
+        `${sender}: your message was not sent to ${name}: you are not logged in, and this room does not relay messages. Send "login" to me in a DM, or ask a moderator for "!relay on".`,
+      );
+    }
+    return as;
+  }
+
+  private async remoteIdOf(link: RoomLink, eventId: EventId): Promise<RemoteMessageId | undefined> {
+    return (await this.deps.store.getEventLinkByMatrix(link.roomId, eventId))?.remoteMessageId;
+  }
+
+  private async notice(roomId: RoomId, text: string): Promise<void> {
+    await this.deps.intents.bot.sendNotice(roomId, text);
+  }
+
+  private async mapped(link: RoomLink, eventId: string | undefined, remoteId: RemoteMessageId | undefined) {
+    if (eventId === undefined || remoteId === undefined) return;
+    await this.deps.store.putEventLink({
+      roomId: link.roomId,
+      eventId: eventId as EventId,
+      remoteRoomId: link.remoteRoomId,
+      remoteMessageId: remoteId,
+    });
+  }
+
+  /** Runs one delivery; a failure is counted and told to the sender in the room, never dropped silently. */
+  private async deliver(
+    link: RoomLink,
+    sender: UserId,
+    type: string,
+    receivedAt: number,
+    run: () => Promise<void>,
+  ) {
+    try {
+      await run();
+      this.deps.onBridged(type, receivedAt);
+    } catch (err) {
+      this.deps.onFailed(type);
+      this.deps.logger.warn("not delivered to the network", { roomId: link.roomId, sender, type, err });
+      const reason = err instanceof Error ? err.message : String(err);
+      const name = this.deps.network.info.displayName;
+      await this.notice(
+        link.roomId,
+        `⚠ ${sender}: your message could not be delivered to ${name}: ${reason}`,
+      );
+    }
+  }
+
+  async message(link: RoomLink, sender: UserId, event: MatrixEventJson, receivedAt: number): Promise<void> {
+    const content = obj(event["content"]);
+    const edit = editOf(content);
+    if (edit) return this.edit(link, sender, edit.target, edit.newContent, event, receivedAt);
+    const msgtype = str(content["msgtype"]);
+    const rawBody = str(content["body"]);
+    if (msgtype === undefined || rawBody === undefined) return;
+    const as = await this.sendAs(link, sender);
+    if (as === null) return;
+    const rawHtml =
+      content["format"] === "org.matrix.custom.html" ? str(content["formatted_body"]) : undefined;
+    const replyTo = replyTarget(content);
+    let { body, html } = replyTo ? stripReplyFallback(rawBody, rawHtml) : { body: rawBody, html: rawHtml };
+    const replyRemoteId = replyTo ? await this.remoteIdOf(link, replyTo) : undefined;
+    if (replyTo && (!this.caps.replies || replyRemoteId === undefined)) {
+      body = `${await this.quote(link, replyTo)}${body}`;
+      html = undefined;
+    }
+    if (as.kind === "relay") {
+      body =
+        msgtype === "m.emote"
+          ? `* ${as.displayName} ${body}`
+          : fillRelayTemplate(this.deps.relayTemplate, as.displayName, body);
+      html = undefined;
+    }
+    const media = MEDIA_MSGTYPES.has(msgtype) ? mediaOf(content) : undefined;
+    await this.deliver(link, sender, msgtype, receivedAt, async () => {
+      const result = await this.deps.network.sendMessage({
+        roomId: link.roomId,
+        remoteRoomId: link.remoteRoomId,
+        sender,
+        as,
+        msgtype: as.kind === "relay" && msgtype === "m.emote" ? "m.text" : msgtype,
+        body,
+        ...(html !== undefined && { html }),
+        ...(this.caps.replies && replyRemoteId !== undefined && { replyTo: replyRemoteId }),
+        ...(media !== undefined && { media }),
+      });
+      await this.mapped(link, str(event["event_id"]), result.remoteMessageId);
+    });
+  }
+
+  /** "> original text" for networks without replies, or when the original was never bridged. */
+  private async quote(link: RoomLink, eventId: EventId): Promise<string> {
+    const original = await this.deps.intents.bot.getEvent(link.roomId, eventId).catch(() => null);
+    const text = str(obj(original?.["content"])["body"]);
+    const author = str(original?.["sender"]);
+    if (text === undefined || author === undefined) return "";
+    const name = await this.deps.displayNameOf(link.roomId, author as UserId);
+    const firstLine = stripReplyFallback(text, undefined).body.split("\n")[0] ?? "";
+    return `> <${name}> ${firstLine.length > 80 ? `${firstLine.slice(0, 80)}…` : firstLine}\n`;
+  }
+
+  private async edit(
+    link: RoomLink,
+    sender: UserId,
+    target: EventId,
+    newContent: Json,
+    event: MatrixEventJson,
+    receivedAt: number,
+  ): Promise<void> {
+    const body = str(newContent["body"]);
+    if (body === undefined) return;
+    const as = await this.sendAs(link, sender);
+    if (as === null) return;
+    const remoteTarget = await this.remoteIdOf(link, target);
+    const html =
+      newContent["format"] === "org.matrix.custom.html" ? str(newContent["formatted_body"]) : undefined;
+    const { sendEdit } = this.deps.network;
+    if (this.caps.edits && sendEdit && remoteTarget !== undefined && as.kind === "puppet") {
+      await this.deliver(link, sender, "m.replace", receivedAt, () =>
+        sendEdit.call(this.deps.network, {
+          roomId: link.roomId,
+          remoteRoomId: link.remoteRoomId,
+          sender,
+          as,
+          target: remoteTarget,
+          body,
+          ...(html !== undefined && { html }),
+        }),
+      );
+      return;
+    }
+    // Without edits the correction goes out as a new message, marked the way chat users mark corrections.
+    const text =
+      as.kind === "relay"
+        ? fillRelayTemplate(this.deps.relayTemplate, as.displayName, `* ${body}`)
+        : `* ${body}`;
+    await this.deliver(link, sender, "m.replace", receivedAt, async () => {
+      const result = await this.deps.network.sendMessage({
+        roomId: link.roomId,
+        remoteRoomId: link.remoteRoomId,
+        sender,
+        as,
+        msgtype: "m.text",
+        body: text,
+      });
+      await this.mapped(link, str(event["event_id"]), result.remoteMessageId);
+    });
+  }
+
+  async redaction(link: RoomLink, sender: UserId, event: MatrixEventJson, receivedAt: number): Promise<void> {
+    const target = redactionTarget(event);
+    const { sendRedaction } = this.deps.network;
+    if (target === undefined || !this.caps.redactions || !sendRedaction) return;
+    const remoteTarget = await this.remoteIdOf(link, target);
+    if (remoteTarget === undefined) return;
+    const as = await this.deps.puppets.sendAs(sender, link, () =>
+      this.deps.displayNameOf(link.roomId, sender),
+    );
+    if (as === null) return;
+    const reason = str(obj(event["content"])["reason"]);
+    await this.deliver(link, sender, "m.room.redaction", receivedAt, () =>
+      sendRedaction.call(this.deps.network, {
+        roomId: link.roomId,
+        remoteRoomId: link.remoteRoomId,
+        sender,
+        as,
+        target: remoteTarget,
+        ...(reason !== undefined && { reason }),
+      }),
+    );
+  }
+
+  async reaction(link: RoomLink, sender: UserId, event: MatrixEventJson, receivedAt: number): Promise<void> {
+    const reaction = reactionOf(obj(event["content"]));
+    if (reaction === undefined) return;
+    const remoteTarget = await this.remoteIdOf(link, reaction.target);
+    const as = await this.deps.puppets.sendAs(sender, link, () =>
+      this.deps.displayNameOf(link.roomId, sender),
+    );
+    if (remoteTarget === undefined || as === null) return;
+    const { sendReaction } = this.deps.network;
+    await this.deliver(link, sender, "m.reaction", receivedAt, async () => {
+      if (this.caps.reactions && sendReaction && as.kind === "puppet") {
+        const base = { roomId: link.roomId, remoteRoomId: link.remoteRoomId, sender, as };
+        const result = await sendReaction.call(this.deps.network, {
+          ...base,
+          target: remoteTarget,
+          key: reaction.key,
+        });
+        await this.mapped(link, str(event["event_id"]), result.remoteMessageId);
+        return;
+      }
+      const name = as.kind === "relay" ? as.displayName : await this.deps.displayNameOf(link.roomId, sender);
+      const quote = (await this.quote(link, reaction.target)).trim();
+      await this.deps.network.sendMessage({
+        roomId: link.roomId,
+        remoteRoomId: link.remoteRoomId,
+        sender,
+        as,
+        msgtype: "m.text",
+        body: `${name} reacted with ${reaction.key}${quote ? ` to ${quote}` : ""}`,
+      });
+    });
+  }
+}

@@ -1,0 +1,211 @@
+// Remote → Matrix: what a network plugin reports, bridged into the room's portal (created when the remote side
+// speaks first) as the sender's ghost, or as their real Matrix account when double puppeting applies. Every send
+// carries a transaction id derived from the remote ids, so a retry after a crash or an outage cannot duplicate it.
+
+import { createHash } from "node:crypto";
+import type { EventId, RemoteMessageId, RemoteRoomId } from "../ids.ts";
+import type { Logger } from "../log.ts";
+import { isMatrixError } from "../matrix/errors.ts";
+import type { Intent } from "../matrix/intent.ts";
+import type { IntentFactory } from "../matrix/intents.ts";
+import type {
+  RemoteDeletion,
+  RemoteEdit,
+  RemoteEvents,
+  RemoteMembership,
+  RemoteMessage,
+  RemoteReaction,
+  RemoteRoomInfo,
+  RemoteTyping,
+  RemoteUserInfo,
+} from "../network.ts";
+import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
+import type { BridgeStore, RoomLink } from "../store/store.ts";
+import type { Ghosts } from "./ghosts.ts";
+import { type Portals, remoteRoomKey } from "./portals.ts";
+import { DOUBLE_PUPPET_SOURCE, type Puppets } from "./puppets.ts";
+
+export interface RemoteToMatrixDeps {
+  store: BridgeStore;
+  intents: IntentFactory;
+  ghosts: Ghosts;
+  portals: Portals;
+  puppets: Puppets;
+  queue: KeyedQueue;
+  bridgeId: string;
+  logger: Logger;
+  onBridged: (type: string, receivedAt: number) => void;
+}
+
+/** Same remote event → same transaction id → the homeserver stores it once, however often it is sent. */
+function txnIdFor(kind: string, ...parts: string[]): string {
+  return `${kind}.${createHash("sha256").update(parts.join("\u0000")).digest("base64url").slice(0, 32)}`;
+}
+
+export class RemoteToMatrix implements RemoteEvents {
+  private readonly deps: RemoteToMatrixDeps;
+
+  constructor(deps: RemoteToMatrixDeps) {
+    this.deps = deps;
+  }
+
+  /** Runs `task` in the remote room's turn of the pipeline, with its Matrix room (made if need be). */
+  private inRoom(roomId: RemoteRoomId, type: string, task: (link: RoomLink) => Promise<void>): Promise<void> {
+    const receivedAt = Date.now();
+    return this.deps.queue.run(remoteRoomKey(roomId), async () => {
+      const link = await this.deps.portals.ensure(roomId);
+      if (link === null) {
+        this.deps.logger.warn("event for a remote room the network does not know; dropped", { roomId, type });
+        return;
+      }
+      await task(link);
+      this.deps.onBridged(type, receivedAt);
+    });
+  }
+
+  /** The Matrix user who speaks for `sender` in the room: their real account (double puppet) or their ghost. */
+  private async speaker(link: RoomLink, sender: RemoteUserInfo): Promise<{ intent: Intent; real: boolean }> {
+    const real = await this.deps.puppets.doublePuppetFor(sender.id);
+    if (real !== null) {
+      await real.ensureJoined(link.roomId);
+      return { intent: real, real: true };
+    }
+    const intent = this.deps.intents.intentFor(await this.deps.ghosts.ensure(sender));
+    await intent.ensureJoined(link.roomId);
+    return { intent, real: false };
+  }
+
+  /** Content sent as a real user is marked, so the bridge recognises it when it comes back in a transaction. */
+  private mark(content: Record<string, unknown>, real: boolean): Record<string, unknown> {
+    return real ? { ...content, [DOUBLE_PUPPET_SOURCE]: this.deps.bridgeId } : content;
+  }
+
+  private async eventFor(roomId: RemoteRoomId, id: RemoteMessageId): Promise<EventId | undefined> {
+    return (await this.deps.store.getEventLinkByRemote(roomId, id))?.eventId;
+  }
+
+  message(m: RemoteMessage): Promise<void> {
+    return this.inRoom(m.roomId, m.msgtype ?? "m.text", async (link) => {
+      // Already mapped: our own message echoed back by the network, or a redelivery.
+      if ((await this.eventFor(m.roomId, m.id)) !== undefined) return;
+      const { intent, real } = await this.speaker(link, m.sender);
+      let content: Record<string, unknown> = { msgtype: m.msgtype ?? "m.text", body: m.body };
+      if (m.html !== undefined)
+        content = { ...content, format: "org.matrix.custom.html", formatted_body: m.html };
+      if (m.media) {
+        const url = await this.deps.intents.client.uploadMedia(m.media.data, {
+          contentType: m.media.mimetype,
+          filename: m.media.filename,
+        });
+        content = {
+          msgtype: m.media.kind,
+          body: m.media.filename,
+          url,
+          info: { mimetype: m.media.mimetype, size: m.media.data.byteLength },
+        };
+      }
+      const replyTo = m.replyTo ? await this.eventFor(m.roomId, m.replyTo) : undefined;
+      if (replyTo) content["m.relates_to"] = { "m.in_reply_to": { event_id: replyTo } };
+      const eventId = await intent.sendMessage(
+        link.roomId,
+        this.mark(content, real),
+        txnIdFor("m", m.roomId, m.id),
+      );
+      await this.deps.store.putEventLink({
+        roomId: link.roomId,
+        eventId,
+        remoteRoomId: m.roomId,
+        remoteMessageId: m.id,
+      });
+    });
+  }
+
+  edit(e: RemoteEdit): Promise<void> {
+    return this.inRoom(e.roomId, "m.replace", async (link) => {
+      const target = await this.eventFor(e.roomId, e.target);
+      if (target === undefined) return;
+      const { intent, real } = await this.speaker(link, e.sender);
+      const newContent: Record<string, unknown> = { msgtype: "m.text", body: e.body };
+      if (e.html !== undefined)
+        Object.assign(newContent, { format: "org.matrix.custom.html", formatted_body: e.html });
+      const content = {
+        msgtype: "m.text",
+        body: `* ${e.body}`,
+        "m.new_content": newContent,
+        "m.relates_to": { rel_type: "m.replace", event_id: target },
+      };
+      await intent.sendMessage(
+        link.roomId,
+        this.mark(content, real),
+        txnIdFor("e", e.roomId, e.target, e.body),
+      );
+    });
+  }
+
+  deletion(d: RemoteDeletion): Promise<void> {
+    return this.inRoom(d.roomId, "m.room.redaction", async (link) => {
+      const target = await this.eventFor(d.roomId, d.target);
+      if (target === undefined) return;
+      const { intent } = await this.speaker(link, d.sender);
+      const txnId = txnIdFor("d", d.roomId, d.target);
+      try {
+        await intent.redact(link.roomId, target, undefined, txnId);
+      } catch (err) {
+        // Someone deleting another's message needs power the ghost may lack; the bot owns the portal.
+        if (!isMatrixError(err, "M_FORBIDDEN")) throw err;
+        await this.deps.intents.bot.redact(link.roomId, target, undefined, txnId);
+      }
+    });
+  }
+
+  reaction(r: RemoteReaction): Promise<void> {
+    return this.inRoom(r.roomId, "m.reaction", async (link) => {
+      const target = await this.eventFor(r.roomId, r.target);
+      if (target === undefined || (await this.eventFor(r.roomId, r.id)) !== undefined) return;
+      const { intent } = await this.speaker(link, r.sender);
+      const eventId = await intent.react(link.roomId, target, r.key, txnIdFor("r", r.roomId, r.id));
+      await this.deps.store.putEventLink({
+        roomId: link.roomId,
+        eventId,
+        remoteRoomId: r.roomId,
+        remoteMessageId: r.id,
+      });
+    });
+  }
+
+  reactionRemoved(r: { roomId: RemoteRoomId; sender: RemoteUserInfo; id: RemoteMessageId }): Promise<void> {
+    return this.deletion({ roomId: r.roomId, sender: r.sender, target: r.id });
+  }
+
+  typing(t: RemoteTyping): Promise<void> {
+    return this.inRoom(t.roomId, "m.typing", async (link) => {
+      const { intent } = await this.speaker(link, t.sender);
+      await intent.sendTyping(link.roomId, t.typing);
+    });
+  }
+
+  membership(m: RemoteMembership): Promise<void> {
+    return this.inRoom(m.roomId, "m.room.member", async (link) => {
+      const matrixUser = await this.deps.store.getUserByRemote(m.sender.id);
+      if (matrixUser !== null) {
+        // The remote user is a Matrix user's puppet: bring the Matrix user along instead of a ghost.
+        if (m.membership === "join")
+          await this.deps.intents.bot.invite(link.roomId, matrixUser).catch(() => undefined);
+        return;
+      }
+      const ghost = this.deps.intents.intentFor(await this.deps.ghosts.ensure(m.sender));
+      if (m.membership === "join") await ghost.ensureJoined(link.roomId);
+      else await ghost.leave(link.roomId, m.reason);
+    });
+  }
+
+  async profile(user: RemoteUserInfo): Promise<void> {
+    await this.deps.queue.run(`remote-user:${user.id}`, async () => {
+      await this.deps.ghosts.ensure(user);
+    });
+  }
+
+  roomInfo(room: RemoteRoomInfo): Promise<void> {
+    return this.inRoom(room.id, "m.room.name", (link) => this.deps.portals.updateInfo(link, room));
+  }
+}

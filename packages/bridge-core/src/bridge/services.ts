@@ -1,0 +1,98 @@
+// The parts of a running bridge that need the open store, built in one place so that bridge.ts only starts and
+// stops them. Each part gets exactly what it uses.
+
+import type { CommandRegistry } from "../commands/registry.ts";
+import type { BridgeConfig } from "../config/schema.ts";
+import type { Logger } from "../log.ts";
+import type { IntentFactory } from "../matrix/intents.ts";
+import type { MembershipCache } from "../matrix/membership-cache.ts";
+import type { NetworkPlugin } from "../network.ts";
+import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
+import type { BridgeStore } from "../store/store.ts";
+import { DisplayNames } from "./display-names.ts";
+import type { Ghosts } from "./ghosts.ts";
+import { MatrixEphemeral } from "./matrix-ephemeral.ts";
+import { MatrixEventHandler } from "./matrix-events.ts";
+import { MatrixToRemote } from "./matrix-to-remote.ts";
+import type { Naming } from "./naming.ts";
+import { Permissions } from "./permissions.ts";
+import { Portals } from "./portals.ts";
+import { Puppets } from "./puppets.ts";
+import { RemoteToMatrix } from "./remote-to-matrix.ts";
+
+export interface ServiceInputs {
+  config: BridgeConfig;
+  bridgeId: string;
+  store: BridgeStore;
+  network: NetworkPlugin;
+  intents: IntentFactory;
+  doublePuppetIntents: IntentFactory | null;
+  cache: MembershipCache;
+  naming: Naming;
+  ghosts: Ghosts;
+  queue: KeyedQueue;
+  commands: CommandRegistry;
+  logger: Logger;
+  observe: {
+    bridged(direction: "matrix_to_remote" | "remote_to_matrix", type: string, receivedAt: number): void;
+    failed(direction: "matrix_to_remote" | "remote_to_matrix", type: string): void;
+  };
+}
+
+export interface Services {
+  portals: Portals;
+  puppets: Puppets;
+  matrixEvents: MatrixEventHandler;
+  remoteEvents: RemoteToMatrix;
+}
+
+export function createServices(inputs: ServiceInputs): Services {
+  const { config, bridgeId, store, network, intents, naming, queue, logger, observe } = inputs;
+  const child = (component: string) => logger.child({ component });
+  const portals = new Portals({ store, intents, naming, queue, network, bridgeId, logger: child("portals") });
+  const puppets = new Puppets({
+    store,
+    network,
+    doublePuppetIntents: inputs.doublePuppetIntents,
+    domain: config.homeserver.domain,
+  });
+  const displayNames = new DisplayNames(intents.bot);
+  const toRemote = new MatrixToRemote({
+    store,
+    intents,
+    network,
+    puppets,
+    relayTemplate: config.bridge.relayTemplate,
+    displayNameOf: (roomId, userId) => displayNames.of(roomId, userId),
+    logger: child("matrix-to-remote"),
+    onBridged: (type, receivedAt) => observe.bridged("matrix_to_remote", type, receivedAt),
+    onFailed: (type) => observe.failed("matrix_to_remote", type),
+  });
+  const matrixEvents = new MatrixEventHandler({
+    store,
+    intents,
+    cache: inputs.cache,
+    naming,
+    commands: inputs.commands,
+    network,
+    permissions: new Permissions(config.bridge.permissions, config.homeserver.domain),
+    puppets,
+    displayNames,
+    toRemote,
+    ephemeral: new MatrixEphemeral({ store, network, puppets, naming }),
+    bridgeId,
+    logger: child("matrix-events"),
+  });
+  const remoteEvents = new RemoteToMatrix({
+    store,
+    intents,
+    ghosts: inputs.ghosts,
+    portals,
+    puppets,
+    queue,
+    bridgeId,
+    logger: child("remote-to-matrix"),
+    onBridged: (type, receivedAt) => observe.bridged("remote_to_matrix", type, receivedAt),
+  });
+  return { portals, puppets, matrixEvents, remoteEvents };
+}
