@@ -5,21 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
+import { eventually } from "../harness/eventually.ts";
 import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
-
-/** Retries `attempt` until it resolves, for effects that land a moment after the call that caused them. */
-async function eventually<T>(attempt: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
 
 describe("application service API with a real Synapse", () => {
   const runDir = useRunDir("appservice-api");

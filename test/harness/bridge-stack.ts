@@ -31,6 +31,7 @@ export interface BridgeFiles {
   bridgeUrl: string;
   bridgePort: number;
   logPath: string;
+  doublePuppetPath?: string;
 }
 
 /** Writes a bridge config for the test network into `dir` and generates its registration with the CLI. */
@@ -44,6 +45,10 @@ export async function writeBridgeFiles(options: {
   /** The URL written into the registration; defaults to where the bridge listens. */
   registrationUrl?: string;
   network?: TestNetworkConfig;
+  /** Also generate the double puppeting registration (`-r -d`) and point the config at it. */
+  doublePuppet?: boolean;
+  /** Top-level config sections added to the generated config (provisioning, bridge, …). */
+  extraConfig?: Record<string, unknown>;
 }): Promise<BridgeFiles> {
   const id = options.id ?? "testnet";
   const bridgePort = await freePort();
@@ -51,6 +56,7 @@ export async function writeBridgeFiles(options: {
   const configPath = join(options.dir, `${id}.config.yaml`);
   const registrationPath = join(options.dir, `${id}.registration.yaml`);
   const logPath = join(options.dir, `${id}.bridge.log`);
+  const doublePuppetPath = options.doublePuppet ? join(options.dir, `${id}.doublepuppet.yaml`) : undefined;
   const config = {
     homeserver: { url: options.synapseUrl, domain: options.serverName },
     appservice: {
@@ -68,8 +74,13 @@ export async function writeBridgeFiles(options: {
         : {}),
       config: options.network ?? {},
     },
+    ...(doublePuppetPath !== undefined && { double_puppet: { registration: doublePuppetPath } }),
+    ...options.extraConfig,
   };
   writeFileSync(configPath, stringify(config));
+  if (doublePuppetPath !== undefined) {
+    await run(process.execPath, [CLI, "-r", "-d", "-c", configPath, "-f", doublePuppetPath]);
+  }
   await run(process.execPath, [
     CLI,
     "-r",
@@ -80,7 +91,14 @@ export async function writeBridgeFiles(options: {
     "-u",
     options.registrationUrl ?? bridgeUrl,
   ]);
-  return { configPath, registrationPath, bridgeUrl, bridgePort, logPath };
+  return {
+    configPath,
+    registrationPath,
+    bridgeUrl,
+    bridgePort,
+    logPath,
+    ...(doublePuppetPath !== undefined && { doublePuppetPath }),
+  };
 }
 
 export interface BridgeStack {

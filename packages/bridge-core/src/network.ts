@@ -206,6 +206,8 @@ export interface NetworkContext {
   };
   /** The puppets that were logged in before this start, to reconnect. */
   savedLogins(): Promise<{ userId: UserId; login: PuppetLogin }[]>;
+  /** How many puppet connections are up now, for the metrics. */
+  puppetsConnected(count: number): void;
 }
 
 export interface NetworkPlugin {

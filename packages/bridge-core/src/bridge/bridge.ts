@@ -15,6 +15,9 @@ import { MatrixClient } from "../matrix/client.ts";
 import { IntentFactory } from "../matrix/intents.ts";
 import { MembershipCache } from "../matrix/membership-cache.ts";
 import type { NetworkContext, NetworkPlugin } from "../network.ts";
+import { HealthState } from "../observability/health.ts";
+import { BridgeMetrics } from "../observability/metrics.ts";
+import { createObservabilityRouter } from "../observability/router.ts";
 import { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import { loadRegistration, type Registration } from "../registration/registration.ts";
 import { LevelStore } from "../store/level-store.ts";
@@ -62,6 +65,8 @@ export class Bridge {
   readonly commands: CommandRegistry;
   readonly queue = new KeyedQueue();
   readonly app: express.Express;
+  readonly metrics: BridgeMetrics | undefined;
+  readonly health: HealthState;
   private readonly options: BridgeOptions;
   private readonly logger: Logger;
   private readonly cache = new MembershipCache();
@@ -109,7 +114,18 @@ export class Bridge {
       identityOf: (userId) => this.services.puppets.identityOf(userId),
     });
     for (const command of network.commands ?? []) this.commands.register(command);
+    this.metrics = config.metrics.enabled ? new BridgeMetrics({ logger: this.logger }) : undefined;
+    this.metrics?.setQueueDepthSource(() => this.queue.depth);
+    this.metrics?.setPortalCountSource(() => this.storeOrNull?.countRoomLinks() ?? 0);
+    const tokens = [registration.as_token, registration.hs_token];
+    this.health = new HealthState({
+      required: ["store", "homeserver", "network"],
+      redact: (text) => tokens.reduce((out, token) => out.split(token).join("[redacted]"), text),
+    });
     this.app = this.makeApp();
+    this.app.use(
+      createObservabilityRouter({ metrics: this.metrics, health: this.health, logger: this.logger }),
+    );
   }
 
   /** Double puppeting acts as real local users through the second registration's token, when one is configured. */
@@ -139,9 +155,13 @@ export class Bridge {
         transaction: async (txnId, parsed) => {
           const entries = await this.store.acceptTransaction(txnId, parsed.items);
           if (entries === null) {
+            this.metrics?.transactionReplayed();
             this.logger.debug("transaction replayed; already accepted", { txnId });
             return;
           }
+          const counts: Partial<Record<InboxEntry["kind"], number>> = {};
+          for (const entry of entries) counts[entry.kind] = (counts[entry.kind] ?? 0) + 1;
+          this.metrics?.transactionAccepted(counts);
           this.logger.debug("transaction accepted", { txnId, events: entries.length });
           for (const entry of entries) this.dispatch(entry);
         },
@@ -200,8 +220,13 @@ export class Bridge {
       queue: this.queue,
       commands: this.commands,
       logger: this.logger,
-      observe: { bridged: () => undefined, failed: () => undefined },
+      observe: {
+        bridged: (direction, type, receivedAt) =>
+          this.metrics?.eventBridged(network.info.id, direction, type, receivedAt),
+        failed: (direction, type) => this.metrics?.eventFailed(network.info.id, direction, type),
+      },
     });
+    this.health.set("store", true);
     this.server = await listen(
       this.app,
       config.appservice.bindAddress,
@@ -216,10 +241,12 @@ export class Bridge {
     await pingHomeserver({ client: this.client, registration, transactionId: pingId });
     if (!this.pingsReceived.has(pingId))
       this.logger.warn("homeserver ping answered but never reached this bridge");
+    this.health.set("homeserver", true);
     if (config.appservice.botDisplayname !== undefined) {
       await this.intents.bot.setDisplayName(config.appservice.botDisplayname);
     }
     await network.start(this.networkContext());
+    this.health.set("network", true);
     // Events accepted before a stop or crash but not yet handled: handle them now, in their order.
     const pending = await store.pendingInbox();
     if (pending.length > 0) this.logger.info("resuming accepted events", { count: pending.length });
@@ -240,6 +267,7 @@ export class Bridge {
           this.client.uploadMedia(data, { contentType, ...(filename !== undefined && { filename }) }),
       },
       savedLogins: () => this.store.listLogins(),
+      puppetsConnected: (count) => this.metrics?.puppetsConnected(network.info.id, count),
     };
   }
 
@@ -250,8 +278,10 @@ export class Bridge {
     if (server) await closeServer(server);
     await this.queue.idle();
     await this.options.network.stop();
+    this.health.set("network", false, "stopped");
     await this.storeOrNull?.close();
     this.storeOrNull = null;
+    this.health.set("store", false, "closed");
     this.logger.info("bridge stopped");
   }
 

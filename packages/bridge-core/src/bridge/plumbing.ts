@@ -181,9 +181,9 @@ export class Plumbing {
       const link = await this.requireLink(roomId);
       await this.ensureBotJoined(roomId);
       this.requirePower(requester, await readPowerState(roomId, this.options.intents), "switch relaying");
-      // Read again under the remote room's key, so that a concurrent change to the link is not overwritten.
+      // Read again under the remote room's key, so that a change made meanwhile is neither overwritten nor undone.
       return queue.run(remoteRoomKey(link.remoteRoomId), async () => {
-        const current = (await store.getRoomLinkByMatrix(roomId)) ?? link;
+        const current = await this.requireLink(roomId);
         const updated: RoomLink = { ...current, relay: enabled };
         await store.putRoomLink(updated);
         logger.info("relay switched", {

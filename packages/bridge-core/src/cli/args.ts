@@ -8,6 +8,7 @@ import { isHttpUrl } from "../config/schema.ts";
 
 export type CliCommand =
   | { kind: "generate"; configPath: string; registrationPath: string; url: string }
+  | { kind: "generate-double-puppet"; configPath: string; registrationPath: string }
   | { kind: "run"; configPath: string; registrationPath: string; port?: number }
   | { kind: "help"; text: string };
 
@@ -25,10 +26,12 @@ export function usageText(programName: string): string {
   return [
     "Usage:",
     `  ${programName} -r -u URL [-c CONFIG] [-f REGISTRATION]   write the registration file for the homeserver`,
+    `  ${programName} -r -d [-c CONFIG] [-f REGISTRATION]       write the double puppeting registration`,
     `  ${programName} [-c CONFIG] [-f REGISTRATION] [-p PORT]    run the bridge`,
     "",
     "Options:",
     "  -r, --generate-registration  generate a registration file (needs -u) and exit",
+    "  -d, --double-puppet          with -r: the second, non-exclusive registration for double puppeting",
     "  -u, --url URL                the http(s) URL at which the homeserver reaches the bridge",
     "  -c, --config PATH            the config file (default: config.yaml)",
     "  -f, --file PATH              the registration file (default: registration.yaml)",
@@ -39,6 +42,7 @@ export function usageText(programName: string): string {
 
 const OPTIONS = {
   "generate-registration": { type: "boolean", short: "r" },
+  "double-puppet": { type: "boolean", short: "d" },
   url: { type: "string", short: "u" },
   config: { type: "string", short: "c", default: "config.yaml" },
   file: { type: "string", short: "f", default: "registration.yaml" },
@@ -69,6 +73,14 @@ export function parseCliArgs(argv: string[], programName = "matrix-bridge"): Cli
   if (configPath === "") throw problem("-c/--config needs a path");
   if (registrationPath === "") throw problem("-f/--file needs a path");
 
+  if (values["double-puppet"] && !values["generate-registration"]) {
+    throw problem("-d/--double-puppet is only used with -r/--generate-registration");
+  }
+  if (values["generate-registration"] && values["double-puppet"]) {
+    // The homeserver never sends transactions for this registration, so it has no URL.
+    if (url !== undefined || port !== undefined) throw problem("-d/--double-puppet takes neither -u nor -p");
+    return { kind: "generate-double-puppet", configPath, registrationPath };
+  }
   if (values["generate-registration"]) {
     if (port !== undefined)
       throw problem("-p/--port is for running the bridge, not with -r/--generate-registration");

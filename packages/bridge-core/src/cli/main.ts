@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // `matrix-bridge`: generate a registration file (-r) or run the bridge, the way admins know from other bridges.
 
-import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Bridge } from "../bridge/bridge.ts";
 import { HomeserverPingError } from "../bridge/homeserver-ping.ts";
@@ -10,6 +9,7 @@ import type { BridgeConfig } from "../config/schema.ts";
 import { fileSink, Logger, stderrSink } from "../log.ts";
 import type { NetworkFactory, NetworkPlugin } from "../network.ts";
 import {
+  generateDoublePuppetRegistration,
   generateRegistration,
   loadRegistration,
   RegistrationError,
@@ -48,6 +48,19 @@ async function generate(configPath: string, registrationPath: string, url: strin
   writeRegistration(registrationPath, registration);
   process.stdout.write(
     `Wrote ${registrationPath}.\nAdd it to app_service_config_files in the homeserver's config, restart the homeserver, then start the bridge with -c ${configPath} -f ${registrationPath}.\n`,
+  );
+}
+
+function generateDoublePuppet(configPath: string, registrationPath: string): void {
+  const config = loadConfig(configPath);
+  const registration = generateDoublePuppetRegistration({
+    id: `${config.appservice.id}-doublepuppet`,
+    domain: config.homeserver.domain,
+    url: null,
+  });
+  writeRegistration(registrationPath, registration);
+  process.stdout.write(
+    `Wrote ${registrationPath}.\nAdd it to app_service_config_files in the homeserver's config, restart the homeserver, and set double_puppet.registration in ${configPath} to it.\n`,
   );
 }
 
@@ -92,15 +105,15 @@ async function run(configPath: string, registrationPath: string, port: number | 
     await bridge.stop().catch(() => undefined);
     throw err;
   }
-  process.stdout.write(
-    `Bridge running (config ${dirname(configPath)}); application service API on port ${bridge.port}.\n`,
-  );
+  process.stdout.write(`Bridge running; application service API on port ${bridge.port}.\n`);
 }
 
 async function main(argv: string[]): Promise<void> {
   const args = parseCliArgs(argv);
   if (args.kind === "help") process.stdout.write(`${args.text}\n`);
   else if (args.kind === "generate") await generate(args.configPath, args.registrationPath, args.url);
+  else if (args.kind === "generate-double-puppet")
+    generateDoublePuppet(args.configPath, args.registrationPath);
   else await run(args.configPath, args.registrationPath, args.port);
 }
 

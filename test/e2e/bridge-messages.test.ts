@@ -1,0 +1,280 @@
+// The bridge model end to end with a real Synapse and the test network: portals the remote side creates, ghosts with
+// their profiles, and messages, replies, edits, redactions, reactions, typing and receipts in both directions —
+// mapped where the network can, readable fallbacks where it cannot — with nothing bridged back where it came from.
+
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import { type EventId, type RemoteMessageId, type RoomId, remoteRoomId } from "bridge-core";
+import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
+import { eventually } from "../harness/eventually.ts";
+import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
+import { useRunDir } from "../harness/run-dir.ts";
+
+describe("messages both ways through the bridge model", () => {
+  const runDir = useRunDir("bridge-messages");
+  let stack: BridgeStack;
+  let alice: TestClient;
+  let room: RoomId;
+  const news = remoteRoomId("news");
+  const ghost = () => `@testnet_carol:${stack.synapse.serverName}`;
+  const carol = () => stack.network.users.get("carol" as never)!;
+
+  /** The remote id the bridge gave a Matrix event when it sent it on. */
+  const remoteIdOf = (eventId: string) =>
+    eventually(async () => {
+      const link = await stack.bridge.store.getEventLinkByMatrix(room, eventId as EventId);
+      assert.ok(link, `event ${eventId} is mapped`);
+      return link.remoteMessageId;
+    });
+
+  /** Sends a remote message as Carol and returns the Matrix event it became. */
+  async function carolSays(body: string, extra: { replyTo?: RemoteMessageId } = {}) {
+    const id = stack.network.newMessageId();
+    await stack.network.remote.message({ roomId: news, sender: carol(), id, body, ...extra });
+    const event = await alice.waitForEvent((e) => e.sender === ghost() && e.content["body"] === body, {
+      roomId: room,
+    });
+    return { id, eventId: event.event_id! };
+  }
+
+  before(async () => {
+    stack = await startBridgeStack({
+      runDir: runDir.path,
+      network: { rooms: [{ id: "news", name: "News" }], users: [{ id: "carol", displayName: "Carol" }] },
+    });
+    runDir.addTeardown((failed) => stack.stop(failed));
+    alice = await registerUser(stack.synapse, "alice", { displayName: "Alice" });
+    runDir.addTeardown(() => alice.close());
+  });
+
+  test("a remote message in a room without a portal creates it, sent by the sender's ghost", async () => {
+    const id = stack.network.newMessageId();
+    await stack.network.remote.message({ roomId: news, sender: carol(), id, body: "first from remote" });
+    const link = await stack.bridge.store.getRoomLinkByRemote(news);
+    assert.equal(link?.kind, "portal");
+    room = await alice.join(`#testnet_news:${stack.synapse.serverName}`);
+    assert.equal(room, link?.roomId);
+    await alice.waitForEvent((e) => e.sender === ghost() && e.content["body"] === "first from remote", {
+      roomId: room,
+    });
+    const profile = await alice.request<{ displayname: string }>(
+      "GET",
+      `/_matrix/client/v3/profile/${encodeURIComponent(ghost())}`,
+    );
+    assert.equal(profile.displayname, "Carol");
+  });
+
+  test("a Matrix user joining the portal brings their puppet into the remote room", async () => {
+    const joined = await stack.network.waitForDelivery("membership", (m) => m.sender === alice.userId);
+    assert.equal(joined.membership, "join");
+    assert.deepEqual(joined.as, { kind: "puppet", remoteUserId: "mx_alice" });
+  });
+
+  test("messages go out as the sender's puppet and are mapped to their remote ids", async () => {
+    const eventId = await alice.sendText(room, "hello remote");
+    const delivered = await stack.network.waitForMessage((m) => m.body === "hello remote");
+    assert.deepEqual(delivered.as, { kind: "puppet", remoteUserId: "mx_alice" });
+    assert.ok(await remoteIdOf(eventId));
+  });
+
+  test("remote replies, edits, reactions and deletions arrive as their Matrix forms", async () => {
+    const mine = await alice.sendText(room, "a message to answer");
+    const mineRemote = await remoteIdOf(mine);
+    const reply = await carolSays("carol answers", { replyTo: mineRemote });
+    const replyEvent = alice.eventsSeen(room).find((e) => e.event_id === reply.eventId)!;
+    assert.deepEqual(replyEvent.content["m.relates_to"], { "m.in_reply_to": { event_id: mine } });
+
+    await stack.network.remote.edit({
+      roomId: news,
+      sender: carol(),
+      target: reply.id,
+      body: "carol answers, edited",
+    });
+    const edit = await alice.waitForEvent(
+      (e) => (e.content["m.relates_to"] as { rel_type?: string })?.rel_type === "m.replace",
+      { roomId: room },
+    );
+    assert.equal((edit.content["m.new_content"] as { body: string }).body, "carol answers, edited");
+    assert.equal((edit.content["m.relates_to"] as { event_id: string }).event_id, reply.eventId);
+
+    await stack.network.remote.reaction({
+      roomId: news,
+      sender: carol(),
+      id: stack.network.newMessageId(),
+      target: mineRemote,
+      key: "👍",
+    });
+    const reaction = await alice.waitForEvent((e) => e.type === "m.reaction", { roomId: room });
+    assert.deepEqual(reaction.content["m.relates_to"], {
+      rel_type: "m.annotation",
+      event_id: mine,
+      key: "👍",
+    });
+    assert.equal(reaction.sender, ghost());
+
+    await stack.network.remote.deletion({ roomId: news, sender: carol(), target: reply.id });
+    await alice.waitForEvent(
+      (e) => e.type === "m.room.redaction" && (e.redacts ?? e.content["redacts"]) === reply.eventId,
+      { roomId: room },
+    );
+  });
+
+  test("Matrix replies, edits, reactions and redactions reach the network as its own forms", async () => {
+    const carolMsg = await carolSays("carol asks a question");
+    await alice.sendMessage(room, {
+      msgtype: "m.text",
+      body: "> <@testnet_carol> carol asks a question\n\nalice replies",
+      "m.relates_to": { "m.in_reply_to": { event_id: carolMsg.eventId } },
+    });
+    const reply = await stack.network.waitForMessage((m) => m.body === "alice replies");
+    assert.equal(
+      reply.replyTo,
+      carolMsg.id,
+      "the reply points at the remote message, the quote fallback is gone",
+    );
+
+    const original = await alice.sendText(room, "tpyo");
+    const originalRemote = await remoteIdOf(original);
+    await alice.sendMessage(room, {
+      msgtype: "m.text",
+      body: "* typo",
+      "m.new_content": { msgtype: "m.text", body: "typo" },
+      "m.relates_to": { rel_type: "m.replace", event_id: original },
+    });
+    const edit = await stack.network.waitForDelivery("edit", (e) => e.body === "typo");
+    assert.equal(edit.target, originalRemote);
+
+    await alice.sendEvent(room, "m.reaction", {
+      "m.relates_to": { rel_type: "m.annotation", event_id: carolMsg.eventId, key: "🎉" },
+    });
+    const reaction = await stack.network.waitForDelivery("reaction", (r) => r.key === "🎉");
+    assert.equal(reaction.target, carolMsg.id);
+
+    await alice.redact(room, original, "never mind");
+    const redaction = await stack.network.waitForDelivery("redaction", (r) => r.target === originalRemote);
+    assert.equal(redaction.reason, "never mind");
+  });
+
+  test("where the network lacks a feature, a readable fallback goes out instead", async () => {
+    const caps = stack.network.info.capabilities;
+    const carolMsg = await carolSays("carol says something quotable");
+    Object.assign(caps, { replies: false, edits: false, reactions: false });
+    try {
+      await alice.sendMessage(room, {
+        msgtype: "m.text",
+        body: "quoting carol",
+        "m.relates_to": { "m.in_reply_to": { event_id: carolMsg.eventId } },
+      });
+      const quoted = await stack.network.waitForMessage((m) => m.body.endsWith("quoting carol"));
+      assert.equal(quoted.body, "> <Carol> carol says something quotable\nquoting carol");
+      assert.equal(quoted.replyTo, undefined);
+
+      const original = await alice.sendText(room, "helo");
+      await remoteIdOf(original);
+      await alice.sendMessage(room, {
+        msgtype: "m.text",
+        body: "* hello",
+        "m.new_content": { msgtype: "m.text", body: "hello" },
+        "m.relates_to": { rel_type: "m.replace", event_id: original },
+      });
+      await stack.network.waitForMessage((m) => m.body === "* hello");
+
+      await alice.sendEvent(room, "m.reaction", {
+        "m.relates_to": { rel_type: "m.annotation", event_id: carolMsg.eventId, key: "❤️" },
+      });
+      const reacted = await stack.network.waitForMessage((m) => m.body.includes("reacted with ❤️"));
+      assert.equal(reacted.body, "Alice reacted with ❤️ to > <Carol> carol says something quotable");
+    } finally {
+      Object.assign(caps, { replies: true, edits: true, reactions: true });
+    }
+  });
+
+  test("typing and read receipts cross both ways", async () => {
+    await alice.request(
+      "PUT",
+      `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/typing/${encodeURIComponent(alice.userId)}`,
+      { typing: true, timeout: 10_000 },
+    );
+    const typing = await stack.network.waitForDelivery(
+      "typing",
+      (t) => t.sender === alice.userId && t.typing,
+    );
+    assert.equal(typing.remoteRoomId, news);
+
+    const carolMsg = await carolSays("read me");
+    await alice.request(
+      "POST",
+      `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/receipt/m.read/${encodeURIComponent(carolMsg.eventId)}`,
+      {},
+    );
+    const receipt = await stack.network.waitForDelivery("receipt", (r) => r.upTo === carolMsg.id);
+    assert.equal(receipt.sender, alice.userId);
+
+    await stack.network.remote.typing({ roomId: news, sender: carol(), typing: true });
+    await alice.waitForEvent(
+      (e) => e.type === "m.typing" && (e.content["user_ids"] as string[]).includes(ghost()),
+      { roomId: room },
+    );
+  });
+
+  test("nothing is bridged back where it came from", async () => {
+    // A message the bridge sent for Alice, echoed back by the network with the same id, is not posted again.
+    const eventId = await alice.sendText(room, "echo test");
+    const remoteId = await remoteIdOf(eventId);
+    await stack.network.remote.message({ roomId: news, sender: carol(), id: remoteId, body: "echo test" });
+    await carolSays("a marker after the echo");
+    assert.equal(alice.eventsSeen(room).filter((e) => e.content["body"] === "echo test").length, 1);
+    // What ghosts said on Matrix never went out to the network.
+    await stack.bridge.queue.idle();
+    const ghostLines = stack.network.received.filter(
+      (m) => m.body.startsWith("carol") || m.body === "read me",
+    );
+    assert.deepEqual(ghostLines, []);
+  });
+
+  test("ghost profiles, remote membership and room details follow the remote side", async () => {
+    await stack.network.remote.profile({ id: carol().id, displayName: "Carol Renamed" });
+    const profile = await alice.request<{ displayname: string }>(
+      "GET",
+      `/_matrix/client/v3/profile/${encodeURIComponent(ghost())}`,
+    );
+    assert.equal(profile.displayname, "Carol Renamed");
+
+    await stack.network.remote.roomInfo({ id: news, name: "News and more", topic: "Everything new" });
+    assert.equal((await alice.getState<{ name: string }>(room, "m.room.name"))?.name, "News and more");
+    assert.equal((await alice.getState<{ topic: string }>(room, "m.room.topic"))?.topic, "Everything new");
+
+    await stack.network.remote.membership({
+      roomId: news,
+      sender: carol(),
+      membership: "leave",
+      reason: "gone home",
+    });
+    await alice.waitForEvent(
+      (e) => e.type === "m.room.member" && e.state_key === ghost() && e.content["membership"] === "leave",
+      { roomId: room },
+    );
+  });
+
+  test("metrics count what crossed, and health reports the parts", async () => {
+    const metrics = await (await fetch(`${stack.files.bridgeUrl}/metrics`)).text();
+    const bridged = (direction: string) =>
+      metrics
+        .split("\n")
+        .filter(
+          (line) => line.startsWith("bridge_events_total{") && line.includes(`direction="${direction}"`),
+        )
+        .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+    assert.ok(bridged("matrix_to_remote") >= 5, metrics);
+    assert.ok(bridged("remote_to_matrix") >= 5, metrics);
+    assert.match(metrics, /bridge_portals \d+/);
+    assert.match(metrics, /bridge_transactions_total\{outcome="accepted"\} [1-9]/);
+    const health = await fetch(`${stack.files.bridgeUrl}/health`);
+    const report = (await health.json()) as { ok: boolean };
+    assert.equal(health.status, 200, JSON.stringify(report));
+    assert.equal(report.ok, true);
+    assert.ok(
+      !metrics.includes(stack.registration.as_token) && !metrics.includes(stack.registration.hs_token),
+    );
+  });
+});
