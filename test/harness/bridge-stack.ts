@@ -118,17 +118,22 @@ export interface BridgeStack {
 export async function startBridgeStack(options: {
   runDir: string;
   network?: TestNetworkConfig;
+  doublePuppet?: boolean;
+  extraConfig?: Record<string, unknown>;
 }): Promise<BridgeStack> {
-  const registrationPath = join(options.runDir, "testnet.registration.yaml");
+  const registrations = [join(options.runDir, "testnet.registration.yaml")];
+  if (options.doublePuppet) registrations.push(join(options.runDir, "testnet.doublepuppet.yaml"));
   const synapse = await Synapse.create({
     runDir: options.runDir,
-    appserviceRegistrationFiles: [registrationPath],
+    appserviceRegistrationFiles: registrations,
   });
   const files = await writeBridgeFiles({
     dir: options.runDir,
     synapseUrl: synapse.url,
     serverName: synapse.serverName,
-    ...(options.network ? { network: options.network } : {}),
+    ...(options.network && { network: options.network }),
+    ...(options.doublePuppet && { doublePuppet: true }),
+    ...(options.extraConfig && { extraConfig: options.extraConfig }),
   });
   await synapse.start();
   const config = loadConfig(files.configPath);

@@ -183,9 +183,10 @@ export class TestNetwork implements NetworkPlugin {
   }
 
   async login(_userId: UserId, args: string[]): Promise<PuppetLogin> {
-    const [username, password] = args;
-    if (username === undefined || password === undefined)
-      throw new Error("usage: login <username> <password>");
+    // The password is the rest of the line: passwords may contain spaces.
+    const [username, ...rest] = args;
+    const password = rest.join(" ");
+    if (username === undefined || password === "") throw new Error("usage: login <username> <password>");
     if (this.accounts[username] !== password) throw new Error("wrong username or password");
     return { remoteUserId: remoteUserId(username), session: { username } };
   }

@@ -8,6 +8,7 @@ import { createAppserviceApp, listen } from "../appservice/server.ts";
 import { registerAccountCommands } from "../commands/account-commands.ts";
 import { registerBuiltinCommands } from "../commands/builtin.ts";
 import { CommandRegistry } from "../commands/registry.ts";
+import { registerRoomCommands } from "../commands/room-commands.ts";
 import type { BridgeConfig } from "../config/schema.ts";
 import { makeUserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
@@ -19,6 +20,7 @@ import { HealthState } from "../observability/health.ts";
 import { BridgeMetrics } from "../observability/metrics.ts";
 import { createObservabilityRouter } from "../observability/router.ts";
 import { KeyedQueue } from "../pipeline/keyed-queue.ts";
+import { createProvisioningRouter, PROVISIONING_PREFIX } from "../provisioning/router.ts";
 import { loadRegistration, type Registration } from "../registration/registration.ts";
 import { LevelStore } from "../store/level-store.ts";
 import type { BridgeStore, InboxEntry } from "../store/store.ts";
@@ -113,6 +115,7 @@ export class Bridge {
       network,
       identityOf: (userId) => this.services.puppets.identityOf(userId),
     });
+    registerRoomCommands(this.commands, () => this.services.plumbing);
     for (const command of network.commands ?? []) this.commands.register(command);
     this.metrics = config.metrics.enabled ? new BridgeMetrics({ logger: this.logger }) : undefined;
     this.metrics?.setQueueDepthSource(() => this.queue.depth);
@@ -126,6 +129,14 @@ export class Bridge {
     this.app.use(
       createObservabilityRouter({ metrics: this.metrics, health: this.health, logger: this.logger }),
     );
+    if (config.provisioning) {
+      const router = createProvisioningRouter({
+        secret: config.provisioning.secret,
+        plumbing: () => this.services.plumbing,
+        logger: this.logger.child({ component: "provisioning" }),
+      });
+      this.app.use(PROVISIONING_PREFIX, router);
+    }
   }
 
   /** Double puppeting acts as real local users through the second registration's token, when one is configured. */

@@ -17,6 +17,7 @@ import type { MatrixEphemeral } from "./matrix-ephemeral.ts";
 import type { MatrixToRemote } from "./matrix-to-remote.ts";
 import type { Naming } from "./naming.ts";
 import type { Permissions } from "./permissions.ts";
+import type { Plumbing } from "./plumbing.ts";
 import { DOUBLE_PUPPET_SOURCE, type Puppets } from "./puppets.ts";
 
 const MEMBERSHIPS = new Set(["join", "invite", "leave", "ban", "knock"]);
@@ -32,6 +33,7 @@ export interface MatrixEventDeps {
   commands: CommandRegistry;
   network: NetworkPlugin;
   permissions: Permissions;
+  plumbing: Plumbing;
   puppets: Puppets;
   displayNames: DisplayNames;
   toRemote: MatrixToRemote;
@@ -87,6 +89,15 @@ export class MatrixEventHandler {
     const wasJoined = cache.isJoined(roomId, target);
     cache.noteMembership(roomId, target, membership as Membership);
     displayNames.note(roomId, target, membership === "join" ? str(content["displayname"]) : undefined);
+    if (
+      target === naming.botUserId &&
+      (membership === "leave" || membership === "ban") &&
+      sender !== target
+    ) {
+      // Kicked or banned from a plumbed room: its users ended the bridge; keep no link to a room we cannot enter.
+      await this.deps.plumbing.forget(roomId);
+      return;
+    }
     if (target === naming.botUserId && membership === "invite") {
       await this.onBotInvited(roomId, sender, content["is_direct"] === true);
       const inviteId = str(event["event_id"]);

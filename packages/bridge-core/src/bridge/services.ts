@@ -16,6 +16,7 @@ import { MatrixEventHandler } from "./matrix-events.ts";
 import { MatrixToRemote } from "./matrix-to-remote.ts";
 import type { Naming } from "./naming.ts";
 import { Permissions } from "./permissions.ts";
+import { Plumbing } from "./plumbing.ts";
 import { Portals } from "./portals.ts";
 import { Puppets } from "./puppets.ts";
 import { RemoteToMatrix } from "./remote-to-matrix.ts";
@@ -41,6 +42,7 @@ export interface ServiceInputs {
 
 export interface Services {
   portals: Portals;
+  plumbing: Plumbing;
   puppets: Puppets;
   matrixEvents: MatrixEventHandler;
   remoteEvents: RemoteToMatrix;
@@ -57,6 +59,17 @@ export function createServices(inputs: ServiceInputs): Services {
     domain: config.homeserver.domain,
   });
   const displayNames = new DisplayNames(intents.bot);
+  const permissions = new Permissions(config.bridge.permissions, config.homeserver.domain);
+  const plumbing = new Plumbing({
+    store,
+    intents,
+    naming,
+    network,
+    bridgeId,
+    queue,
+    logger: child("plumbing"),
+    isBridgeAdmin: (userId) => permissions.levelOf(userId) === "admin",
+  });
   const toRemote = new MatrixToRemote({
     store,
     intents,
@@ -75,7 +88,8 @@ export function createServices(inputs: ServiceInputs): Services {
     naming,
     commands: inputs.commands,
     network,
-    permissions: new Permissions(config.bridge.permissions, config.homeserver.domain),
+    permissions,
+    plumbing,
     puppets,
     displayNames,
     toRemote,
@@ -94,5 +108,5 @@ export function createServices(inputs: ServiceInputs): Services {
     logger: child("remote-to-matrix"),
     onBridged: (type, receivedAt) => observe.bridged("remote_to_matrix", type, receivedAt),
   });
-  return { portals, puppets, matrixEvents, remoteEvents };
+  return { portals, plumbing, puppets, matrixEvents, remoteEvents };
 }
