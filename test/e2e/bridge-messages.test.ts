@@ -256,6 +256,70 @@ describe("messages both ways through the bridge model", () => {
     );
   });
 
+  test("media crosses both ways through the shared mxc helpers", async () => {
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4]);
+    const upload = await fetch(`${stack.synapse.url}/_matrix/media/v3/upload?filename=dot.png`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alice.accessToken}`, "content-type": "image/png" },
+      body: png,
+    });
+    const { content_uri } = (await upload.json()) as { content_uri: string };
+    await alice.sendMessage(room, {
+      msgtype: "m.image",
+      body: "dot.png",
+      url: content_uri,
+      info: { mimetype: "image/png", size: png.byteLength },
+    });
+    const image = await stack.network.waitForMessage((m) => m.msgtype === "m.image");
+    assert.equal(image.media?.url, content_uri);
+    assert.equal(image.media?.filename, "dot.png");
+    const fetched = await stack.network.download(image.media!.url);
+    assert.deepEqual(new Uint8Array(fetched.data), png);
+
+    const photo = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 9, 8, 7]);
+    await stack.network.remote.message({
+      roomId: news,
+      sender: carol(),
+      id: stack.network.newMessageId(),
+      body: "photo.jpg",
+      media: { data: photo, mimetype: "image/jpeg", filename: "photo.jpg", kind: "m.image" },
+    });
+    const event = await alice.waitForEvent(
+      (e) => e.sender === ghost() && e.content["msgtype"] === "m.image",
+      { roomId: room },
+    );
+    const mxc = String(event.content["url"]).replace("mxc://", "");
+    const download = await fetch(`${stack.synapse.url}/_matrix/client/v1/media/download/${mxc}`, {
+      headers: { authorization: `Bearer ${alice.accessToken}` },
+    });
+    assert.deepEqual(new Uint8Array(await download.arrayBuffer()), photo);
+  });
+
+  test("a big remote room's portal starts with a bounded set of ghosts; the rest join when they speak", async () => {
+    const crowd = stack.network.addRoom("crowd", { name: "Crowd" });
+    const people = Array.from({ length: 70 }, (_, i) => stack.network.addUser(`p${i}`, `Person ${i}`).id);
+    stack.network.members.set(crowd, people);
+    await stack.network.remote.message({
+      roomId: crowd,
+      sender: stack.network.users.get(people[0]!)!,
+      id: stack.network.newMessageId(),
+      body: "hi all",
+    });
+    const portal = (await stack.bridge.store.getRoomLinkByRemote(crowd))!.roomId;
+    const joined = async () => {
+      const members = await stack.bridge.intents.bot.joinedMembers(portal);
+      return [...members.keys()].filter((u) => u.startsWith("@testnet_p")).length;
+    };
+    assert.equal(await joined(), 50);
+    await stack.network.remote.message({
+      roomId: crowd,
+      sender: stack.network.users.get(people[65]!)!,
+      id: stack.network.newMessageId(),
+      body: "late speaker",
+    });
+    assert.equal(await joined(), 51);
+  });
+
   test("metrics count what crossed, and health reports the parts", async () => {
     const metrics = await (await fetch(`${stack.files.bridgeUrl}/metrics`)).text();
     const bridged = (direction: string) =>

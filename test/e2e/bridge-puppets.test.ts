@@ -75,11 +75,26 @@ describe("single and double puppeting", () => {
     assert.match(await command("login alice-remote correct horse"), /already logged in/);
   });
 
-  test("login is refused outside the DM, where others could read the password", async () => {
-    await alice.sendText(room, "!login alice-remote correct horse");
+  test("login is refused outside the DM, and the message holding the password is redacted", async () => {
+    const leaked = await alice.sendText(room, "!login alice-remote correct horse");
     await alice.waitForEvent((e) => e.sender === bot() && String(e.content["body"]).includes("in your DM"), {
       roomId: room,
     });
+    await alice.waitForEvent(
+      (e) => e.type === "m.room.redaction" && (e.redacts ?? e.content["redacts"]) === leaked,
+      {
+        roomId: room,
+      },
+    );
+  });
+
+  test("help lists the core's commands and the network's own, which run too", async () => {
+    const help = await command("help");
+    for (const name of ["help", "ping", "login", "logout", "whoami", "link", "unlink", "relay", "rooms"]) {
+      assert.match(help, new RegExp(`!${name}\\b`), `help lists ${name}`);
+    }
+    assert.equal(await command("rooms"), "Rooms: lobby");
+    assert.match(await command("relay maybe"), /Usage: !relay/);
   });
 
   test("the logged-in user's messages go out as their own remote account", async () => {
@@ -103,6 +118,20 @@ describe("single and double puppeting", () => {
     assert.equal(stack.network.received.filter((m) => m.body === "written on my phone").length, 0);
     const ghostId = `@testnet_alice-remote:${stack.synapse.serverName}`;
     assert.ok(!alice.eventsSeen(room).some((e) => e.sender === ghostId), "no ghost stood in for the user");
+  });
+
+  test("no password or token reaches the bridge's log", async () => {
+    const { readFileSync } = await import("node:fs");
+    const log = readFileSync(stack.files.logPath, "utf8");
+    assert.ok(log.length > 0);
+    for (const secret of [
+      "correct horse",
+      stack.registration.as_token,
+      stack.registration.hs_token,
+      alice.accessToken,
+    ]) {
+      assert.ok(!log.includes(secret), "a secret is in the log");
+    }
   });
 
   test("logout ends the remote session", async () => {

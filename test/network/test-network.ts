@@ -4,6 +4,7 @@
 
 import { EventEmitter, once } from "node:events";
 import {
+  type Command,
   type DeliveryResult,
   localpartOf,
   type MatrixEdit,
@@ -13,6 +14,7 @@ import {
   type MatrixReadReceipt,
   type MatrixRedaction,
   type MatrixTyping,
+  type MxcUri,
   type NetworkCapabilities,
   type NetworkContext,
   type NetworkFactory,
@@ -32,7 +34,7 @@ import {
 } from "bridge-core";
 
 export interface TestNetworkConfig {
-  rooms?: { id: string; name?: string; topic?: string }[];
+  rooms?: { id: string; name?: string; topic?: string; members?: string[] }[];
   users?: { id: string; displayName: string }[];
   /** username → password, for `login`. */
   accounts?: Record<string, string>;
@@ -59,6 +61,8 @@ export class TestNetwork implements NetworkPlugin {
   readonly info: NetworkInfo;
   readonly rooms = new Map<RemoteRoomId, RemoteRoomInfo>();
   readonly users = new Map<RemoteUserId, RemoteUserInfo>();
+  /** Who is in each remote room, most active first. */
+  readonly members = new Map<RemoteRoomId, RemoteUserId[]>();
   readonly deliveries: Delivery[] = [];
   readonly loggedOut: UserId[] = [];
   /** Matrix users the network gives no automatic identity (so the relay or a login must serve them). */
@@ -87,7 +91,13 @@ export class TestNetwork implements NetworkPlugin {
         ...config.capabilities,
       },
     };
-    for (const room of config.rooms ?? []) this.addRoom(room.id, room);
+    for (const room of config.rooms ?? []) {
+      this.addRoom(room.id, {
+        ...(room.name && { name: room.name }),
+        ...(room.topic && { topic: room.topic }),
+      });
+      this.members.set(remoteRoomId(room.id), (room.members ?? []).map(remoteUserId));
+    }
     for (const user of config.users ?? []) this.addUser(user.id, user.displayName);
     this.accounts = config.accounts ?? {};
     this.automatic = config.automaticIdentities ?? true;
@@ -142,6 +152,26 @@ export class TestNetwork implements NetworkPlugin {
   async resolveUser(id: RemoteUserId): Promise<RemoteUserInfo | null> {
     return this.users.get(id) ?? null;
   }
+
+  async roomMembers(id: RemoteRoomId, limit: number): Promise<RemoteUserInfo[]> {
+    const ids = (this.members.get(id) ?? []).slice(0, limit);
+    return ids.map((uid) => this.users.get(uid) ?? { id: uid, displayName: uid });
+  }
+
+  /** Downloads Matrix media the way a plugin does, through the core's helper. */
+  download(url: MxcUri): Promise<{ data: Uint8Array; contentType: string }> {
+    if (this.context === null) throw new Error("the test network is not started");
+    return this.context.media.download(url);
+  }
+
+  /** The plugin's own bot command, beside the core's. */
+  readonly commands: Command[] = [
+    {
+      name: "rooms",
+      summary: "list the rooms of the test network",
+      run: (ctx) => ctx.reply(`Rooms: ${[...this.rooms.keys()].sort().join(", ")}`),
+    },
+  ];
 
   private record(delivery: Delivery): void {
     const failure = this.failures.shift();

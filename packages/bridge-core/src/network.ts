@@ -218,6 +218,11 @@ export interface NetworkPlugin {
   resolveRoom(id: RemoteRoomId): Promise<RemoteRoomInfo | null>;
   /** Does this remote user exist (user query, ghost creation)? */
   resolveUser(id: RemoteUserId): Promise<RemoteUserInfo | null>;
+  /**
+   * Who is in a remote room, at most `limit` of them (the most active first, where the network knows): the
+   * ghosts joined when a portal is made. The rest join when they first speak, so big rooms stay cheap.
+   */
+  roomMembers?(id: RemoteRoomId, limit: number): Promise<RemoteUserInfo[]>;
   /** Deliver a Matrix message to the remote room; throw to report that it could not be delivered. */
   sendMessage(message: MatrixMessage): Promise<DeliveryResult>;
 

@@ -3,7 +3,7 @@
 // network (matrix-to-remote.ts, matrix-ephemeral.ts).
 
 import type { CommandRegistry } from "../commands/registry.ts";
-import { isRoomId, isUserId, type RoomId, type UserId } from "../ids.ts";
+import { isEventId, isRoomId, isUserId, type RoomId, type UserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { matrixPath } from "../matrix/client.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
@@ -143,6 +143,13 @@ export class MatrixEventHandler {
       isManagementRoom,
       reply: async (text) => {
         await intents.bot.sendNotice(roomId, text);
+      },
+      hideCommand: async () => {
+        const eventId = event["event_id"];
+        if (!isEventId(eventId)) return;
+        await intents.bot.redact(roomId, eventId, "hidden: it held credentials").catch((err: unknown) => {
+          this.deps.logger.warn("could not hide a command holding credentials", { roomId, err });
+        });
       },
     });
     return true;

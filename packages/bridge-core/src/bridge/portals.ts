@@ -7,9 +7,16 @@ import type { IntentFactory } from "../matrix/intents.ts";
 import type { NetworkInfo, NetworkPlugin, RemoteRoomInfo } from "../network.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import type { BridgeStore, RoomLink } from "../store/store.ts";
+import type { Ghosts } from "./ghosts.ts";
 import type { Naming } from "./naming.ts";
 
 export const remoteRoomKey = (id: RemoteRoomId): string => `remote-room:${id}`;
+
+/**
+ * Ghosts joined when a portal is made. A channel of thousands would otherwise cost thousands of registrations and
+ * joins before the first message; everyone else joins the moment they speak or act.
+ */
+export const INITIAL_MEMBERS = 50;
 
 /** The m.bridge state (MSC2346), under both its names: clients read either. */
 export function bridgeStateEvents(options: {
@@ -36,6 +43,7 @@ export class Portals {
     naming: Naming;
     queue: KeyedQueue;
     network: NetworkPlugin;
+    ghosts: Ghosts;
     bridgeId: string;
     logger: Logger;
   };
@@ -97,7 +105,18 @@ export class Portals {
     const link: RoomLink = { roomId, remoteRoomId: info.id, kind: "portal", createdAt: Date.now() };
     await store.putRoomLink(link);
     logger.info("portal created", { roomId, remoteRoomId: info.id });
+    await this.joinInitialMembers(link);
     return link;
+  }
+
+  private async joinInitialMembers(link: RoomLink): Promise<void> {
+    const { network, store, intents, ghosts } = this.options;
+    const members = (await network.roomMembers?.(link.remoteRoomId, INITIAL_MEMBERS)) ?? [];
+    for (const member of members.slice(0, INITIAL_MEMBERS)) {
+      // A remote user who is a Matrix user's puppet is that Matrix user, not a ghost.
+      if ((await store.getUserByRemote(member.id)) !== null) continue;
+      await intents.intentFor(await ghosts.ensure(member)).ensureJoined(link.roomId);
+    }
   }
 
   /** Keeps the portal's name, topic and avatar as the remote room's; plumbed rooms belong to their users. */

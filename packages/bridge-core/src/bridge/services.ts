@@ -51,7 +51,16 @@ export interface Services {
 export function createServices(inputs: ServiceInputs): Services {
   const { config, bridgeId, store, network, intents, naming, queue, logger, observe } = inputs;
   const child = (component: string) => logger.child({ component });
-  const portals = new Portals({ store, intents, naming, queue, network, bridgeId, logger: child("portals") });
+  const portals = new Portals({
+    store,
+    intents,
+    naming,
+    queue,
+    network,
+    ghosts: inputs.ghosts,
+    bridgeId,
+    logger: child("portals"),
+  });
   const puppets = new Puppets({
     store,
     network,

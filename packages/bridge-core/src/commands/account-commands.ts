@@ -24,6 +24,8 @@ export function registerAccountCommands(
     run: async (ctx) => {
       if (!network.login)
         return ctx.reply(`${name} has no login; the bridge gives you an identity automatically.`);
+      // Credentials typed in a room stay in its history; take them out wherever they were typed.
+      if (ctx.args.length > 1) await ctx.hideCommand();
       if (!ctx.isManagementRoom)
         return ctx.reply("Send login in your DM with me, where nobody else reads it.");
       const existing = await options.store().getLogin(ctx.sender);

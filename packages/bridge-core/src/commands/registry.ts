@@ -9,6 +9,8 @@ export interface CommandContext {
   args: string[];
   isManagementRoom: boolean;
   reply(text: string): Promise<void>;
+  /** Redacts the message that held the command (it may hold a password); best effort. */
+  hideCommand(): Promise<void>;
 }
 
 export interface Command {

@@ -21,6 +21,7 @@ function context(isManagementRoom = true): { ctx: Omit<CommandContext, "args">; 
       roomId: ROOM,
       sender: SENDER,
       isManagementRoom,
+      hideCommand: async () => undefined,
       reply: async (text) => {
         replies.push(text);
       },

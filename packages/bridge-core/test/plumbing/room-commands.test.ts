@@ -31,6 +31,7 @@ async function send(
     roomId,
     sender,
     isManagementRoom,
+    hideCommand: async () => undefined,
     reply: async (text) => {
       replies.push(text);
     },
@@ -141,6 +142,7 @@ describe("registration", () => {
       roomId: ROOM,
       sender: MOD,
       isManagementRoom: false,
+      hideCommand: async () => undefined,
       reply: async (r) => void replies.push(r),
     });
     assert.match(replies[0] ?? "", /^Linked this room to lobby\./);
