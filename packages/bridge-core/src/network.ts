@@ -204,6 +204,8 @@ export interface NetworkContext {
     download(url: MxcUri, maxBytes?: number): Promise<{ data: Uint8Array; contentType: string }>;
     upload(data: Uint8Array, contentType: string, filename?: string): Promise<MxcUri>;
   };
+  /** The remote rooms bridged now (portals and plumbed rooms): what the plugin must be present in after a start. */
+  linkedRooms(): Promise<RemoteRoomId[]>;
   /** The puppets that were logged in before this start, to reconnect. */
   savedLogins(): Promise<{ userId: UserId; login: PuppetLogin }[]>;
   /** How many puppet connections are up now, for the metrics. */

@@ -278,6 +278,7 @@ export class Bridge {
           this.client.uploadMedia(data, { contentType, ...(filename !== undefined && { filename }) }),
       },
       savedLogins: () => this.store.listLogins(),
+      linkedRooms: async () => (await this.store.listRoomLinks()).map((link) => link.remoteRoomId),
       puppetsConnected: (count) => this.metrics?.puppetsConnected(network.info.id, count),
     };
   }

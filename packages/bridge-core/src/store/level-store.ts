@@ -160,6 +160,12 @@ export class LevelStore implements BridgeStore {
     return n;
   }
 
+  async listRoomLinks(): Promise<RoomLink[]> {
+    const out: RoomLink[] = [];
+    for await (const value of this.roomsByMatrix.values()) out.push(value as unknown as RoomLink);
+    return out;
+  }
+
   async putEventLink(link: EventLink): Promise<void> {
     const value = link as unknown as Json;
     await this.db.batch([

@@ -76,6 +76,7 @@ export interface BridgeStore {
   putRoomLink(link: RoomLink): Promise<void>;
   deleteRoomLink(roomId: RoomId): Promise<void>;
   countRoomLinks(): Promise<number>;
+  listRoomLinks(): Promise<RoomLink[]>;
 
   putEventLink(link: EventLink): Promise<void>;
   getEventLinkByMatrix(roomId: RoomId, eventId: EventId): Promise<EventLink | null>;

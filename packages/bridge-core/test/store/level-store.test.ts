@@ -207,6 +207,13 @@ describe("room links", () => {
     assert.deepEqual(await store.getRoomLinkByRemote(plumbed.remoteRoomId), plumbed);
   });
 
+  it("lists every link", async () => {
+    await store.putRoomLink(portal);
+    await store.putRoomLink(plumbed);
+    const listed = (await store.listRoomLinks()).map((l) => l.remoteRoomId).sort();
+    assert.deepEqual(listed, [portal.remoteRoomId, plumbed.remoteRoomId].sort());
+  });
+
   it("forgets the old remote room when a room is linked to another one", async () => {
     await store.putRoomLink(plumbed);
     const relinked: RoomLink = { ...plumbed, remoteRoomId: remoteRoomId("#moved") };
