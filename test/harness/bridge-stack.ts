@@ -13,6 +13,7 @@ import {
   Logger,
   loadConfig,
   loadRegistration,
+  type NetworkPlugin,
   type Registration,
 } from "bridge-core";
 import { stringify } from "yaml";
@@ -25,6 +26,24 @@ const run = promisify(execFile);
 export const CLI = join(REPO_ROOT, "packages", "bridge-core", "src", "cli", "main.ts");
 export const TEST_NETWORK_MODULE = join(REPO_ROOT, "test", "network", "test-network.ts");
 
+/** A network plugin as a suite runs it: its module (for the CLI), its settings, and the instance the test drives. */
+export interface NetworkUnderTest<N extends NetworkPlugin> {
+  /** The bridge's appservice id, also the prefix of its files. */
+  id: string;
+  module: string;
+  config: Record<string, unknown>;
+  create(config: Record<string, unknown>): N;
+}
+
+export function testNetwork(config: TestNetworkConfig = {}): NetworkUnderTest<TestNetwork> {
+  return {
+    id: "testnet",
+    module: TEST_NETWORK_MODULE,
+    config: config as Record<string, unknown>,
+    create: (c) => new TestNetwork(c as TestNetworkConfig),
+  };
+}
+
 export interface BridgeFiles {
   configPath: string;
   registrationPath: string;
@@ -34,7 +53,7 @@ export interface BridgeFiles {
   doublePuppetPath?: string;
 }
 
-/** Writes a bridge config for the test network into `dir` and generates its registration with the CLI. */
+/** Writes a bridge config into `dir` (the test network's unless told otherwise) and generates its registration. */
 export async function writeBridgeFiles(options: {
   dir: string;
   synapseUrl: string;
@@ -45,6 +64,8 @@ export async function writeBridgeFiles(options: {
   /** The URL written into the registration; defaults to where the bridge listens. */
   registrationUrl?: string;
   network?: TestNetworkConfig;
+  /** Another network module and its settings, instead of the test network. */
+  plugin?: { module: string; config: Record<string, unknown> };
   /** Also generate the double puppeting registration (`-r -d`) and point the config at it. */
   doublePuppet?: boolean;
   /** Top-level config sections added to the generated config (provisioning, bridge, …). */
@@ -68,11 +89,11 @@ export async function writeBridgeFiles(options: {
     store: { path: `./${id}-data`, sync: true },
     logging: { level: "debug", file: logPath },
     network: {
-      module: TEST_NETWORK_MODULE,
+      module: options.plugin?.module ?? TEST_NETWORK_MODULE,
       ...(options.ghostTemplate
         ? { ghost_template: options.ghostTemplate, alias_template: options.ghostTemplate }
         : {}),
-      config: options.network ?? {},
+      config: options.plugin?.config ?? options.network ?? {},
     },
     ...(doublePuppetPath !== undefined && { double_puppet: { registration: doublePuppetPath } }),
     ...options.extraConfig,
@@ -101,9 +122,9 @@ export async function writeBridgeFiles(options: {
   };
 }
 
-export interface BridgeStack {
+export interface BridgeStack<N extends NetworkPlugin = TestNetwork> {
   synapse: Synapse;
-  network: TestNetwork;
+  network: N;
   files: BridgeFiles;
   config: BridgeConfig;
   registration: Registration;
@@ -115,14 +136,17 @@ export interface BridgeStack {
   stop(failed: boolean): Promise<void>;
 }
 
-export async function startBridgeStack(options: {
+export async function startBridgeStack<N extends NetworkPlugin = TestNetwork>(options: {
   runDir: string;
+  /** The network under test; the test network with `network` as its settings when absent. */
+  plugin?: NetworkUnderTest<N>;
   network?: TestNetworkConfig;
   doublePuppet?: boolean;
   extraConfig?: Record<string, unknown>;
-}): Promise<BridgeStack> {
-  const registrations = [join(options.runDir, "testnet.registration.yaml")];
-  if (options.doublePuppet) registrations.push(join(options.runDir, "testnet.doublepuppet.yaml"));
+}): Promise<BridgeStack<N>> {
+  const plugin = (options.plugin ?? testNetwork(options.network)) as NetworkUnderTest<N>;
+  const registrations = [join(options.runDir, `${plugin.id}.registration.yaml`)];
+  if (options.doublePuppet) registrations.push(join(options.runDir, `${plugin.id}.doublepuppet.yaml`));
   const synapse = await Synapse.create({
     runDir: options.runDir,
     appserviceRegistrationFiles: registrations,
@@ -131,14 +155,15 @@ export async function startBridgeStack(options: {
     dir: options.runDir,
     synapseUrl: synapse.url,
     serverName: synapse.serverName,
-    ...(options.network && { network: options.network }),
+    id: plugin.id,
+    plugin: { module: plugin.module, config: plugin.config },
     ...(options.doublePuppet && { doublePuppet: true }),
     ...(options.extraConfig && { extraConfig: options.extraConfig }),
   });
   await synapse.start();
   const config = loadConfig(files.configPath);
   const registration = loadRegistration(files.registrationPath);
-  const network = new TestNetwork(options.network);
+  const network = plugin.create(plugin.config);
   const logger = Logger.create({ level: "debug", sink: fileSink(files.logPath) });
   const makeBridge = () => new Bridge({ config, registration, network, logger });
   let bridge: Bridge | null = makeBridge();

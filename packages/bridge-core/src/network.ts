@@ -199,6 +199,8 @@ export interface NetworkContext {
   logger: Logger;
   /** The plugin's own settings from `network.config`, unvalidated: the plugin checks them. */
   config: Record<string, unknown>;
+  /** Where the bridge reaches the homeserver; a plugin may build media links on it when it has no public URL. */
+  homeserverUrl: string;
   remote: RemoteEvents;
   media: {
     download(url: MxcUri, maxBytes?: number): Promise<{ data: Uint8Array; contentType: string }>;

@@ -270,6 +270,7 @@ export class Bridge {
     return {
       logger: this.logger.child({ component: "network", network: network.info.id }),
       config: config.network.config,
+      homeserverUrl: config.homeserver.url,
       remote: this.services.remoteEvents,
       media: {
         download: (url, maxBytes) =>

@@ -1,0 +1,51 @@
+// The IRC plugin's settings (`network.config` in the bridge's config), checked when the plugin is built so that a
+// mistake names its key instead of failing later on the wire.
+
+import { z } from "zod";
+
+const nick = z
+  .string()
+  .regex(/^[A-Za-z[\]\\^_`{|}][A-Za-z0-9[\]\\^_`{|}-]{0,29}$/, { error: "expected an IRC nick" });
+
+export const ircConfigSchema = z.strictObject({
+  server: z.strictObject({
+    host: z.string().min(1),
+    port: z.int().min(1).max(65535).default(6667),
+    tls: z.boolean().default(false),
+    /** Shown in m.bridge and messages. */
+    name: z.string().min(1).default("IRC"),
+  }),
+  bot: z
+    .strictObject({
+      nick: nick.default("MatrixBridge"),
+      username: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{1,10}$/)
+        .default("matrix"),
+      realname: z.string().min(1).default("Matrix bridge"),
+    })
+    .prefault({}),
+  /** puppets: every Matrix user gets their own IRC connection; relay: the bot speaks for everyone. */
+  mode: z.enum(["puppets", "relay"]).default("puppets"),
+  puppets: z
+    .strictObject({
+      /** `{localpart}` is filled in from the Matrix user id, then made a valid nick. */
+      nick_template: z.string().includes("{localpart}").default("{localpart}[m]"),
+      /** Beyond this many puppet connections, further users are relayed by the bot. */
+      max_connections: z.int().min(0).default(100),
+    })
+    .prefault({}),
+  /** Longer messages than this many lines go out as a link to an uploaded text file. */
+  max_lines: z.int().min(1).default(5),
+  /** Public base URL of the homeserver, for links to media and long messages. */
+  media_url: z.url().optional(),
+});
+
+export type IrcConfig = z.infer<typeof ircConfigSchema>;
+
+export function parseIrcConfig(raw: Record<string, unknown>): IrcConfig {
+  const result = ircConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `network.config.${i.path.join(".")}: ${i.message}`);
+  throw new Error(`invalid IRC settings:\n${problems.join("\n")}`);
+}

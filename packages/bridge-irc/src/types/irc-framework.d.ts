@@ -1,0 +1,72 @@
+// irc-framework ships no type declarations; these cover what this project uses of it (v4).
+
+declare module "irc-framework" {
+  import { EventEmitter } from "node:events";
+
+  export interface ConnectOptions {
+    host: string;
+    port: number;
+    tls?: boolean;
+    nick: string;
+    username?: string;
+    gecos?: string;
+    password?: string;
+    account?: { account: string; password: string };
+    auto_reconnect?: boolean;
+    auto_reconnect_max_wait?: number;
+    auto_reconnect_max_retries?: number;
+    ping_interval?: number;
+    ping_timeout?: number;
+    message_max_length?: number;
+    enable_echomessage?: boolean;
+    version?: string | null;
+  }
+
+  export interface MessageEvent {
+    nick: string;
+    ident: string;
+    hostname: string;
+    target: string;
+    message: string;
+    tags: Record<string, string>;
+    time?: number;
+    type?: string;
+  }
+
+  export interface UserInfo {
+    nick: string;
+    username: string;
+    host: string;
+    away: string;
+    modes: string[];
+  }
+
+  export class Client extends EventEmitter {
+    constructor(options?: Partial<ConnectOptions>);
+    connect(options?: ConnectOptions): void;
+    readonly connected: boolean;
+    user: { nick: string; username: string; host: string; away: boolean; modes: Set<string> };
+    network: {
+      name: string;
+      options: Record<string, string | boolean>;
+      cap: { isEnabled(cap: string): boolean; enabled: string[] };
+      supports(feature: string): string | boolean;
+    };
+    raw(...args: (string | number)[]): void;
+    rawString(...args: (string | number)[]): string;
+    say(target: string, message: string, tags?: Record<string, string>): void;
+    notice(target: string, message: string, tags?: Record<string, string>): void;
+    action(target: string, message: string): void;
+    join(channel: string, key?: string): void;
+    part(channel: string, message?: string): void;
+    setTopic(channel: string, topic: string): void;
+    changeNick(nick: string): void;
+    quit(message?: string): void;
+    whois(nick: string, callback?: (event: Record<string, unknown>) => void): void;
+    who(target: string, callback?: (event: Record<string, unknown>) => void): void;
+    requestCap(cap: string | string[]): void;
+  }
+
+  const IRC: { Client: typeof Client };
+  export default IRC;
+}

@@ -1,0 +1,26 @@
+// The IRC bridge under test: a real IRC server, a real Synapse, and the bridge with the IRC plugin loaded exactly
+// as its config names it (`network.module: bridge-irc`).
+
+import { join } from "node:path";
+import { IrcNetwork, parseIrcConfig } from "bridge-irc";
+import { type BridgeStack, startBridgeStack } from "../bridge-stack.ts";
+import { REPO_ROOT } from "../paths.ts";
+import type { IrcServer } from "./server-process.ts";
+
+export const IRC_MODULE = join(REPO_ROOT, "packages", "bridge-irc", "src", "index.ts");
+
+export async function startIrcBridgeStack(options: {
+  runDir: string;
+  server: IrcServer;
+  settings?: Record<string, unknown>;
+}): Promise<BridgeStack<IrcNetwork>> {
+  const config = {
+    server: { host: options.server.host, port: options.server.port, name: "Test IRC" },
+    bot: { nick: "MatrixBridge" },
+    ...options.settings,
+  };
+  return startBridgeStack<IrcNetwork>({
+    runDir: options.runDir,
+    plugin: { id: "irc", module: IRC_MODULE, config, create: (c) => new IrcNetwork(parseIrcConfig(c)) },
+  });
+}
