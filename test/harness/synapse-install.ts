@@ -2,13 +2,13 @@
 // several may ask at the same moment: one installs while the others wait on a file lock, and a marker written only
 // after a verified install makes an interrupted one start over.
 
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { runLogged, withInstallLock } from "./install-lock.ts";
 import { CACHE_DIR } from "./paths.ts";
 import { systemPython } from "./system-python.ts";
-import { spawnTied } from "./tied-process.ts";
 
 export const SYNAPSE_VERSION = "1.163.2";
 
@@ -17,7 +17,6 @@ const VENV_PYTHON = join(VENV_DIR, "bin", "python");
 const MARKER = join(VENV_DIR, "installed-ok");
 const LOCK_FILE = `${VENV_DIR}.lock`;
 const INSTALL_LOG = `${VENV_DIR}.install.log`;
-const LOCK_WAIT_MS = 15 * 60_000;
 
 const execFileAsync = promisify(execFile);
 
@@ -25,13 +24,10 @@ const execFileAsync = promisify(execFile);
 export async function ensureSynapseInstalled(): Promise<string> {
   if (existsSync(MARKER)) return VENV_PYTHON;
   mkdirSync(CACHE_DIR, { recursive: true });
-  const lock = await acquireInstallLock();
-  try {
+  await withInstallLock(LOCK_FILE, "Synapse", async () => {
     // Another process may have finished the install while this one waited for the lock.
     if (!existsSync(MARKER)) await install();
-  } finally {
-    await releaseInstallLock(lock);
-  }
+  });
   return VENV_PYTHON;
 }
 
@@ -42,15 +38,20 @@ async function install(): Promise<void> {
   );
   rmSync(VENV_DIR, { recursive: true, force: true });
   writeFileSync(INSTALL_LOG, "");
-  await runLogged(systemPython(), ["-m", "venv", VENV_DIR]);
-  await runLogged(VENV_PYTHON, [
-    "-m",
-    "pip",
-    "install",
-    "--disable-pip-version-check",
-    "--no-input",
-    `matrix-synapse==${SYNAPSE_VERSION}`,
-  ]);
+  const logged = { logPath: INSTALL_LOG };
+  await runLogged(systemPython(), ["-m", "venv", VENV_DIR], logged);
+  await runLogged(
+    VENV_PYTHON,
+    [
+      "-m",
+      "pip",
+      "install",
+      "--disable-pip-version-check",
+      "--no-input",
+      `matrix-synapse==${SYNAPSE_VERSION}`,
+    ],
+    logged,
+  );
   const { stdout: installed } = await execFileAsync(VENV_PYTHON, [
     "-c",
     "import synapse, sys; sys.stdout.write(synapse.__version__)",
@@ -62,66 +63,4 @@ async function install(): Promise<void> {
   process.stderr.write(
     `Installed Synapse ${SYNAPSE_VERSION} in ${Math.round((Date.now() - started) / 1000)} s\n`,
   );
-}
-
-/** Runs a command with its output appended to the install log, failing with the log's tail. */
-async function runLogged(command: string, args: string[]): Promise<void> {
-  const fd = openSync(INSTALL_LOG, "a");
-  let child: ChildProcess;
-  try {
-    child = spawnTied(command, args, { stdio: ["ignore", fd, fd] });
-  } finally {
-    closeSync(fd);
-  }
-  const code = await new Promise<number | null>((resolveExit, reject) => {
-    child.once("error", reject);
-    child.once("exit", (exitCode) => resolveExit(exitCode));
-  });
-  if (code !== 0) {
-    const tail = readFileSync(INSTALL_LOG, "utf8").split("\n").slice(-30).join("\n");
-    throw new Error(`${command} ${args.join(" ")} exited with ${code}; end of ${INSTALL_LOG}:\n${tail}`);
-  }
-}
-
-// Node has no flock, so a tiny python process takes it and holds it until its stdin closes. The kernel drops the
-// lock when that process dies, and it dies when we do (its stdin pipe closes), so a crashed install never leaves a
-// stale lock behind, which a lock directory or pid file would.
-const LOCK_HOLDER = [
-  "import fcntl, sys",
-  "f = open(sys.argv[1], 'a')",
-  "fcntl.flock(f, fcntl.LOCK_EX)",
-  "sys.stdout.write('locked\\n'); sys.stdout.flush()",
-  "sys.stdin.read()",
-].join("\n");
-
-async function acquireInstallLock(): Promise<ChildProcess> {
-  const holder = spawn(systemPython(), ["-c", LOCK_HOLDER, LOCK_FILE], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await new Promise<void>((resolveLocked, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`waited ${LOCK_WAIT_MS / 1000} s for the Synapse install lock ${LOCK_FILE}`)),
-        LOCK_WAIT_MS,
-      );
-      holder.once("error", reject);
-      holder.once("exit", (code) => reject(new Error(`the install lock holder exited early with ${code}`)));
-      holder.stdout?.once("data", () => resolveLocked());
-    });
-  } catch (error) {
-    holder.kill("SIGKILL");
-    throw error;
-  } finally {
-    clearTimeout(timer);
-    holder.removeAllListeners("exit");
-  }
-  return holder;
-}
-
-async function releaseInstallLock(holder: ChildProcess): Promise<void> {
-  if (holder.exitCode !== null || holder.signalCode !== null) return;
-  const exited = new Promise<void>((resolveExit) => holder.once("exit", () => resolveExit()));
-  holder.stdin?.end();
-  await exited;
 }

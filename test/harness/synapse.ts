@@ -2,15 +2,13 @@
 // logs in the suite's run folder. Federation is off and every rate limit is raised so tests and benchmarks measure
 // the bridge, never the homeserver's throttling.
 
-import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { stringify } from "yaml";
 import { freePort } from "./free-port.ts";
+import { ManagedProcess } from "./managed-process.ts";
 import { ensureSynapseInstalled } from "./synapse-install.ts";
-import { spawnTied } from "./tied-process.ts";
 
 export interface SynapseOptions {
   /** The suite's run folder; Synapse keeps everything in `<runDir>/synapse/`. */
@@ -23,8 +21,6 @@ export interface SynapseOptions {
 }
 
 const READY_TIMEOUT_MS = 60_000;
-const STOP_GRACE_MS = 10_000;
-const LOG_TAIL_LINES = 40;
 
 // High enough that no test or benchmark ever reaches them, while keeping the shapes Synapse parses.
 const UNLIMITED = { per_second: 100_000, burst_count: 1_000_000 };
@@ -49,12 +45,6 @@ const RATE_LIMITS = {
   rc_key_requests: UNLIMITED,
 };
 
-// Belt and braces with spawnTied: on an ordinary exit, even one by an uncaught error, kill what is still running.
-const runningHomeservers = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const child of runningHomeservers) child.kill("SIGKILL");
-});
-
 export class Synapse {
   readonly url: string;
   readonly port: number;
@@ -65,9 +55,7 @@ export class Synapse {
   readonly logPath: string;
   /** What the process printed: startup errors and tracebacks land here, not in the log. */
   readonly stdoutPath: string;
-  private readonly python: string;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
+  private readonly process: ManagedProcess;
 
   private constructor(
     python: string,
@@ -76,7 +64,6 @@ export class Synapse {
     serverName: string,
     sharedSecret: string,
   ) {
-    this.python = python;
     this.dataDir = dataDir;
     this.port = port;
     this.serverName = serverName;
@@ -84,6 +71,19 @@ export class Synapse {
     this.url = `http://127.0.0.1:${port}`;
     this.logPath = join(dataDir, "homeserver.log");
     this.stdoutPath = join(dataDir, "stdout.log");
+    this.process = new ManagedProcess({
+      label: "Synapse",
+      command: python,
+      args: ["-m", "synapse.app.homeserver", "-c", this.configPath],
+      cwd: dataDir,
+      env: { ...process.env, PYTHONUNBUFFERED: "1" },
+      outputPath: this.stdoutPath,
+      logPaths: [this.stdoutPath, this.logPath],
+      isReady: () => this.answers(),
+      readiness: "answer on its client API",
+      pollMs: 100,
+      readyTimeoutMs: READY_TIMEOUT_MS,
+    });
   }
 
   /** Writes the configuration; `start()` runs it. */
@@ -104,7 +104,7 @@ export class Synapse {
 
   /** The running process's id, or undefined while stopped. */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.process.pid;
   }
 
   private get configPath(): string {
@@ -152,79 +152,30 @@ export class Synapse {
 
   /** Starts the homeserver and resolves once its client API answers. */
   async start(): Promise<void> {
-    if (this.child) throw new Error(`Synapse is already running (pid ${this.child.pid})`);
-    const out = openSync(this.stdoutPath, "a");
-    let child: ChildProcess;
-    try {
-      child = spawnTied(this.python, ["-m", "synapse.app.homeserver", "-c", this.configPath], {
-        cwd: this.dataDir,
-        stdio: ["ignore", out, out],
-        env: { ...process.env, PYTHONUNBUFFERED: "1" },
-      });
-    } finally {
-      closeSync(out);
-    }
-    this.child = child;
-    runningHomeservers.add(child);
-    let exitReason: string | undefined;
-    this.exited = new Promise((resolveExit) => {
-      const finish = (reason: string): void => {
-        exitReason ??= reason;
-        runningHomeservers.delete(child);
-        if (this.child === child) this.child = undefined;
-        resolveExit();
-      };
-      child.once("error", (error) => finish(`could not be started: ${error.message}`));
-      child.once("exit", (code, signal) => finish(`exited with ${signal ?? code}`));
-    });
-
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (exitReason !== undefined) {
-        throw new Error(`Synapse ${exitReason} during startup.\n${this.logTails()}`);
-      }
-      if (await this.answers()) return;
-      await Promise.race([sleep(100), this.exited]);
-    }
-    await this.stop();
-    throw new Error(`Synapse did not answer within ${READY_TIMEOUT_MS / 1000} s.\n${this.logTails()}`);
+    await this.process.start();
   }
 
-  private async answers(): Promise<boolean> {
+  private async answers(): Promise<true | string> {
     try {
       const response = await fetch(`${this.url}/_matrix/client/versions`, {
         signal: AbortSignal.timeout(2_000),
       });
       await response.body?.cancel();
-      return response.status === 200;
-    } catch {
-      return false;
+      return response.status === 200 || `HTTP ${response.status}`;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
     }
   }
 
   /** Stops the process (SIGTERM, then SIGKILL after 10 s) and keeps the data, so `start()` resumes where it was. */
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    child.kill("SIGTERM");
-    const escalation = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
-    await this.exited;
-    clearTimeout(escalation);
+    await this.process.stop();
   }
 
   /** Stops, and removes the data folder unless it should be kept for a look after a failure. */
   async destroy(keepData: boolean): Promise<void> {
     await this.stop();
     if (!keepData) rmSync(this.dataDir, { recursive: true, force: true, maxRetries: 3 });
-  }
-
-  private logTails(): string {
-    return [this.stdoutPath, this.logPath]
-      .map((path) => {
-        const lines = existsSync(path) ? readFileSync(path, "utf8").trimEnd().split("\n") : [];
-        return `--- last lines of ${path} ---\n${lines.slice(-LOG_TAIL_LINES).join("\n")}`;
-      })
-      .join("\n");
   }
 }
 

@@ -19,7 +19,6 @@ import {
   type UserId,
 } from "bridge-core";
 import type { IrcConfig } from "./config.ts";
-import { ircToMatrix } from "./formatting/irc-to-matrix.ts";
 import { isSafeIrcParam, privmsgBudget, splitMessage } from "./formatting/lines.ts";
 import { matrixToIrc } from "./formatting/matrix-to-irc.ts";
 import { IrcConnection, ircLower } from "./irc-connection.ts";

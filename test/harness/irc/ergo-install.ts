@@ -14,8 +14,8 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { logTail, runLogged, withInstallLock } from "../install-lock.ts";
 import { CACHE_DIR } from "../paths.ts";
-import { logTail, runLogged, withInstallLock } from "./install-lock.ts";
 
 /** The ergo release the harness is written and tested against. */
 export const ERGO_VERSION = "v2.19.1";

@@ -1,17 +1,14 @@
-// Runs one IRC server process for the harness: started tied to the test process, ready once a real client
-// registers, stopped by pid with SIGTERM and then SIGKILL. An open port alone is not "ready": both ergo and
-// InspIRCd listen before they finish loading, so readiness is a full NICK/USER handshake answered with 001.
+// Runs one IRC server process for the harness, ready once a real client registers. An open port alone is not
+// "ready": ergo, InspIRCd and ngIRCd all listen before they finish loading, so readiness is a full NICK/USER
+// handshake answered with 001.
 
-import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
-import { spawnTied } from "../tied-process.ts";
+import { ManagedProcess } from "../managed-process.ts";
 
 /** What every IRC server of the harness offers, whichever software runs it. */
 export interface IrcServer {
-  readonly software: "ergo" | "inspircd";
+  readonly software: "ergo" | "inspircd" | "ngircd";
   /** The server's own name, the prefix of its numerics. */
   readonly name: string;
   readonly host: string;
@@ -48,92 +45,35 @@ export interface ServerProcessSpec {
   stopGraceMs?: number;
 }
 
-const DEFAULT_READY_TIMEOUT_MS = 30_000;
-const DEFAULT_STOP_GRACE_MS = 10_000;
 const PROBE_TIMEOUT_MS = 5_000;
-const LOG_TAIL_LINES = 40;
 
-// Belt and braces with spawnTied: on an ordinary exit, even one by an uncaught error, kill what is still running.
-const runningServers = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const child of runningServers) child.kill("SIGKILL");
-});
-
-export class ServerProcess {
-  private readonly spec: ServerProcessSpec;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-
-  constructor(spec: ServerProcessSpec) {
-    this.spec = spec;
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  async start(): Promise<void> {
-    const { spec } = this;
-    if (this.child) throw new Error(`${spec.label} is already running (pid ${this.child.pid})`);
-    const out = openSync(spec.outputPath, "a");
-    let child: ChildProcess;
-    try {
-      child = spawnTied(spec.command, spec.args, { cwd: spec.cwd, stdio: ["ignore", out, out] });
-    } finally {
-      closeSync(out);
-    }
-    this.child = child;
-    runningServers.add(child);
-    let exitReason: string | undefined;
-    this.exited = new Promise((resolveExit) => {
-      const finish = (reason: string): void => {
-        exitReason ??= reason;
-        runningServers.delete(child);
-        if (this.child === child) this.child = undefined;
-        resolveExit();
-      };
-      child.once("error", (error) => finish(`could not be started: ${error.message}`));
-      child.once("exit", (code, signal) => finish(`exited with ${signal ?? code}`));
+export class ServerProcess extends ManagedProcess {
+  constructor({ host, port, ...spec }: ServerProcessSpec) {
+    super({
+      ...spec,
+      isReady: async () => {
+        const outcome = await registers(host, port);
+        return outcome === "registered" || outcome;
+      },
+      readiness: "register a client",
     });
-
-    const timeoutMs = spec.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
-    const deadline = Date.now() + timeoutMs;
-    let lastProbe = "no attempt yet";
-    while (Date.now() < deadline) {
-      if (exitReason !== undefined) {
-        throw new Error(`${spec.label} ${exitReason} during startup.\n${this.logTails()}`);
-      }
-      lastProbe = await registers(spec.host, spec.port);
-      if (lastProbe === "registered") return;
-      await Promise.race([sleep(50), this.exited]);
-    }
-    await this.stop();
-    throw new Error(
-      `${spec.label} did not register a client within ${timeoutMs / 1000} s (last attempt: ${lastProbe}).\n` +
-        this.logTails(),
-    );
   }
+}
 
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    child.kill("SIGTERM");
-    const escalation = setTimeout(
-      () => child.kill("SIGKILL"),
-      this.spec.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
-    );
-    await this.exited;
-    clearTimeout(escalation);
-  }
+/** One line from the server: its source, command and parameters, the trailing one without its colon. */
+export interface ProbeLine {
+  readonly line: string;
+  /** The source without its colon, e.g. "NickServ!NickServ@services.test", or "" when there is none. */
+  readonly source: string;
+  readonly command: string;
+  readonly params: readonly string[];
+}
 
-  logTails(): string {
-    return this.spec.logPaths
-      .map((path) => {
-        const lines = existsSync(path) ? readFileSync(path, "utf8").trimEnd().split("\n") : [];
-        return `--- last lines of ${path} ---\n${lines.slice(-LOG_TAIL_LINES).join("\n")}`;
-      })
-      .join("\n");
-  }
+export interface ProbeFollowUp {
+  /** Lines sent once the server has welcomed the probe, without line endings. */
+  send: string[];
+  /** Looks at each later line: "ready" ends the probe successfully, another text ends it with that reason. */
+  check: (line: ProbeLine) => "ready" | string | undefined;
 }
 
 /**
@@ -141,21 +81,34 @@ export class ServerProcess {
  * PING on the way, which some servers send before registration completes.
  */
 export function registers(host: string, port: number): Promise<string> {
+  return probe(host, port);
+}
+
+/**
+ * Like `registers`, and then sends `followUp.send` and waits for `followUp.check` to decide: "ready" once it says
+ * so, otherwise its reason or a short one of the probe's own.
+ */
+export function probe(host: string, port: number, followUp?: ProbeFollowUp): Promise<string> {
   return new Promise((resolveProbe) => {
     const nick = `probe${randomBytes(3).toString("hex")}`;
     const socket = connect({ host, port });
     let buffered = "";
     let settled = false;
+    let welcomed = false;
     let timer: NodeJS.Timeout | undefined;
-    const settle = (outcome: string): void => {
+    const settle = (outcome: string, success: boolean): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (outcome === "registered") socket.end("QUIT :ready\r\n");
+      if (success) socket.end("QUIT :ready\r\n");
       else socket.destroy();
       resolveProbe(outcome);
     };
-    timer = setTimeout(() => settle(`no 001 within ${PROBE_TIMEOUT_MS} ms`), PROBE_TIMEOUT_MS);
+    const waitingFor = (): string => (welcomed ? "an answer after 001" : "001");
+    timer = setTimeout(
+      () => settle(`no ${waitingFor()} within ${PROBE_TIMEOUT_MS} ms`, false),
+      PROBE_TIMEOUT_MS,
+    );
     socket.setEncoding("utf8");
     socket.once("connect", () => socket.write(`NICK ${nick}\r\nUSER ${nick} 0 * :readiness probe\r\n`));
     socket.on("data", (chunk: string) => {
@@ -163,13 +116,35 @@ export function registers(host: string, port: number): Promise<string> {
       const lines = buffered.split("\r\n");
       buffered = lines.pop() ?? "";
       for (const line of lines) {
-        const words = line.split(" ");
-        if (words[0] === "PING") socket.write(`PONG ${words.slice(1).join(" ")}\r\n`);
-        else if (words[1] === "001") settle("registered");
-        else if (words[0] === "ERROR") settle(line);
+        const parsed = parseLine(line);
+        if (parsed.command === "PING") socket.write(`PONG :${parsed.params.at(-1) ?? ""}\r\n`);
+        else if (parsed.command === "ERROR") settle(line, false);
+        else if (parsed.command === "001" && !welcomed) {
+          welcomed = true;
+          if (!followUp) settle("registered", true);
+          else socket.write(followUp.send.map((sent) => `${sent}\r\n`).join(""));
+        } else if (welcomed && followUp) {
+          const verdict = followUp.check(parsed);
+          if (verdict !== undefined) settle(verdict, verdict === "ready");
+        }
       }
     });
-    socket.once("error", (error) => settle(error.message));
-    socket.once("close", () => settle("connection closed before 001"));
+    socket.once("error", (error) => settle(error.message, false));
+    socket.once("close", () => settle(`connection closed before ${waitingFor()}`, false));
   });
+}
+
+function parseLine(line: string): ProbeLine {
+  let rest = line;
+  let source = "";
+  if (rest.startsWith(":")) {
+    const space = rest.indexOf(" ");
+    source = rest.slice(1, space < 0 ? undefined : space);
+    rest = space < 0 ? "" : rest.slice(space + 1);
+  }
+  const trailingAt = rest.startsWith(":") ? 0 : rest.indexOf(" :");
+  const words = (trailingAt < 0 ? rest : rest.slice(0, trailingAt)).split(" ").filter((word) => word !== "");
+  const command = words.shift() ?? "";
+  if (trailingAt >= 0) words.push(rest.slice(trailingAt + (trailingAt === 0 ? 1 : 2)));
+  return { line, source, command, params: words };
 }
