@@ -206,6 +206,12 @@ export interface NetworkContext {
     download(url: MxcUri, maxBytes?: number): Promise<{ data: Uint8Array; contentType: string }>;
     upload(data: Uint8Array, contentType: string, filename?: string): Promise<MxcUri>;
   };
+  /** The plugin's own durable records, kept in the bridge's store (JSON values by key). */
+  storage: {
+    get(key: string): Promise<unknown>;
+    put(key: string, value: unknown): Promise<void>;
+    delete(key: string): Promise<void>;
+  };
   /** The remote rooms bridged now (portals and plumbed rooms): what the plugin must be present in after a start. */
   linkedRooms(): Promise<RemoteRoomId[]>;
   /** The puppets that were logged in before this start, to reconnect. */

@@ -279,6 +279,11 @@ export class Bridge {
           this.client.uploadMedia(data, { contentType, ...(filename !== undefined && { filename }) }),
       },
       savedLogins: () => this.store.listLogins(),
+      storage: {
+        get: (key) => this.store.getPluginData(key),
+        put: (key, value) => this.store.putPluginData(key, value),
+        delete: (key) => this.store.deletePluginData(key),
+      },
       linkedRooms: async () => (await this.store.listRoomLinks()).map((link) => link.remoteRoomId),
       puppetsConnected: (count) => this.metrics?.puppetsConnected(network.info.id, count),
     };

@@ -53,6 +53,7 @@ export class LevelStore implements BridgeStore {
   private readonly users: Sub;
   private readonly logins: Sub;
   private readonly loginsByRemote: Sub;
+  private readonly pluginData: Sub;
   private nextSeq = 0;
   // acceptTransaction is a check-then-write; running them one at a time makes it atomic within this process.
   private acceptChain: Promise<unknown> = Promise.resolve();
@@ -70,6 +71,7 @@ export class LevelStore implements BridgeStore {
     this.users = sub("user");
     this.logins = sub("login");
     this.loginsByRemote = sub("login-r");
+    this.pluginData = sub("plugin");
   }
 
   static async open(options: LevelStoreOptions): Promise<LevelStore> {
@@ -236,6 +238,19 @@ export class LevelStore implements BridgeStore {
       out.push({ userId: key as UserId, login: value as unknown as PuppetLogin });
     }
     return out;
+  }
+
+  async getPluginData(key: string): Promise<unknown> {
+    // Wrapped, because a sublevel's JSON values must be objects and plugins may keep any JSON value.
+    return (await this.pluginData.get(key))?.["value"] ?? null;
+  }
+
+  async putPluginData(key: string, value: unknown): Promise<void> {
+    await this.pluginData.put(key, { value });
+  }
+
+  async deletePluginData(key: string): Promise<void> {
+    await this.pluginData.del(key);
   }
 
   async close(): Promise<void> {

@@ -95,5 +95,10 @@ export interface BridgeStore {
   deleteLogin(userId: UserId): Promise<void>;
   listLogins(): Promise<LoginRecord[]>;
 
+  /** The network plugin's own records (its settings per user, saved sessions, …), as JSON values by key. */
+  getPluginData(key: string): Promise<unknown>;
+  putPluginData(key: string, value: unknown): Promise<void>;
+  deletePluginData(key: string): Promise<void>;
+
   close(): Promise<void>;
 }

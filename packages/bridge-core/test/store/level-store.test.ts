@@ -268,6 +268,18 @@ describe("user records", () => {
   });
 });
 
+describe("plugin data", () => {
+  it("keeps any JSON value by key across reopen, and deletes it", async () => {
+    await store.putPluginData("irc:nick:@a:example.org", "alice_");
+    await store.putPluginData("irc:pass:@a:example.org", { cipher: "x", iv: "y" });
+    await reopen();
+    assert.equal(await store.getPluginData("irc:nick:@a:example.org"), "alice_");
+    assert.deepEqual(await store.getPluginData("irc:pass:@a:example.org"), { cipher: "x", iv: "y" });
+    await store.deletePluginData("irc:nick:@a:example.org");
+    assert.equal(await store.getPluginData("irc:nick:@a:example.org"), null);
+  });
+});
+
 describe("close", () => {
   it("waits for an acceptTransaction in flight", async () => {
     const accepting = store.acceptTransaction(txn("late"), [message("a")]);
