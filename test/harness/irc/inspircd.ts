@@ -1,10 +1,13 @@
 // A real InspIRCd 3 (Debian's package) for end-to-end tests: one per suite, plain text on 127.0.0.1 only, with its
 // configuration, pid file and logs in the suite's run folder. Flood protection and per-IP limits are lifted so that
 // tests and benchmarks (a thousand puppet connections from 127.0.0.1) measure the bridge, not the server's defences.
+// With `services`, Atheme links to it as the network's services server, for NickServ accounts and SASL PLAIN.
 
+import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { freePort } from "../free-port.ts";
+import { type AthemeOptions, AthemeServices } from "./atheme.ts";
 import { ensureInspircdInstalled } from "./inspircd-install.ts";
 import { type IrcServer, ServerProcess } from "./server-process.ts";
 
@@ -17,6 +20,11 @@ export interface InspircdOptions {
   modules?: string[];
   /** Raw configuration tags appended at the end, where they win over earlier ones of the same kind. */
   extraConfig?: string;
+  /**
+   * Links Atheme as the services server (NickServ, SaslServ, ChanServ): true for its defaults, or its options. The
+   * modules services need are loaded in addition to `modules`.
+   */
+  services?: boolean | AthemeOptions;
 }
 
 export interface InspircdCreateOptions {
@@ -40,8 +48,35 @@ const DEFAULT_MODULES = [
   "uhnames",
 ];
 
+// What Atheme's InspIRCd protocol module needs (services_account: accounts, +r, and the account name on users;
+// spanningtree: the server link itself) or uses when present (chghost and chgident for vhosts, svshold to keep a
+// nick for its owner, globops and topiclock), and SASL, which relays AUTHENTICATE to services and needs cap.
+const SERVICES_MODULES = [
+  "spanningtree",
+  "services_account",
+  "sasl",
+  "cap",
+  "chghost",
+  "chgident",
+  "svshold",
+  "globops",
+  "topiclock",
+];
+
+// The servers' ids on the network. InspIRCd would derive its own from its name, which could collide with the
+// services' by chance; fixed ids cannot.
+const SERVER_ID = "0IR";
+const SERVICES_ID = "0SV";
+
 // Far above what a test or a benchmark reaches, and within the ranges InspIRCd parses.
 const MANY = 100_000;
+
+/** How the services server links: the port InspIRCd accepts server links on and the password both sides use. */
+interface ServicesLink {
+  name: string;
+  port: number;
+  password: string;
+}
 
 export class InspircdServer implements IrcServer {
   readonly software = "inspircd";
@@ -54,10 +89,19 @@ export class InspircdServer implements IrcServer {
   /** What the process printed: configuration errors land here. */
   readonly stdoutPath: string;
   readonly configPath: string;
+  /** The linked services, when created with `services`; started and stopped with the server. */
+  readonly services: AthemeServices | undefined;
   private readonly process: ServerProcess;
 
-  private constructor(binary: string, dataDir: string, port: number, name: string) {
+  private constructor(
+    binary: string,
+    dataDir: string,
+    port: number,
+    name: string,
+    services: AthemeServices | undefined,
+  ) {
     this.dataDir = dataDir;
+    this.services = services;
     this.port = port;
     this.name = name;
     this.logPath = join(dataDir, "ircd.log");
@@ -82,13 +126,29 @@ export class InspircdServer implements IrcServer {
     const binary = await ensureInspircdInstalled();
     const dataDir = resolve(runDir, "inspircd");
     mkdirSync(dataDir, { recursive: true });
-    const server = new InspircdServer(
-      binary,
-      dataDir,
-      await freePort(),
-      options.serverName ?? "inspircd.test",
-    );
-    server.writeConfig(options);
+    const port = await freePort();
+    const name = options.serverName ?? "inspircd.test";
+    const networkName = options.networkName ?? "InspTest";
+    let services: AthemeServices | undefined;
+    let link: ServicesLink | undefined;
+    if (options.services) {
+      const athemeOptions = options.services === true ? {} : options.services;
+      services = await AthemeServices.create({
+        dataDir: join(dataDir, "atheme"),
+        uplink: {
+          name,
+          host: "127.0.0.1",
+          linkPort: await freePort(),
+          password: randomBytes(16).toString("hex"),
+          clientPort: port,
+          networkName,
+        },
+        options: { numeric: SERVICES_ID, ...athemeOptions },
+      });
+      link = { name: services.name, port: services.uplink.linkPort, password: services.uplink.password };
+    }
+    const server = new InspircdServer(binary, dataDir, port, name, services);
+    server.writeConfig(options, networkName, link);
     return server;
   }
 
@@ -96,14 +156,15 @@ export class InspircdServer implements IrcServer {
     return this.process.pid;
   }
 
-  private writeConfig(options: InspircdOptions): void {
+  private writeConfig(options: InspircdOptions, networkName: string, link: ServicesLink | undefined): void {
     const motdPath = join(this.dataDir, "motd.txt");
     writeFileSync(motdPath, "InspIRCd test server\n");
-    const modules = (options.modules ?? DEFAULT_MODULES).map((module) => `<module name="${module}">`);
+    const moduleNames = [...(options.modules ?? DEFAULT_MODULES), ...(link ? SERVICES_MODULES : [])];
+    const modules = [...new Set(moduleNames)].map((module) => `<module name="${module}">`);
     const config = [
       '<config format="xml">',
       `<path configdir="${this.dataDir}" datadir="${this.dataDir}" logdir="${this.dataDir}" runtimedir="${this.dataDir}">`,
-      `<server name="${this.name}" description="test server" network="${options.networkName ?? "InspTest"}">`,
+      `<server name="${this.name}" description="test server" network="${networkName}"${link ? ` id="${SERVER_ID}"` : ""}>`,
       `<admin name="Test Admin" nick="admin" email="admin@${this.name}">`,
       `<bind address="${this.host}" port="${this.port}" type="clients">`,
       // Only loopback connects (the bind sees to that), and nothing it does is too much: no flood penalties
@@ -137,17 +198,29 @@ export class InspircdServer implements IrcServer {
       `<pid file="${join(this.dataDir, "inspircd.pid")}">`,
       `<log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target="${this.logPath}">`,
       ...modules,
+      ...(link ? servicesConfig(this.host, link) : []),
       options.extraConfig ?? "",
       "",
     ];
     writeFileSync(this.configPath, config.join("\n"));
   }
 
+  /** Starts the server, then its services if it has them; resolves once clients can register (and log in). */
   async start(): Promise<void> {
     await this.process.start();
+    if (this.services) {
+      try {
+        await this.services.start();
+      } catch (error) {
+        await this.process.stop();
+        throw error;
+      }
+    }
   }
 
+  /** Stops the services first, so they save their database and do not try to link again, then the server. */
   async stop(): Promise<void> {
+    await this.services?.stop();
     await this.process.stop();
   }
 
@@ -160,4 +233,24 @@ export class InspircdServer implements IrcServer {
     await this.stop();
     if (!keepData) rmSync(this.dataDir, { recursive: true, force: true, maxRetries: 3 });
   }
+}
+
+/** The link the services server connects to, on loopback only, and what it may do once linked. */
+function servicesConfig(host: string, link: ServicesLink): string[] {
+  return [
+    `<bind address="${host}" port="${link.port}" type="servers">`,
+    // Inbound only: services connect here, and no <autoconnect> makes InspIRCd dial out.
+    "<link",
+    `  name="${link.name}"`,
+    `  ipaddr="${host}"`,
+    `  port="${link.port}"`,
+    `  allowmask="${host}/32"`,
+    '  timeout="30"',
+    `  sendpass="${link.password}"`,
+    `  recvpass="${link.password}">`,
+    // A U-line lets services set modes and change nicks anywhere; silent keeps its link out of server notices.
+    `<uline server="${link.name}" silent="yes">`,
+    // SASL is offered only while this server is linked, and over plain text: every connection is loopback.
+    `<sasl target="${link.name}" requiressl="no">`,
+  ];
 }
