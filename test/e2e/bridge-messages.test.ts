@@ -320,6 +320,64 @@ describe("messages both ways through the bridge model", () => {
     assert.equal(await joined(), 51);
   });
 
+  test("moderation crosses: remote power levels, join rules, topics and kicks both ways", async () => {
+    const me = { id: "mx_alice" as never, displayName: "alice" };
+    await stack.network.remote.power({ roomId: news, user: me, level: 50 });
+    const power = await alice.getState<{ users: Record<string, number> }>(room, "m.room.power_levels");
+    assert.equal(
+      power?.users[alice.userId],
+      50,
+      "the user's own remote identity maps to the user, not a ghost",
+    );
+    await stack.network.remote.power({ roomId: news, user: carol(), level: 50 });
+
+    await alice.sendState(room, "m.room.topic", "", { topic: "set from Matrix" });
+    const change = await stack.network.waitForDelivery("roomChange", (c) => c.topic === "set from Matrix");
+    assert.deepEqual(change.as, { kind: "puppet", remoteUserId: "mx_alice" });
+
+    await stack.network.remote.roomInfo({ id: news, joinRule: "invite" });
+    assert.equal(
+      (await alice.getState<{ join_rule: string }>(room, "m.room.join_rules"))?.join_rule,
+      "invite",
+    );
+
+    const dave = stack.network.addUser("dave", "Dave");
+    await stack.network.remote.membership({ roomId: news, sender: dave, membership: "join" });
+    await alice.request("POST", `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/kick`, {
+      user_id: `@testnet_dave:${stack.synapse.serverName}`,
+      reason: "spam",
+    });
+    const kick = await stack.network.waitForDelivery("kick", (k) => k.target === "dave");
+    assert.equal(kick.reason, "spam");
+    assert.equal(kick.ban, false);
+
+    // Kicked on the network, the ghost is removed on Matrix by the bridge bot, with who did it and why.
+    await stack.network.remote.kick({
+      roomId: news,
+      sender: carol(),
+      target: stack.network.addUser("eve", "Eve"),
+      reason: "bye",
+      ban: false,
+    });
+    await stack.network.remote.membership({
+      roomId: news,
+      sender: stack.network.users.get("eve" as never)!,
+      membership: "join",
+    });
+    await stack.network.remote.kick({
+      roomId: news,
+      sender: carol(),
+      target: stack.network.users.get("eve" as never)!,
+      reason: "flood",
+      ban: true,
+    });
+    const banned = await alice.waitForEvent(
+      (e) => e.state_key === `@testnet_eve:${stack.synapse.serverName}` && e.content["membership"] === "ban",
+      { roomId: room },
+    );
+    assert.match(String(banned.content["reason"]), /banned by Carol.*: flood/);
+  });
+
   test("metrics count what crossed, and health reports the parts", async () => {
     const metrics = await (await fetch(`${stack.files.bridgeUrl}/metrics`)).text();
     const bridged = (direction: string) =>

@@ -8,11 +8,13 @@ import {
   type DeliveryResult,
   localpartOf,
   type MatrixEdit,
+  type MatrixKick,
   type MatrixMembership,
   type MatrixMessage,
   type MatrixReaction,
   type MatrixReadReceipt,
   type MatrixRedaction,
+  type MatrixRoomChange,
   type MatrixTyping,
   type MxcUri,
   type NetworkCapabilities,
@@ -52,6 +54,8 @@ export interface DeliveryValues {
   typing: MatrixTyping;
   receipt: MatrixReadReceipt;
   membership: MatrixMembership;
+  roomChange: MatrixRoomChange;
+  kick: MatrixKick;
 }
 export type Delivery = {
   [K in keyof DeliveryValues]: { kind: K; value: DeliveryValues[K] };
@@ -67,6 +71,8 @@ export class TestNetwork implements NetworkPlugin {
   readonly loggedOut: UserId[] = [];
   /** Matrix users the network gives no automatic identity (so the relay or a login must serve them). */
   readonly withoutIdentity = new Set<UserId>();
+  /** Automatic identities handed out, and whose they are. */
+  private readonly identities = new Map<RemoteUserId, UserId>();
   started = false;
   private readonly accounts: Record<string, string>;
   private readonly automatic: boolean;
@@ -212,6 +218,14 @@ export class TestNetwork implements NetworkPlugin {
     this.record({ kind: "membership", value: membership });
   }
 
+  async handleRoomChange(change: MatrixRoomChange): Promise<void> {
+    this.record({ kind: "roomChange", value: change });
+  }
+
+  async handleKick(kick: MatrixKick): Promise<void> {
+    this.record({ kind: "kick", value: kick });
+  }
+
   async login(_userId: UserId, args: string[]): Promise<PuppetLogin> {
     // The password is the rest of the line: passwords may contain spaces.
     const [username, ...rest] = args;
@@ -227,7 +241,13 @@ export class TestNetwork implements NetworkPlugin {
 
   async automaticIdentity(userId: UserId): Promise<RemoteUserId | null> {
     if (!this.automatic || this.withoutIdentity.has(userId)) return null;
-    return remoteUserId(`mx_${localpartOf(userId)}`);
+    const id = remoteUserId(`mx_${localpartOf(userId)}`);
+    this.identities.set(id, userId);
+    return id;
+  }
+
+  matrixUserOf(id: RemoteUserId): UserId | null {
+    return this.identities.get(id) ?? null;
   }
 
   async validateLink(id: RemoteRoomId): Promise<string | null> {

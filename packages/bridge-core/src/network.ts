@@ -35,6 +35,8 @@ export interface RemoteRoomInfo {
   name?: string;
   topic?: string;
   avatarUrl?: MxcUri;
+  /** Whether anyone may join (`public`) or only those invited or knowing a key (`invite`). */
+  joinRule?: "public" | "invite";
 }
 
 export interface RemoteUserInfo {
@@ -92,6 +94,19 @@ export interface MatrixTyping extends MatrixSide {
 
 export interface MatrixReadReceipt extends MatrixSide {
   upTo: RemoteMessageId;
+}
+
+/** A Matrix user changed the room's topic or name. */
+export interface MatrixRoomChange extends MatrixSide {
+  topic?: string;
+  name?: string;
+}
+
+/** A Matrix user kicked or banned a ghost from a bridged room. */
+export interface MatrixKick extends MatrixSide {
+  target: RemoteUserId;
+  reason?: string;
+  ban: boolean;
 }
 
 /** A Matrix user joined or left a bridged room (puppets follow them in and out of the remote room). */
@@ -169,6 +184,20 @@ export interface RemoteMembership extends RemoteSide {
   reason?: string;
 }
 
+/** `sender` removed `target` from the remote room (and, with `ban`, keeps them out). */
+export interface RemoteKick extends RemoteSide {
+  target: RemoteUserInfo;
+  reason?: string;
+  ban: boolean;
+}
+
+/** A remote user's standing in the room changed: 0 for nobody special, 50 for moderators, 100 for owners. */
+export interface RemotePower {
+  roomId: RemoteRoomId;
+  user: RemoteUserInfo;
+  level: number;
+}
+
 /** Callbacks a plugin calls when something happened on its network. Each resolves once it is bridged. */
 export interface RemoteEvents {
   message(message: RemoteMessage): Promise<void>;
@@ -183,6 +212,8 @@ export interface RemoteEvents {
   }): Promise<void>;
   typing(typing: RemoteTyping): Promise<void>;
   membership(membership: RemoteMembership): Promise<void>;
+  kick(kick: RemoteKick): Promise<void>;
+  power(power: RemotePower): Promise<void>;
   profile(user: RemoteUserInfo): Promise<void>;
   roomInfo(room: RemoteRoomInfo): Promise<void>;
 }
@@ -242,6 +273,8 @@ export interface NetworkPlugin {
   sendTyping?(typing: MatrixTyping): Promise<void>;
   sendReadReceipt?(receipt: MatrixReadReceipt): Promise<void>;
   handleMembership?(membership: MatrixMembership): Promise<void>;
+  handleRoomChange?(change: MatrixRoomChange): Promise<void>;
+  handleKick?(kick: MatrixKick): Promise<void>;
   /**
    * Single puppeting: log `userId` in with what they typed after `login`. Resolve with the identity, or throw an
    * Error whose message is shown to the user.
@@ -250,6 +283,8 @@ export interface NetworkPlugin {
   logout?(userId: UserId, login: PuppetLogin): Promise<void>;
   /** An identity the network gives every Matrix user without a login (XMPP component JIDs, IRC nicks), or null. */
   automaticIdentity?(userId: UserId): Promise<RemoteUserId | null>;
+  /** The reverse: the Matrix user behind an automatic identity, so that what happens to it is not given a ghost. */
+  matrixUserOf?(id: RemoteUserId): UserId | null;
   /** May `requester` link a Matrix room to this remote room? Resolve with an error message to refuse. */
   validateLink?(id: RemoteRoomId, requester: UserId): Promise<string | null>;
   readonly thirdParty?: ThirdPartyLookup;

@@ -78,6 +78,9 @@ export class MatrixEventHandler {
     if (event.type === "m.room.message") await toRemote.message(link, sender, event, receivedAt);
     else if (event.type === "m.room.redaction") await toRemote.redaction(link, sender, event, receivedAt);
     else if (event.type === "m.reaction") await toRemote.reaction(link, sender, event, receivedAt);
+    else if (event.type === "m.room.topic" || event.type === "m.room.name") {
+      await toRemote.roomChange(link, sender, event, receivedAt);
+    }
   }
 
   private async onMembership(roomId: RoomId, sender: UserId, event: MatrixEventJson): Promise<void> {
@@ -102,6 +105,18 @@ export class MatrixEventHandler {
       await this.onBotInvited(roomId, sender, content["is_direct"] === true);
       const inviteId = str(event["event_id"]);
       if (inviteId !== undefined) await this.catchUpAfterJoin(roomId, inviteId);
+      return;
+    }
+    const kickedGhost = naming.remoteUserOf(target);
+    if (
+      kickedGhost !== null &&
+      (membership === "leave" || membership === "ban") &&
+      !naming.isBridgeUser(sender)
+    ) {
+      const link = await this.deps.store.getRoomLinkByMatrix(roomId);
+      const reason = str(content["reason"]);
+      if (link !== null)
+        await this.deps.toRemote.kick(link, sender, kickedGhost, reason, membership === "ban");
       return;
     }
     if (naming.isBridgeUser(target) || content[DOUBLE_PUPPET_SOURCE] === this.deps.bridgeId) return;

@@ -2,7 +2,7 @@
 // network plugin as each user's puppet or through the relay, with readable fallbacks where the network lacks a
 // feature. Every event that went out is mapped to its remote id, so later edits, replies and redactions find it.
 
-import type { EventId, RemoteMessageId, RoomId, UserId } from "../ids.ts";
+import type { EventId, RemoteMessageId, RemoteUserId, RoomId, UserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import type { NetworkPlugin, SendAs } from "../network.ts";
@@ -220,6 +220,54 @@ export class MatrixToRemote {
         sender,
         as,
         target: remoteTarget,
+        ...(reason !== undefined && { reason }),
+      }),
+    );
+  }
+
+  /** A topic or name set by a Matrix user: the network sets it too, as the user's puppet (it needs their rights). */
+  async roomChange(
+    link: RoomLink,
+    sender: UserId,
+    event: MatrixEventJson,
+    receivedAt: number,
+  ): Promise<void> {
+    const { handleRoomChange } = this.deps.network;
+    const content = obj(event["content"]);
+    const change =
+      event.type === "m.room.topic"
+        ? { topic: str(content["topic"]) ?? "" }
+        : { name: str(content["name"]) ?? "" };
+    const as = await this.deps.puppets.sendAs(sender, link, () =>
+      this.deps.displayNameOf(link.roomId, sender),
+    );
+    if (!handleRoomChange || as === null || as.kind !== "puppet") return;
+    await this.deliver(link, sender, event.type, receivedAt, () =>
+      handleRoomChange.call(this.deps.network, {
+        roomId: link.roomId,
+        remoteRoomId: link.remoteRoomId,
+        sender,
+        as,
+        ...change,
+      }),
+    );
+  }
+
+  /** A Matrix user kicked or banned a ghost: the network removes the remote user, if the user's puppet may. */
+  async kick(link: RoomLink, sender: UserId, target: RemoteUserId, reason: string | undefined, ban: boolean) {
+    const { handleKick } = this.deps.network;
+    const as = await this.deps.puppets.sendAs(sender, link, () =>
+      this.deps.displayNameOf(link.roomId, sender),
+    );
+    if (!handleKick || as === null || as.kind !== "puppet") return;
+    await this.deliver(link, sender, ban ? "ban" : "kick", Date.now(), () =>
+      handleKick.call(this.deps.network, {
+        roomId: link.roomId,
+        remoteRoomId: link.remoteRoomId,
+        sender,
+        as,
+        target,
+        ban,
         ...(reason !== undefined && { reason }),
       }),
     );

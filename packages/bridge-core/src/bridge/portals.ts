@@ -114,7 +114,7 @@ export class Portals {
     const members = (await network.roomMembers?.(link.remoteRoomId, INITIAL_MEMBERS)) ?? [];
     for (const member of members.slice(0, INITIAL_MEMBERS)) {
       // A remote user who is a Matrix user's puppet is that Matrix user, not a ghost.
-      if ((await store.getUserByRemote(member.id)) !== null) continue;
+      if ((await store.getUserByRemote(member.id)) !== null || network.matrixUserOf?.(member.id)) continue;
       await intents.intentFor(await ghosts.ensure(member)).ensureJoined(link.roomId);
     }
   }
@@ -127,6 +127,8 @@ export class Portals {
     if (info.name !== undefined) wanted.push(["m.room.name", "name", { name: info.name }]);
     if (info.topic !== undefined) wanted.push(["m.room.topic", "topic", { topic: info.topic }]);
     if (info.avatarUrl !== undefined) wanted.push(["m.room.avatar", "url", { url: info.avatarUrl }]);
+    if (info.joinRule !== undefined)
+      wanted.push(["m.room.join_rules", "join_rule", { join_rule: info.joinRule }]);
     for (const [type, field, content] of wanted) {
       const current = await bot.getState<Record<string, unknown>>(link.roomId, type, "");
       if (current?.[field] !== content[field]) await bot.sendState(link.roomId, type, "", content);

@@ -54,6 +54,13 @@ export class Puppets {
     return (await this.network.automaticIdentity?.(userId)) ?? null;
   }
 
+  /** The Matrix user behind a remote identity (a login or an automatic identity), or null for remote people. */
+  async matrixUserOf(remoteUserId: RemoteUserId): Promise<UserId | null> {
+    return (
+      (await this.store.getUserByRemote(remoteUserId)) ?? this.network.matrixUserOf?.(remoteUserId) ?? null
+    );
+  }
+
   /** The real Matrix account that should speak for a remote user, when double puppeting can. */
   async doublePuppetFor(remoteUserId: RemoteUserId): Promise<Intent | null> {
     if (this.doublePuppetIntents === null) return null;

@@ -12,8 +12,10 @@ import type {
   RemoteDeletion,
   RemoteEdit,
   RemoteEvents,
+  RemoteKick,
   RemoteMembership,
   RemoteMessage,
+  RemotePower,
   RemoteReaction,
   RemoteRoomInfo,
   RemoteTyping,
@@ -186,7 +188,7 @@ export class RemoteToMatrix implements RemoteEvents {
 
   membership(m: RemoteMembership): Promise<void> {
     return this.inRoom(m.roomId, "m.room.member", async (link) => {
-      const matrixUser = await this.deps.store.getUserByRemote(m.sender.id);
+      const matrixUser = await this.deps.puppets.matrixUserOf(m.sender.id);
       if (matrixUser !== null) {
         // The remote user is a Matrix user's puppet: bring the Matrix user along instead of a ghost.
         if (m.membership === "join")
@@ -196,6 +198,39 @@ export class RemoteToMatrix implements RemoteEvents {
       const ghost = this.deps.intents.intentFor(await this.deps.ghosts.ensure(m.sender));
       if (m.membership === "join") await ghost.ensureJoined(link.roomId);
       else await ghost.leave(link.roomId, m.reason);
+    });
+  }
+
+  kick(k: RemoteKick): Promise<void> {
+    return this.inRoom(k.roomId, "m.room.member", async (link) => {
+      // A Matrix user's puppet kicked on the network leaves the Matrix room too; a ghost likewise.
+      const target =
+        (await this.deps.puppets.matrixUserOf(k.target.id)) ?? (await this.deps.ghosts.ensure(k.target));
+      const reason = `${k.ban ? "banned" : "kicked"} by ${k.sender.displayName}${k.reason ? `: ${k.reason}` : ""}`;
+      const bot = this.deps.intents.bot;
+      try {
+        if (k.ban) await bot.ban(link.roomId, target, reason);
+        else await bot.kick(link.roomId, target, reason);
+      } catch (err) {
+        // Not in the room (nothing to undo), or a plumbed room where the bot has no power to kick.
+        this.deps.logger.info("could not mirror a kick", { roomId: link.roomId, target, err });
+      }
+    });
+  }
+
+  power(p: RemotePower): Promise<void> {
+    return this.inRoom(p.roomId, "m.room.power_levels", async (link) => {
+      // The power levels of a plumbed room are its moderators' to set, never the bridge's.
+      if (link.kind !== "portal") return;
+      const user =
+        (await this.deps.puppets.matrixUserOf(p.user.id)) ?? (await this.deps.ghosts.ensure(p.user));
+      const bot = this.deps.intents.bot;
+      const current = (await bot.getPowerLevels(link.roomId)) ?? {};
+      const users = { ...(current.users ?? {}) };
+      if ((users[user] ?? 0) === p.level) return;
+      if (p.level === 0) delete users[user];
+      else users[user] = p.level;
+      await bot.sendState(link.roomId, "m.room.power_levels", "", { ...current, users });
     });
   }
 
