@@ -320,6 +320,48 @@ describe("messages both ways through the bridge model", () => {
     assert.equal(await joined(), 51);
   });
 
+  test("private chats open from either side, one room per pair of people", async () => {
+    await stack.network.remote.directMessage({
+      from: carol(),
+      to: alice.userId,
+      id: stack.network.newMessageId(),
+      body: "psst, alice",
+    });
+    const dm = await alice.waitForInvite((e) => e.sender === ghost());
+    await alice.join(dm);
+    await alice.waitForEvent((e) => e.sender === ghost() && e.content["body"] === "psst, alice", {
+      roomId: dm,
+    });
+    await alice.sendText(dm, "psst, carol");
+    const reply = await stack.network.waitForMessage((m) => m.body === "psst, carol");
+    assert.equal(reply.direct, "carol");
+    assert.deepEqual(reply.as, { kind: "puppet", remoteUserId: "mx_alice" });
+    // The next private message from the same person lands in the same room.
+    await stack.network.remote.directMessage({
+      from: carol(),
+      to: alice.userId,
+      id: stack.network.newMessageId(),
+      body: "again",
+    });
+    await alice.waitForEvent((e) => e.sender === ghost() && e.content["body"] === "again", { roomId: dm });
+
+    stack.network.addUser("frank", "Frank");
+    const frank = `@testnet_frank:${stack.synapse.serverName}`;
+    const started = await alice.createDirectMessage(frank);
+    await alice.waitForEvent((e) => e.state_key === frank && e.content["membership"] === "join", {
+      roomId: started,
+    });
+    await alice.sendText(started, "hello frank");
+    const toFrank = await stack.network.waitForMessage((m) => m.body === "hello frank");
+    assert.equal(toFrank.direct, "frank");
+
+    const group = await alice.createRoom({ preset: "private_chat" });
+    await alice.invite(group, frank);
+    await alice.waitForEvent((e) => e.state_key === frank && e.content["membership"] === "leave", {
+      roomId: group,
+    });
+  });
+
   test("moderation crosses: remote power levels, join rules, topics and kicks both ways", async () => {
     const me = { id: "mx_alice" as never, displayName: "alice" };
     await stack.network.remote.power({ roomId: news, user: me, level: 50 });

@@ -182,8 +182,10 @@ export class TestNetwork implements NetworkPlugin {
   private record(delivery: Delivery): void {
     const failure = this.failures.shift();
     if (failure !== undefined) throw new Error(failure);
-    if (!this.rooms.has(delivery.value.remoteRoomId))
-      throw new Error(`no such room ${delivery.value.remoteRoomId}`);
+    const { direct, remoteRoomId: room } = delivery.value;
+    if (direct !== undefined ? !this.users.has(direct) : !this.rooms.has(room)) {
+      throw new Error(`no such ${direct !== undefined ? `user ${direct}` : `room ${room}`}`);
+    }
     this.deliveries.push(delivery);
     this.events.emit("delivery");
   }

@@ -56,6 +56,8 @@ interface MatrixSide {
   remoteRoomId: RemoteRoomId;
   sender: UserId;
   as: SendAs;
+  /** Set in a private chat: the remote user the event goes to (then `remoteRoomId` only names the chat). */
+  direct?: RemoteUserId;
 }
 
 /** A message a Matrix user sent into a bridged room, in the form the plugin needs to send it on. */
@@ -198,9 +200,16 @@ export interface RemotePower {
   level: number;
 }
 
+/** A remote user wrote privately to a Matrix user's remote identity. */
+export interface RemoteDirectMessage extends Omit<RemoteMessage, "roomId" | "sender"> {
+  from: RemoteUserInfo;
+  to: UserId;
+}
+
 /** Callbacks a plugin calls when something happened on its network. Each resolves once it is bridged. */
 export interface RemoteEvents {
   message(message: RemoteMessage): Promise<void>;
+  directMessage(message: RemoteDirectMessage): Promise<void>;
   edit(edit: RemoteEdit): Promise<void>;
   deletion(deletion: RemoteDeletion): Promise<void>;
   reaction(reaction: RemoteReaction): Promise<void>;

@@ -11,6 +11,7 @@ import { LruMap } from "../matrix/lru-map.ts";
 import type { Membership, MembershipCache } from "../matrix/membership-cache.ts";
 import type { NetworkPlugin } from "../network.ts";
 import type { BridgeStore, InboxEntry, MatrixEventJson } from "../store/store.ts";
+import type { DirectChats } from "./direct-chats.ts";
 import type { DisplayNames } from "./display-names.ts";
 import { obj, str } from "./matrix-content.ts";
 import type { MatrixEphemeral } from "./matrix-ephemeral.ts";
@@ -37,6 +38,7 @@ export interface MatrixEventDeps {
   puppets: Puppets;
   displayNames: DisplayNames;
   toRemote: MatrixToRemote;
+  directChats: DirectChats;
   ephemeral: MatrixEphemeral;
   bridgeId: string;
   logger: Logger;
@@ -88,7 +90,7 @@ export class MatrixEventHandler {
     const content = obj(event["content"]);
     const membership = str(content["membership"]);
     if (!isUserId(target) || membership === undefined || !MEMBERSHIPS.has(membership)) return;
-    const { cache, naming, displayNames } = this.deps;
+    const { cache, naming, displayNames, permissions } = this.deps;
     const wasJoined = cache.isJoined(roomId, target);
     cache.noteMembership(roomId, target, membership as Membership);
     displayNames.note(roomId, target, membership === "join" ? str(content["displayname"]) : undefined);
@@ -105,6 +107,12 @@ export class MatrixEventHandler {
       await this.onBotInvited(roomId, sender, content["is_direct"] === true);
       const inviteId = str(event["event_id"]);
       if (inviteId !== undefined) await this.catchUpAfterJoin(roomId, inviteId);
+      return;
+    }
+    const invitedGhost = naming.remoteUserOf(target);
+    if (invitedGhost !== null && membership === "invite" && !naming.isBridgeUser(sender)) {
+      if (permissions.levelOf(sender) === "none") return;
+      await this.deps.directChats.ghostInvited(roomId, sender, invitedGhost, content["is_direct"] === true);
       return;
     }
     const kickedGhost = naming.remoteUserOf(target);

@@ -131,6 +131,7 @@ export class MatrixToRemote {
       const result = await this.deps.network.sendMessage({
         roomId: link.roomId,
         remoteRoomId: link.remoteRoomId,
+        ...(link.peer !== undefined && { direct: link.peer }),
         sender,
         as,
         msgtype: as.kind === "relay" && msgtype === "m.emote" ? "m.text" : msgtype,

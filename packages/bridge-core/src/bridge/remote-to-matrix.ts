@@ -10,6 +10,7 @@ import type { Intent } from "../matrix/intent.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import type {
   RemoteDeletion,
+  RemoteDirectMessage,
   RemoteEdit,
   RemoteEvents,
   RemoteKick,
@@ -23,11 +24,13 @@ import type {
 } from "../network.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import type { BridgeStore, RoomLink } from "../store/store.ts";
+import type { DirectChats } from "./direct-chats.ts";
 import type { Ghosts } from "./ghosts.ts";
 import { type Portals, remoteRoomKey } from "./portals.ts";
 import { DOUBLE_PUPPET_SOURCE, type Puppets } from "./puppets.ts";
 
 export interface RemoteToMatrixDeps {
+  directChats: DirectChats;
   store: BridgeStore;
   intents: IntentFactory;
   ghosts: Ghosts;
@@ -120,6 +123,10 @@ export class RemoteToMatrix implements RemoteEvents {
         remoteMessageId: m.id,
       });
     });
+  }
+
+  directMessage(m: RemoteDirectMessage): Promise<void> {
+    return this.deps.directChats.message(m);
   }
 
   edit(e: RemoteEdit): Promise<void> {

@@ -9,6 +9,7 @@ import type { MembershipCache } from "../matrix/membership-cache.ts";
 import type { NetworkPlugin } from "../network.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import type { BridgeStore } from "../store/store.ts";
+import { DirectChats } from "./direct-chats.ts";
 import { DisplayNames } from "./display-names.ts";
 import type { Ghosts } from "./ghosts.ts";
 import { MatrixEphemeral } from "./matrix-ephemeral.ts";
@@ -90,6 +91,15 @@ export function createServices(inputs: ServiceInputs): Services {
     onBridged: (type, receivedAt) => observe.bridged("matrix_to_remote", type, receivedAt),
     onFailed: (type) => observe.failed("matrix_to_remote", type),
   });
+  const directChats = new DirectChats({
+    store,
+    intents,
+    ghosts: inputs.ghosts,
+    naming,
+    queue,
+    logger: child("direct-chats"),
+    onBridged: (type, receivedAt) => observe.bridged("remote_to_matrix", type, receivedAt),
+  });
   const matrixEvents = new MatrixEventHandler({
     store,
     intents,
@@ -102,11 +112,13 @@ export function createServices(inputs: ServiceInputs): Services {
     puppets,
     displayNames,
     toRemote,
+    directChats,
     ephemeral: new MatrixEphemeral({ store, network, puppets, naming }),
     bridgeId,
     logger: child("matrix-events"),
   });
   const remoteEvents = new RemoteToMatrix({
+    directChats,
     store,
     intents,
     ghosts: inputs.ghosts,

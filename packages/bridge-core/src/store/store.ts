@@ -30,13 +30,18 @@ export interface InboxEntry {
 
 export type NewInboxItem = Pick<InboxEntry, "kind" | "event">;
 
-export type RoomLinkKind = "portal" | "plumbed";
+export type RoomLinkKind = "portal" | "plumbed" | "dm";
 
 export interface RoomLink {
   roomId: RoomId;
   remoteRoomId: RemoteRoomId;
-  /** A portal is the bridge's own room; a plumbed room belongs to its users and is only linked. */
+  /**
+   * A portal is the bridge's own room; a plumbed room belongs to its users and is only linked; a dm is a private chat
+   * between one Matrix user (`owner`) and one remote user (`peer`), keyed by both.
+   */
   kind: RoomLinkKind;
+  peer?: RemoteUserId;
+  owner?: UserId;
   linkedBy?: UserId;
   /** Whether Matrix users without a remote identity are relayed by the bridge's own account in this room. */
   relay?: boolean;

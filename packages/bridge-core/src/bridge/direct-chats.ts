@@ -1,0 +1,103 @@
+// Private chats between one Matrix user and one remote user. A remote user writing to a Matrix user's remote
+// identity opens a DM from their ghost; a Matrix user inviting a ghost to a direct chat opens one the other way. Each
+// is a room link of kind "dm", keyed by both people, so two Matrix users talking to the same remote user never share.
+
+import { createHash } from "node:crypto";
+import { type RemoteRoomId, type RemoteUserId, type RoomId, remoteRoomId, type UserId } from "../ids.ts";
+import type { Logger } from "../log.ts";
+import type { IntentFactory } from "../matrix/intents.ts";
+import type { RemoteDirectMessage } from "../network.ts";
+import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
+import type { BridgeStore, RoomLink } from "../store/store.ts";
+import type { Ghosts } from "./ghosts.ts";
+import type { Naming } from "./naming.ts";
+import { remoteRoomKey } from "./portals.ts";
+
+export const dmKey = (owner: UserId, peer: RemoteUserId): RemoteRoomId => remoteRoomId(`dm:${owner}:${peer}`);
+
+export class DirectChats {
+  private readonly store: BridgeStore;
+  private readonly intents: IntentFactory;
+  private readonly ghosts: Ghosts;
+  private readonly naming: Naming;
+  private readonly queue: KeyedQueue;
+  private readonly logger: Logger;
+  private readonly onBridged: (type: string, receivedAt: number) => void;
+
+  constructor(options: {
+    store: BridgeStore;
+    intents: IntentFactory;
+    ghosts: Ghosts;
+    naming: Naming;
+    queue: KeyedQueue;
+    logger: Logger;
+    onBridged: (type: string, receivedAt: number) => void;
+  }) {
+    this.store = options.store;
+    this.intents = options.intents;
+    this.ghosts = options.ghosts;
+    this.naming = options.naming;
+    this.queue = options.queue;
+    this.logger = options.logger;
+    this.onBridged = options.onBridged;
+  }
+
+  /** A Matrix user invited a ghost: a direct chat is accepted and linked; anything else is declined. */
+  async ghostInvited(roomId: RoomId, inviter: UserId, peer: RemoteUserId, isDirect: boolean): Promise<void> {
+    const ghost = this.intents.intentFor(this.naming.ghostUserId(peer));
+    if (!isDirect) {
+      await ghost.leave(
+        roomId,
+        "I only take part in direct chats; bridged rooms are joined through their alias.",
+      );
+      return;
+    }
+    const key = dmKey(inviter, peer);
+    await this.queue.run(remoteRoomKey(key), async () => {
+      await ghost.join(roomId);
+      const link: RoomLink = {
+        roomId,
+        remoteRoomId: key,
+        kind: "dm",
+        peer,
+        owner: inviter,
+        createdAt: Date.now(),
+      };
+      await this.store.putRoomLink(link);
+      this.logger.info("direct chat opened from Matrix", { roomId, owner: inviter, peer });
+    });
+  }
+
+  /** A remote user wrote privately to a Matrix user: into their DM, which is made (and the user invited) if need be. */
+  message(m: RemoteDirectMessage): Promise<void> {
+    const receivedAt = Date.now();
+    const key = dmKey(m.to, m.from.id);
+    return this.queue.run(remoteRoomKey(key), async () => {
+      if ((await this.store.getEventLinkByRemote(key, m.id)) !== null) return;
+      const ghost = this.intents.intentFor(await this.ghosts.ensure(m.from));
+      let link = await this.store.getRoomLinkByRemote(key);
+      if (link === null) {
+        const roomId = await ghost.createRoom({
+          preset: "trusted_private_chat",
+          is_direct: true,
+          invite: [m.to],
+        });
+        link = { roomId, remoteRoomId: key, kind: "dm", peer: m.from.id, owner: m.to, createdAt: Date.now() };
+        await this.store.putRoomLink(link);
+        this.logger.info("direct chat opened from the network", { roomId, owner: m.to, peer: m.from.id });
+      }
+      const content: Record<string, unknown> = { msgtype: m.msgtype ?? "m.text", body: m.body };
+      if (m.html !== undefined)
+        Object.assign(content, { format: "org.matrix.custom.html", formatted_body: m.html });
+      const txnId = `dm.${createHash("sha256").update(`${key}\u0000${m.id}`).digest("base64url").slice(0, 32)}`;
+      const eventId = await ghost.sendMessage(link.roomId, content, txnId);
+      await this.store.putEventLink({
+        roomId: link.roomId,
+        eventId,
+        remoteRoomId: key,
+        remoteMessageId: m.id,
+      });
+      this.onBridged(content["msgtype"] as string, receivedAt);
+    });
+  }
+}
