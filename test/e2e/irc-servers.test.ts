@@ -7,6 +7,7 @@ import { ErgoServer } from "../harness/irc/ergo.ts";
 import { ErgoUnavailableError, ensureErgoInstalled } from "../harness/irc/ergo-install.ts";
 import { InspircdServer } from "../harness/irc/inspircd.ts";
 import { connectIrcClient, type IrcEvent, type IrcTestClient } from "../harness/irc/irc-client.ts";
+import { NgircdServer } from "../harness/irc/ngircd.ts";
 import type { IrcServer } from "../harness/irc/server-process.ts";
 import { type SuiteRunDir, useRunDir } from "../harness/run-dir.ts";
 
@@ -57,7 +58,7 @@ function useServer(label: string, create: (runDir: string) => Promise<IrcServer>
   };
 }
 
-/** What both servers must do: two users in a channel see each other's messages, actions and notices. */
+/** What every server must do: two users in a channel see each other's messages, actions and notices. */
 function itRelaysChannelTraffic(suite: ServerSuite): void {
   it("relays messages, actions and notices between two clients in a channel", async () => {
     const alice = await suite.connect("alice");
@@ -84,6 +85,17 @@ function itRelaysChannelTraffic(suite: ServerSuite): void {
   });
 }
 
+function itRestarts(suite: ServerSuite): void {
+  it("accepts clients again after a restart", async () => {
+    const server = suite.server();
+    const firstPid = server.pid;
+    await server.restart();
+    assert.notEqual(server.pid, firstPid);
+    const dave = await suite.connect("dave");
+    await dave.join("#test");
+  });
+}
+
 function itStopsByPid(suite: ServerSuite): void {
   it("stops the server process", async () => {
     const server = suite.server();
@@ -94,6 +106,14 @@ function itStopsByPid(suite: ServerSuite): void {
     assert.equal(server.pid, undefined);
     assert.throws(() => process.kill(pid, 0), { code: "ESRCH" });
   });
+}
+
+/** A notice from NickServ whose text, without formatting, contains `text`. */
+function fromNickServ(text: string): (event: IrcEvent) => boolean {
+  return (event) =>
+    event.type === "notice" &&
+    event.nick === "NickServ" &&
+    (event.message ?? "").replaceAll("\u0002", "").includes(text);
 }
 
 describe("ergo", { skip: ergoSkipReason }, () => {
@@ -141,15 +161,91 @@ describe("InspIRCd", () => {
   const suite = useServer("irc-inspircd", (runDir) => InspircdServer.create({ runDir }));
 
   itRelaysChannelTraffic(suite);
+  itRestarts(suite);
+  itStopsByPid(suite);
+});
 
-  it("accepts clients again after a restart", async () => {
-    const server = suite.server();
-    const firstPid = server.pid;
-    await server.restart();
-    assert.notEqual(server.pid, firstPid);
-    const dave = await suite.connect("dave");
-    await dave.join("#test");
+describe("InspIRCd with Atheme services", () => {
+  let inspircd: InspircdServer | undefined;
+  const suite = useServer("irc-inspircd-atheme", async (runDir) => {
+    inspircd = await InspircdServer.create({ runDir, options: { services: true } });
+    return inspircd;
+  });
+  const services = () => {
+    assert.ok(inspircd?.services, "the server was created with services");
+    return inspircd.services;
+  };
+
+  itRelaysChannelTraffic(suite);
+
+  it("registers an account with NickServ and logs in with SASL PLAIN from a new connection", async () => {
+    const carol = await suite.connect("carol");
+    // Atheme always asks for an email address; with `auth = none` nothing is sent to it.
+    carol.say("NickServ", "REGISTER correct-horse carol@example.test");
+    await carol.waitFor(fromNickServ("carol is now registered to carol@example.test"), 5_000, {
+      description: "NickServ's confirmation",
+    });
+    // Registering logs the new account in, which the server reports with 900.
+    assert.equal((await carol.waitFor((event) => event.type === "loggedin")).account, "carol");
+
+    const again = await suite.connect("carol2", { account: "carol", password: "correct-horse" });
+    const login = await again.waitFor((event) => event.type === "loggedin");
+    assert.equal(login.account, "carol");
+
+    await assert.rejects(
+      connectIrcClient({
+        host: suite.server().host,
+        port: suite.server().port,
+        nick: "mallory",
+        sasl: { account: "carol", password: "wrong" },
+      }),
+      /SASL failed/,
+    );
   });
 
+  it("logs in with NickServ IDENTIFY", async () => {
+    const erin = await suite.connect("erin");
+    erin.say("NickServ", "IDENTIFY carol wrong");
+    await erin.waitFor(fromNickServ("Invalid password for carol"), 5_000, {
+      description: "NickServ's refusal",
+    });
+    assert.equal(erin.events.filter((event) => event.type === "loggedin").length, 0);
+
+    erin.say("NickServ", "IDENTIFY carol correct-horse");
+    await erin.waitFor(fromNickServ("You are now identified for carol"), 5_000, {
+      description: "NickServ's confirmation",
+    });
+    assert.equal((await erin.waitFor((event) => event.type === "loggedin")).account, "carol");
+  });
+
+  it("restarts with the services and keeps accounts", async () => {
+    const server = suite.server();
+    const firstPids = [server.pid, services().pid];
+    await server.restart();
+    assert.notEqual(server.pid, firstPids[0]);
+    assert.notEqual(services().pid, firstPids[1]);
+    const carol = await suite.connect("carol3", { account: "carol", password: "correct-horse" });
+    assert.equal((await carol.waitFor((event) => event.type === "loggedin")).account, "carol");
+  });
+
+  it("stops the services with the server", async () => {
+    const server = suite.server();
+    const pids = [server.pid, services().pid];
+    for (const pid of pids) {
+      assert.ok(pid !== undefined);
+      process.kill(pid, 0);
+    }
+    await server.stop();
+    assert.equal(server.pid, undefined);
+    assert.equal(services().pid, undefined);
+    for (const pid of pids) assert.throws(() => process.kill(pid ?? 0, 0), { code: "ESRCH" });
+  });
+});
+
+describe("ngIRCd", () => {
+  const suite = useServer("irc-ngircd", (runDir) => NgircdServer.create({ runDir }));
+
+  itRelaysChannelTraffic(suite);
+  itRestarts(suite);
   itStopsByPid(suite);
 });

@@ -48,12 +48,16 @@ const DEFAULT_MODULES = [
   "uhnames",
 ];
 
-// What Atheme's InspIRCd protocol module needs (services_account: accounts, +r, and the account name on users;
-// spanningtree: the server link itself) or uses when present (chghost and chgident for vhosts, svshold to keep a
-// nick for its owner, globops and topiclock), and SASL, which relays AUTHENTICATE to services and needs cap.
+// What Atheme's InspIRCd protocol module needs (spanningtree: the server link itself; services_account: accounts,
+// +r, and the account name on users; deaf: ChanServ is introduced +d, and a link that sends an unknown mode is
+// dropped) or uses when present (servprotect keeps services from being killed or kicked, chghost and chgident set
+// vhosts, svshold keeps a nick for its owner, globops, topiclock), and SASL, which relays AUTHENTICATE to services
+// and needs cap.
 const SERVICES_MODULES = [
   "spanningtree",
   "services_account",
+  "deaf",
+  "servprotect",
   "sasl",
   "cap",
   "chghost",
@@ -70,13 +74,6 @@ const SERVICES_ID = "0SV";
 
 // Far above what a test or a benchmark reaches, and within the ranges InspIRCd parses.
 const MANY = 100_000;
-
-/** How the services server links: the port InspIRCd accepts server links on and the password both sides use. */
-interface ServicesLink {
-  name: string;
-  port: number;
-  password: string;
-}
 
 export class InspircdServer implements IrcServer {
   readonly software = "inspircd";
@@ -130,7 +127,6 @@ export class InspircdServer implements IrcServer {
     const name = options.serverName ?? "inspircd.test";
     const networkName = options.networkName ?? "InspTest";
     let services: AthemeServices | undefined;
-    let link: ServicesLink | undefined;
     if (options.services) {
       const athemeOptions = options.services === true ? {} : options.services;
       services = await AthemeServices.create({
@@ -145,10 +141,9 @@ export class InspircdServer implements IrcServer {
         },
         options: { numeric: SERVICES_ID, ...athemeOptions },
       });
-      link = { name: services.name, port: services.uplink.linkPort, password: services.uplink.password };
     }
     const server = new InspircdServer(binary, dataDir, port, name, services);
-    server.writeConfig(options, networkName, link);
+    server.writeConfig(options, networkName);
     return server;
   }
 
@@ -156,15 +151,16 @@ export class InspircdServer implements IrcServer {
     return this.process.pid;
   }
 
-  private writeConfig(options: InspircdOptions, networkName: string, link: ServicesLink | undefined): void {
+  private writeConfig(options: InspircdOptions, networkName: string): void {
+    const { services } = this;
     const motdPath = join(this.dataDir, "motd.txt");
     writeFileSync(motdPath, "InspIRCd test server\n");
-    const moduleNames = [...(options.modules ?? DEFAULT_MODULES), ...(link ? SERVICES_MODULES : [])];
+    const moduleNames = [...(options.modules ?? DEFAULT_MODULES), ...(services ? SERVICES_MODULES : [])];
     const modules = [...new Set(moduleNames)].map((module) => `<module name="${module}">`);
     const config = [
       '<config format="xml">',
       `<path configdir="${this.dataDir}" datadir="${this.dataDir}" logdir="${this.dataDir}" runtimedir="${this.dataDir}">`,
-      `<server name="${this.name}" description="test server" network="${networkName}"${link ? ` id="${SERVER_ID}"` : ""}>`,
+      `<server name="${this.name}" description="test server" network="${networkName}"${services ? ` id="${SERVER_ID}"` : ""}>`,
       `<admin name="Test Admin" nick="admin" email="admin@${this.name}">`,
       `<bind address="${this.host}" port="${this.port}" type="clients">`,
       // Only loopback connects (the bind sees to that), and nothing it does is too much: no flood penalties
@@ -198,7 +194,7 @@ export class InspircdServer implements IrcServer {
       `<pid file="${join(this.dataDir, "inspircd.pid")}">`,
       `<log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target="${this.logPath}">`,
       ...modules,
-      ...(link ? servicesConfig(this.host, link) : []),
+      ...(services ? servicesConfig(this.host, services) : []),
       options.extraConfig ?? "",
       "",
     ];
@@ -236,21 +232,22 @@ export class InspircdServer implements IrcServer {
 }
 
 /** The link the services server connects to, on loopback only, and what it may do once linked. */
-function servicesConfig(host: string, link: ServicesLink): string[] {
+function servicesConfig(host: string, services: AthemeServices): string[] {
+  const { linkPort, password } = services.uplink;
   return [
-    `<bind address="${host}" port="${link.port}" type="servers">`,
+    `<bind address="${host}" port="${linkPort}" type="servers">`,
     // Inbound only: services connect here, and no <autoconnect> makes InspIRCd dial out.
     "<link",
-    `  name="${link.name}"`,
+    `  name="${services.name}"`,
     `  ipaddr="${host}"`,
-    `  port="${link.port}"`,
+    `  port="${linkPort}"`,
     `  allowmask="${host}/32"`,
     '  timeout="30"',
-    `  sendpass="${link.password}"`,
-    `  recvpass="${link.password}">`,
+    `  sendpass="${password}"`,
+    `  recvpass="${password}">`,
     // A U-line lets services set modes and change nicks anywhere; silent keeps its link out of server notices.
-    `<uline server="${link.name}" silent="yes">`,
-    // SASL is offered only while this server is linked, and over plain text: every connection is loopback.
-    `<sasl target="${link.name}" requiressl="no">`,
+    `<uline server="${services.name}" silent="yes">`,
+    // SASL is offered only while services are linked, and over plain text: every connection is loopback.
+    `<sasl target="${services.name}" requiressl="no">`,
   ];
 }
