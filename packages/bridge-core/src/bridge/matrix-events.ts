@@ -139,7 +139,8 @@ export class MatrixEventHandler {
     if (!network.handleMembership) return;
     const link = await store.getRoomLinkByMatrix(roomId);
     const remoteUserId = link === null ? null : await puppets.identityOf(userId);
-    if (link === null || remoteUserId === null) return;
+    // A private chat has no remote room to enter or leave.
+    if (link === null || remoteUserId === null || link.kind === "dm") return;
     await network.handleMembership({
       roomId,
       remoteRoomId: link.remoteRoomId,
