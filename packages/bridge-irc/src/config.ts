@@ -33,6 +33,27 @@ export const ircConfigSchema = z.strictObject({
       nick_template: z.string().includes("{localpart}").default("{localpart}[m]"),
       /** Beyond this many puppet connections, further users are relayed by the bot. */
       max_connections: z.int().min(0).default(100),
+      /**
+       * A puppet with no Matrix activity for this long quits, freeing its place under the cap; it connects again
+       * when its user next needs it. 0 keeps puppets connected for good.
+       */
+      idle_timeout_minutes: z.number().min(0).default(0),
+    })
+    .prefault({}),
+  /**
+   * How long a user who left in a netsplit (a QUIT naming two servers) may take to come back before the leave is
+   * bridged; most splits heal within a minute, and bridging them would churn every portal's member list twice.
+   */
+  netsplit_grace_seconds: z.number().min(0).default(60),
+  /** The longest wait between two attempts to reach the IRC server again after losing it. */
+  reconnect_max_wait_seconds: z.number().min(1).default(60),
+  passwords: z
+    .strictObject({
+      /**
+       * The AES-256 key that encrypts users' stored NickServ/SASL passwords; created (readable by the bridge's user
+       * only) if missing. Without it, users cannot store passwords.
+       */
+      key_file: z.string().min(1).optional(),
     })
     .prefault({}),
   /** Longer messages than this many lines go out as a link to an uploaded text file. */

@@ -1,6 +1,8 @@
 // What the bot's connection sees in bridged channels, reported to the core: messages, actions and notices,
 // joins, parts, quits, kicks, nick changes and topics. Lines from the bridge's own puppets are its own echo and are
 // not reported. Channel membership is tracked here, for quits (which name no channel) and initial member lists.
+// Two kinds of churn are smoothed over: netsplits (leaves wait for the split to heal, see netsplit.ts), and the bot's
+// own outages, after which the member lists it gets on rejoining are compared with the ones it had.
 
 import {
   type Logger,
@@ -13,36 +15,55 @@ import {
 import type { MessageEvent } from "irc-framework";
 import { ircToMatrix } from "./formatting/irc-to-matrix.ts";
 import { type IrcConnection, ircLower } from "./irc-connection.ts";
+import { isNetsplitQuit, NetsplitDebounce } from "./netsplit.ts";
+
+export interface IrcEventsOptions {
+  bot: IrcConnection;
+  remote: RemoteEvents;
+  logger: Logger;
+  isPuppet: (nick: string) => boolean;
+  /**
+   * Lower-case nicks of Matrix users' puppets → their user ids: mentions of them become pills. `taken` tells
+   * whether an IRC user in a bridged channel has a nick now, for puppets that are gone.
+   */
+  knownNicks?: (taken: (lowerNick: string) => boolean) => ReadonlyMap<string, string>;
+  /** How long a leave in a netsplit waits for the user to come back; 0 bridges it at once. */
+  netsplitGraceMs?: number;
+}
 
 export class IrcEvents {
   private readonly bot: IrcConnection;
   private readonly remote: RemoteEvents;
   private readonly logger: Logger;
   private readonly isPuppet: (nick: string) => boolean;
+  private readonly knownNicks: (taken: (lowerNick: string) => boolean) => ReadonlyMap<string, string>;
+  private readonly netsplits: NetsplitDebounce;
   /** channel (lower-case) → nicks in it, in the order the server listed them. */
   private readonly members = new Map<string, string[]>();
   private readonly topics = new Map<string, string>();
+  /** Channels whose next member list is the one after a reconnect, to compare with what was known before. */
+  private readonly rejoining = new Set<string>();
   private nextId = 1;
 
-  constructor(options: {
-    bot: IrcConnection;
-    remote: RemoteEvents;
-    logger: Logger;
-    isPuppet: (nick: string) => boolean;
-  }) {
+  constructor(options: IrcEventsOptions) {
     this.bot = options.bot;
     this.remote = options.remote;
     this.logger = options.logger;
     this.isPuppet = options.isPuppet;
+    this.knownNicks = options.knownNicks ?? (() => new Map());
+    this.netsplits = new NetsplitDebounce(options.netsplitGraceMs ?? 0);
     const client = this.bot.client;
     client.on("privmsg", (e: MessageEvent) => this.onMessage(e, "m.text"));
     client.on("action", (e: MessageEvent) => this.onMessage(e, "m.emote"));
     client.on("notice", (e: MessageEvent) => this.onMessage(e, "m.notice"));
-    client.on("userlist", (e: { channel: string; users: { nick: string }[] }) => {
-      this.members.set(
-        ircLower(e.channel),
+    client.on("userlist", (e: { channel: string; users: { nick: string }[] }) =>
+      this.onMemberList(
+        e.channel,
         e.users.map((u) => u.nick),
-      );
+      ),
+    );
+    client.on("socket close", () => {
+      for (const channel of this.members.keys()) this.rejoining.add(channel);
     });
     client.on("join", (e: { nick: string; channel: string }) => this.onJoin(e.nick, e.channel));
     client.on("part", (e: { nick: string; channel: string; message?: string }) =>
@@ -51,10 +72,7 @@ export class IrcEvents {
     client.on("kick", (e: { kicked: string; nick: string; channel: string; message?: string }) =>
       this.onLeave(e.kicked, e.channel, `kicked by ${e.nick}${e.message ? `: ${e.message}` : ""}`),
     );
-    client.on("quit", (e: { nick: string; message?: string }) => {
-      for (const [channel, nicks] of this.members)
-        if (nicks.includes(e.nick)) this.onLeave(e.nick, channel, e.message);
-    });
+    client.on("quit", (e: { nick: string; message?: string }) => this.onQuit(e.nick, e.message));
     client.on("nick", (e: { nick: string; new_nick: string }) => this.onNickChange(e.nick, e.new_nick));
     client.on("topic", (e: { channel: string; topic: string; nick?: string }) => {
       const channel = ircLower(e.channel);
@@ -72,9 +90,27 @@ export class IrcEvents {
     return this.members.get(ircLower(channel)) ?? [];
   }
 
+  /** The nick as the server spells it, for a lower-case one, if anyone in a bridged channel has it. */
+  spellingOf(lowerNick: string): string | undefined {
+    for (const nicks of this.members.values()) {
+      const found = nicks.find((nick) => ircLower(nick) === lowerNick);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /** Leaves still waiting for a netsplit to heal. */
+  get heldLeaves(): number {
+    return this.netsplits.pending;
+  }
+
+  stop(): void {
+    this.netsplits.clear();
+  }
+
   /** Ours (the bot or a puppet): already on Matrix, or not a person. */
   private isOurs(nick: string): boolean {
-    return nick === this.bot.nick || this.isPuppet(nick);
+    return ircLower(nick) === ircLower(this.bot.nick) || this.isPuppet(nick);
   }
 
   private user(nick: string): RemoteUserInfo {
@@ -87,7 +123,14 @@ export class IrcEvents {
 
   private onMessage(e: MessageEvent, msgtype: "m.text" | "m.emote" | "m.notice"): void {
     if (!/^[#&]/.test(e.target) || !e.nick || this.isOurs(e.nick)) return;
-    const { body, html } = ircToMatrix(e.message);
+    // Only puppets' nicks become pills: an IRC user's ghost carries their nick as its name already, and
+    // notifying it would reach nobody.
+    let present: Set<string> | undefined;
+    const taken = (lowerNick: string): boolean => {
+      present ??= new Set([...this.members.values()].flat().map((nick) => ircLower(nick)));
+      return present.has(lowerNick) && !this.isOurs(lowerNick);
+    };
+    const { body, html } = ircToMatrix(e.message, { knownNicks: this.knownNicks(taken) });
     const id = e.tags["msgid"] ?? `in-${Date.now()}-${this.nextId++}`;
     this.report(
       this.remote.message({
@@ -101,23 +144,67 @@ export class IrcEvents {
     );
   }
 
+  private onMemberList(channel: string, nicks: string[]): void {
+    const key = ircLower(channel);
+    const before = this.members.get(key);
+    this.members.set(key, nicks);
+    if (!this.rejoining.delete(key) || before === undefined) return;
+    // Back after an outage: whoever came or went meanwhile did so unseen.
+    const now = new Set(nicks.map((n) => ircLower(n)));
+    const then = new Set(before.map((n) => ircLower(n)));
+    for (const nick of before) {
+      if (!now.has(ircLower(nick)) && !this.isOurs(nick))
+        this.reportLeave(nick, key, "left while the bridge was away");
+    }
+    for (const nick of nicks) {
+      if (!then.has(ircLower(nick)) && !this.isOurs(nick)) this.reportJoin(nick, key);
+    }
+  }
+
   private onJoin(nick: string, channel: string): void {
     const key = ircLower(channel);
     const nicks = this.members.get(key) ?? [];
-    if (!nicks.includes(nick)) this.members.set(key, [...nicks, nick]);
+    if (!nicks.some((n) => ircLower(n) === ircLower(nick))) this.members.set(key, [...nicks, nick]);
     if (this.isOurs(nick)) return;
-    this.report(
-      this.remote.membership({ roomId: remoteRoomId(key), sender: this.user(nick), membership: "join" }),
+    // Back from a netsplit before the grace time ran out: on Matrix they never left.
+    if (this.netsplits.rejoined(nick, key)) return;
+    this.reportJoin(nick, key);
+  }
+
+  private removeMember(nick: string, key: string): void {
+    const lower = ircLower(nick);
+    this.members.set(
+      key,
+      (this.members.get(key) ?? []).filter((n) => ircLower(n) !== lower),
     );
   }
 
   private onLeave(nick: string, channel: string, reason: string | undefined): void {
     const key = ircLower(channel);
-    this.members.set(
-      key,
-      (this.members.get(key) ?? []).filter((n) => n !== nick),
-    );
+    this.removeMember(nick, key);
     if (this.isOurs(nick)) return;
+    this.reportLeave(nick, key, reason);
+  }
+
+  private onQuit(nick: string, message: string | undefined): void {
+    const lower = ircLower(nick);
+    const split = this.netsplits.enabled && isNetsplitQuit(message);
+    for (const [key, nicks] of this.members) {
+      if (!nicks.some((n) => ircLower(n) === lower)) continue;
+      this.removeMember(nick, key);
+      if (this.isOurs(nick)) continue;
+      if (split) this.netsplits.hold(nick, key, () => this.reportLeave(nick, key, message));
+      else this.reportLeave(nick, key, message);
+    }
+  }
+
+  private reportJoin(nick: string, key: string): void {
+    this.report(
+      this.remote.membership({ roomId: remoteRoomId(key), sender: this.user(nick), membership: "join" }),
+    );
+  }
+
+  private reportLeave(nick: string, key: string, reason: string | undefined): void {
     this.report(
       this.remote.membership({
         roomId: remoteRoomId(key),
@@ -130,8 +217,9 @@ export class IrcEvents {
 
   /** On IRC a nick is the identity: a new nick is a new ghost, so the old one leaves and the new one joins. */
   private onNickChange(oldNick: string, newNick: string): void {
+    const lower = ircLower(oldNick);
     for (const [channel, nicks] of this.members) {
-      if (!nicks.includes(oldNick)) continue;
+      if (!nicks.some((n) => ircLower(n) === lower)) continue;
       this.onLeave(oldNick, channel, `now known as ${newNick}`);
       this.onJoin(newNick, channel);
     }

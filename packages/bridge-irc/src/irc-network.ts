@@ -1,11 +1,15 @@
 // The IRC network plugin: translates between bridge-core's model and IRC. The bot's connection is in every bridged
 // channel and reports what happens there; each Matrix user speaks through their own puppet connection (or, past the
-// cap or in relay mode, through the bot). Text conversion and line safety live in formatting/.
+// cap or in relay mode, through the bot). Text conversion and line safety live in formatting/, the users' own
+// commands in irc-commands.ts.
 
 import {
+  type Command,
   type DeliveryResult,
+  type MatrixKick,
   type MatrixMembership,
   type MatrixMessage,
+  type MatrixRoomChange,
   type NetworkContext,
   type NetworkInfo,
   type NetworkPlugin,
@@ -16,14 +20,21 @@ import {
   remoteMessageId,
   remoteRoomId,
   remoteUserId,
+  serverNameOf,
   type UserId,
 } from "bridge-core";
+import type { MessageEvent } from "irc-framework";
 import type { IrcConfig } from "./config.ts";
-import { isSafeIrcParam, privmsgBudget, splitMessage } from "./formatting/lines.ts";
+import { ircToMatrix } from "./formatting/irc-to-matrix.ts";
+import { isSafeIrcParam, privmsgBudget, sanitizeIrcText, splitMessage } from "./formatting/lines.ts";
 import { matrixToIrc } from "./formatting/matrix-to-irc.ts";
+import { createIrcCommands } from "./irc-commands.ts";
 import { IrcConnection, ircLower } from "./irc-connection.ts";
 import { IrcEvents } from "./irc-events.ts";
+import { IrcModeration } from "./irc-moderation.ts";
+import { portalAlias, remoteIdOfGhost } from "./matrix-ids.ts";
 import { PuppetPool } from "./puppet-pool.ts";
+import { openPuppetSettings, type PuppetSettings } from "./puppet-settings.ts";
 
 const CHANNEL = /^[#&][^\s,\x07\0\r\n]{1,49}$/;
 const NICK = /^[A-Za-z[\]\\^_`{|}][A-Za-z0-9[\]\\^_`{|}-]{0,29}$/;
@@ -35,7 +46,9 @@ export class IrcNetwork implements NetworkPlugin {
   private bot: IrcConnection | null = null;
   private readonly puppets: PuppetPool;
   private events: IrcEvents | null = null;
+  private settings: PuppetSettings | null = null;
   private nextId = 1;
+  readonly commands: Command[];
 
   constructor(config: IrcConfig) {
     this.config = config;
@@ -54,12 +67,34 @@ export class IrcNetwork implements NetworkPlugin {
         receipts: false,
       },
     };
-    const server = { host: config.server.host, port: config.server.port, tls: config.server.tls };
+    const server = {
+      host: config.server.host,
+      port: config.server.port,
+      tls: config.server.tls,
+      reconnectMaxWaitMs: config.reconnect_max_wait_seconds * 1000,
+    };
     this.puppets = new PuppetPool({
       server,
       nickTemplate: config.puppets.nick_template,
       maxConnections: config.mode === "relay" ? 0 : config.puppets.max_connections,
-      onConnection: () => this.context?.puppetsConnected(this.puppets.size),
+      idleTimeoutMs: config.puppets.idle_timeout_minutes * 60_000,
+      choices: {
+        nick: async (userId) => this.settings?.nick(userId),
+        credentials: async (userId) => this.settings?.credentials(userId),
+      },
+      logger: () => this.context?.logger ?? null,
+      onCountChange: (connected) => this.context?.puppetsConnected(connected),
+      onConnection: (userId, connection) => this.listenForPrivateMessages(userId, connection),
+    });
+    this.commands = createIrcCommands({
+      puppetsEnabled: config.mode === "puppets",
+      pool: () => this.puppets,
+      settings: () => {
+        if (this.settings === null) throw new Error("the IRC network is not started");
+        return this.settings;
+      },
+      bot: () => this.botConnection,
+      aliasOf: (channel, requester) => portalAlias(this.info.aliasTemplate, channel, serverNameOf(requester)),
     });
   }
 
@@ -76,6 +111,7 @@ export class IrcNetwork implements NetworkPlugin {
   async start(context: NetworkContext): Promise<void> {
     this.context = context;
     const { server, bot } = this.config;
+    this.settings = openPuppetSettings(this.config.passwords.key_file, context);
     this.bot = new IrcConnection({
       host: server.host,
       port: server.port,
@@ -83,8 +119,18 @@ export class IrcNetwork implements NetworkPlugin {
       nick: bot.nick,
       username: bot.username,
       realname: bot.realname,
+      reconnectMaxWaitMs: this.config.reconnect_max_wait_seconds * 1000,
     });
+    this.logReconnects(this.bot, context);
     this.events = new IrcEvents({
+      bot: this.bot,
+      remote: context.remote,
+      logger: context.logger,
+      isPuppet: (nick) => this.puppets.isPuppetNick(nick),
+      knownNicks: (taken) => this.puppets.knownNicks(taken),
+      netsplitGraceMs: this.config.netsplit_grace_seconds * 1000,
+    });
+    new IrcModeration({
       bot: this.bot,
       remote: context.remote,
       logger: context.logger,
@@ -99,7 +145,24 @@ export class IrcNetwork implements NetworkPlugin {
     }
   }
 
+  /** The bot's outages are the bridge's: every one is logged, with how long it lasted. */
+  private logReconnects(bot: IrcConnection, context: NetworkContext): void {
+    bot.on("down", () => context.logger.warn("lost the connection to IRC; reconnecting"));
+    bot.on("reconnecting", (e: { attempt: number; waitMs: number }) =>
+      context.logger.info("reconnecting to IRC", { attempt: e.attempt, waitMs: e.waitMs }),
+    );
+    bot.on("up", (e: { reconnect: boolean; downtimeMs?: number }) => {
+      if (!e.reconnect) return;
+      context.logger.info("reconnected to IRC; rejoining channels", {
+        nick: bot.nick,
+        downtimeMs: e.downtimeMs,
+        channels: bot.channels.size,
+      });
+    });
+  }
+
   async stop(): Promise<void> {
+    this.events?.stop();
     this.puppets.disconnectAll("Bridge shutting down");
     this.bot?.quit("Bridge shutting down");
     this.bot = null;
@@ -125,34 +188,70 @@ export class IrcNetwork implements NetworkPlugin {
       .map((nick) => ({ id: remoteUserId(ircLower(nick)), displayName: nick }));
   }
 
+  matrixUserOf(id: RemoteUserId): UserId | null {
+    return this.puppets.userOfNick(id) ?? null;
+  }
+
   async automaticIdentity(userId: UserId): Promise<RemoteUserId | null> {
     if (!this.puppets.canHave(userId)) return null;
+    await this.puppets.loadChosenNick(userId);
     return remoteUserId(ircLower(this.puppets.nickFor(userId)));
   }
 
   /** The connection a Matrix user's message goes out on, in the channel. */
   private async connectionFor(
-    message: Pick<MatrixMessage, "as" | "sender" | "remoteRoomId">,
+    message: Pick<MatrixMessage, "as" | "sender" | "remoteRoomId" | "direct">,
   ): Promise<IrcConnection> {
     if (message.as.kind === "relay") return this.botConnection;
     const puppet = await this.puppets.ensure(message.sender);
-    await puppet.join(message.remoteRoomId);
+    // Private messages need no channel.
+    if (message.direct === undefined) await puppet.join(message.remoteRoomId);
     return puppet;
   }
 
+  /** What IRC users write to a puppet's nick is a private chat with that Matrix user. */
+  private listenForPrivateMessages(userId: UserId, connection: IrcConnection): void {
+    const onPrivate = (msgtype: "m.text" | "m.emote" | "m.notice") => (e: MessageEvent) => {
+      if (ircLower(e.target) !== ircLower(connection.nick) || !e.nick || e.nick === connection.nick) return;
+      if (!NICK.test(e.nick)) return;
+      const { body, html } = ircToMatrix(e.message);
+      this.ctx.remote
+        .directMessage({
+          from: { id: remoteUserId(ircLower(e.nick)), displayName: e.nick },
+          to: userId,
+          id: remoteMessageId(e.tags["msgid"] ?? `pm-${Date.now()}-${this.nextId++}`),
+          msgtype,
+          body,
+          ...(html !== undefined && { html }),
+        })
+        .catch((err: unknown) => this.ctx.logger.error("could not bridge a private message", { err }));
+    };
+    connection.client.on("privmsg", onPrivate("m.text"));
+    connection.client.on("action", onPrivate("m.emote"));
+    connection.client.on("notice", onPrivate("m.notice"));
+  }
+
   async sendMessage(message: MatrixMessage): Promise<DeliveryResult> {
-    if (!isSafeIrcParam(message.remoteRoomId)) throw new Error("not a valid IRC channel");
+    // A private chat goes to the peer's nick; a room to its channel.
+    const target = message.direct ?? message.remoteRoomId;
+    if (!isSafeIrcParam(target)) throw new Error("not a valid IRC channel or nick");
+    if (message.direct !== undefined && message.as.kind !== "puppet") {
+      throw new Error("private messages need your own IRC connection");
+    }
     const connection = await this.connectionFor(message);
     const kind =
       message.msgtype === "m.emote" ? "ACTION" : message.msgtype === "m.notice" ? "NOTICE" : "PRIVMSG";
     const text = message.media
       ? this.mediaText(message)
-      : matrixToIrc({ body: message.body, ...(message.html !== undefined && { html: message.html }) });
+      : matrixToIrc(
+          { body: message.body, ...(message.html !== undefined && { html: message.html }) },
+          { resolveMention: (userId) => this.mentionedNick(userId) },
+        );
     const budget = privmsgBudget({
       nick: connection.nick,
       user: "matrix",
       host: "",
-      target: message.remoteRoomId,
+      target,
       command: kind === "NOTICE" ? "NOTICE" : "PRIVMSG",
       action: kind === "ACTION",
     });
@@ -161,8 +260,18 @@ export class IrcNetwork implements NetworkPlugin {
     // paragraph is one line of its own and goes out whole, split to fit.
     if (text.split("\n").length > this.config.max_lines)
       lines = await this.asUploadedText(text, lines, budget);
-    connection.sendLines(kind, message.remoteRoomId, lines);
+    connection.sendLines(kind, target, lines);
     return { remoteMessageId: remoteMessageId(`out-${Date.now()}-${this.nextId++}`) };
+  }
+
+  /**
+   * The IRC nick for a Matrix pill: a ghost's is its IRC user's nick, a Matrix user's their puppet's. Anyone else
+   * keeps the pill's text, which is their display name.
+   */
+  private mentionedNick(userId: string): string | null {
+    const ghostId = remoteIdOfGhost(this.info.ghostTemplate, userId);
+    if (ghostId !== null) return NICK.test(ghostId) ? (this.events?.spellingOf(ghostId) ?? ghostId) : null;
+    return this.puppets.knownNickOf(userId as UserId) ?? null;
   }
 
   /** Links to Matrix media: the configured public URL, else where the bridge reaches the homeserver. */
@@ -193,6 +302,21 @@ export class IrcNetwork implements NetworkPlugin {
       `${first.length > 100 ? `${first.slice(0, 100)}…` : first} (full message: ${link})`,
       budget,
     );
+  }
+
+  /** A topic set on Matrix is set on IRC by the user's puppet, which needs the rights the user has there. */
+  async handleRoomChange(change: MatrixRoomChange): Promise<void> {
+    if (change.topic === undefined || change.as.kind !== "puppet") return;
+    const puppet = await this.connectionFor(change);
+    puppet.send("TOPIC", change.remoteRoomId, sanitizeIrcText(change.topic));
+  }
+
+  /** A Matrix moderator kicking or banning a ghost kicks (and bans) the IRC user, as the moderator's puppet. */
+  async handleKick(kick: MatrixKick): Promise<void> {
+    if (kick.as.kind !== "puppet" || !NICK.test(kick.target)) return;
+    const puppet = await this.connectionFor(kick);
+    if (kick.ban) puppet.send("MODE", kick.remoteRoomId, "+b", `${kick.target}!*@*`);
+    puppet.send("KICK", kick.remoteRoomId, kick.target, sanitizeIrcText(kick.reason ?? "kicked from Matrix"));
   }
 
   async handleMembership(membership: MatrixMembership): Promise<void> {

@@ -18,6 +18,7 @@ declare module "irc-framework" {
     ping_interval?: number;
     ping_timeout?: number;
     message_max_length?: number;
+    sasl_disconnect_on_fail?: boolean;
     enable_echomessage?: boolean;
     version?: string | null;
   }
@@ -44,6 +45,8 @@ declare module "irc-framework" {
   export class Client extends EventEmitter {
     constructor(options?: Partial<ConnectOptions>);
     connect(options?: ConnectOptions): void;
+    /** The options of the last connect(), which irc-framework reads again on every reconnect. */
+    options: ConnectOptions | null;
     readonly connected: boolean;
     user: { nick: string; username: string; host: string; away: boolean; modes: Set<string> };
     network: {
