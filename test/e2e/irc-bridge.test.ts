@@ -290,4 +290,45 @@ for (const [software, createServer] of SERVERS)
       );
       assert.match(String(out.content["reason"]), /kicked by carol: enough/);
     });
+
+    test("plumbing a channel with operators waits for one of them to agree", async () => {
+      const bot = stack.bridge.naming.botUserId;
+      const own = await alice.createRoom({ preset: "public_chat", name: "Alice's own room" });
+      await alice.invite(own, bot);
+      await alice.waitForEvent((e) => e.state_key === bot && e.content["membership"] === "join", {
+        roomId: own,
+      });
+      await carol.join("#plumbed");
+      await carol.join("#closed");
+
+      await alice.sendText(own, "!link #plumbed");
+      const asked = await carol.waitFor(
+        (e) => e.type === "notice" && e.nick === "MatrixBridge" && String(e.message).includes("#plumbed"),
+      );
+      assert.match(String(asked.message), new RegExp(`${alice.userId} wants to bridge #plumbed`));
+      carol.say("MatrixBridge", "yes");
+      await alice.waitForEvent((e) => e.sender === bot && /Linked/.test(String(e.content["body"])), {
+        roomId: own,
+      });
+      carol.say("#plumbed", "hello plumbed room");
+      await alice.waitForEvent(
+        (e) => e.sender === ghost("carol") && e.content["body"] === "hello plumbed room",
+        { roomId: own },
+      );
+
+      const other = await alice.createRoom({ preset: "public_chat" });
+      await alice.invite(other, bot);
+      await alice.waitForEvent((e) => e.state_key === bot && e.content["membership"] === "join", {
+        roomId: other,
+      });
+      await alice.sendText(other, "!link #closed");
+      await carol.waitFor(
+        (e) => e.type === "notice" && e.nick === "MatrixBridge" && String(e.message).includes("#closed"),
+      );
+      carol.say("MatrixBridge", "no");
+      await alice.waitForEvent(
+        (e) => e.sender === bot && /refused the link/.test(String(e.content["body"])),
+        { roomId: other },
+      );
+    });
   });

@@ -56,6 +56,8 @@ export const ircConfigSchema = z.strictObject({
       key_file: z.string().min(1).optional(),
     })
     .prefault({}),
+  /** How long the channel's operators have to answer when a Matrix room asks to be linked to it. */
+  link_approval_seconds: z.number().min(1).default(120),
   /** Longer messages than this many lines go out as a link to an uploaded text file. */
   max_lines: z.int().min(1).default(5),
   /** Public base URL of the homeserver, for links to media and long messages. */

@@ -31,6 +31,7 @@ import { matrixToIrc } from "./formatting/matrix-to-irc.ts";
 import { createIrcCommands } from "./irc-commands.ts";
 import { IrcConnection, ircLower } from "./irc-connection.ts";
 import { IrcEvents } from "./irc-events.ts";
+import { IrcLinkApproval } from "./irc-link-approval.ts";
 import { IrcModeration } from "./irc-moderation.ts";
 import { portalAlias, remoteIdOfGhost } from "./matrix-ids.ts";
 import { PuppetPool } from "./puppet-pool.ts";
@@ -46,6 +47,7 @@ export class IrcNetwork implements NetworkPlugin {
   private bot: IrcConnection | null = null;
   private readonly puppets: PuppetPool;
   private events: IrcEvents | null = null;
+  private linkApproval: IrcLinkApproval | null = null;
   private settings: PuppetSettings | null = null;
   private nextId = 1;
   readonly commands: Command[];
@@ -130,6 +132,11 @@ export class IrcNetwork implements NetworkPlugin {
       knownNicks: (taken) => this.puppets.knownNicks(taken),
       netsplitGraceMs: this.config.netsplit_grace_seconds * 1000,
     });
+    this.linkApproval = new IrcLinkApproval({
+      bot: this.bot,
+      timeoutMs: this.config.link_approval_seconds * 1000,
+      isPuppet: (nick) => this.puppets.isPuppetNick(nick),
+    });
     new IrcModeration({
       bot: this.bot,
       remote: context.remote,
@@ -186,6 +193,13 @@ export class IrcNetwork implements NetworkPlugin {
       .filter((nick) => nick !== this.botConnection.nick && !this.puppets.isPuppetNick(nick))
       .slice(0, limit)
       .map((nick) => ({ id: remoteUserId(ircLower(nick)), displayName: nick }));
+  }
+
+  /** Linking a channel to a Matrix room needs its operators' consent (see irc-link-approval.ts). */
+  async validateLink(id: RemoteRoomId, requester: UserId): Promise<string | null> {
+    if (!CHANNEL.test(id)) return `${id} is not an IRC channel name`;
+    if (this.linkApproval === null) throw new Error("the IRC network is not started");
+    return this.linkApproval.ask(id, requester);
   }
 
   matrixUserOf(id: RemoteUserId): UserId | null {
