@@ -19,5 +19,6 @@ export {
   RegistrationError,
   writeRegistration,
 } from "./registration/registration.ts";
+export { escapeLocalpart, fillTemplate, matchTemplate, unescapeLocalpart } from "./registration/templates.ts";
 export { LevelStore } from "./store/level-store.ts";
 export type { BridgeStore, EventLink, RoomLink } from "./store/store.ts";
