@@ -66,9 +66,53 @@ export const ircConfigSchema = z.strictObject({
 
 export type IrcConfig = z.infer<typeof ircConfigSchema>;
 
-export function parseIrcConfig(raw: Record<string, unknown>): IrcConfig {
-  const result = ircConfigSchema.safeParse(raw);
+/**
+ * Several servers in one bridge: each entry is the single-server settings plus the key that prefixes its remote ids
+ * (`libera.#chan`), so the key must stay within what a Matrix localpart and alias keep unescaped and must never
+ * change once portals exist.
+ */
+export const multiServerConfigSchema = z.strictObject({
+  servers: z
+    .array(
+      ircConfigSchema.extend({
+        key: z.string().regex(/^[a-z0-9-]+$/, { error: "expected a key of a-z, 0-9 and -" }),
+      }),
+    )
+    .min(1)
+    .superRefine((servers, ctx) => {
+      const seen = new Set<string>();
+      servers.forEach((server, index) => {
+        if (seen.has(server.key)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [index, "key"],
+            message: `key "${server.key}" is used twice`,
+          });
+        }
+        seen.add(server.key);
+      });
+    }),
+});
+
+export type MultiServerIrcConfig = z.infer<typeof multiServerConfigSchema>;
+export type IrcServerEntry = MultiServerIrcConfig["servers"][number];
+
+/** The multi-server form is the one with a `servers` list; anything else is read as the single-server form. */
+export function isMultiServerConfig(raw: Record<string, unknown>): boolean {
+  return Object.hasOwn(raw, "servers");
+}
+
+function parseWith<T>(schema: z.ZodType<T>, raw: Record<string, unknown>): T {
+  const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `network.config.${i.path.join(".")}: ${i.message}`);
   throw new Error(`invalid IRC settings:\n${problems.join("\n")}`);
+}
+
+export function parseIrcConfig(raw: Record<string, unknown>): IrcConfig {
+  return parseWith(ircConfigSchema, raw);
+}
+
+export function parseMultiServerIrcConfig(raw: Record<string, unknown>): MultiServerIrcConfig {
+  return parseWith(multiServerConfigSchema, raw);
 }

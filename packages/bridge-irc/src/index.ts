@@ -1,11 +1,24 @@
-// The IRC bridge: `network.module: bridge-irc` in the bridge's config, with its settings under `network.config`.
+// The IRC bridge: `network.module: bridge-irc` in the bridge's config, with its settings under `network.config`:
+// one server (`server:`), or several (`servers:`, each with a key that prefixes its remote ids).
 
 import type { NetworkFactory } from "bridge-core";
-import { parseIrcConfig } from "./config.ts";
+import { isMultiServerConfig, parseIrcConfig, parseMultiServerIrcConfig } from "./config.ts";
 import { IrcNetwork } from "./irc-network.ts";
+import { MultiServerIrcNetwork } from "./multi-server.ts";
 
-export { type IrcConfig, parseIrcConfig } from "./config.ts";
+export {
+  type IrcConfig,
+  type IrcServerEntry,
+  isMultiServerConfig,
+  type MultiServerIrcConfig,
+  parseIrcConfig,
+  parseMultiServerIrcConfig,
+} from "./config.ts";
 export { IrcNetwork } from "./irc-network.ts";
+export { MultiServerIrcNetwork, SERVER_SEPARATOR, splitServerId, withServer } from "./multi-server.ts";
 
-const createIrcNetwork: NetworkFactory = ({ config }) => new IrcNetwork(parseIrcConfig(config));
+const createIrcNetwork: NetworkFactory = ({ config }) =>
+  isMultiServerConfig(config)
+    ? MultiServerIrcNetwork.fromConfig(parseMultiServerIrcConfig(config))
+    : new IrcNetwork(parseIrcConfig(config));
 export default createIrcNetwork;

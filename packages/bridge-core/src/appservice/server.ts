@@ -58,7 +58,10 @@ function queryFields(req: Request, omit?: string): ThirdPartyFields {
 }
 
 function param(req: Request, name: string): string {
-  const value = req.params[name];
+  // A wildcard parameter arrives as its path segments: user ids and aliases may hold a `/`, which homeservers do not
+  // escape in these paths.
+  const raw: unknown = req.params[name];
+  const value = Array.isArray(raw) ? raw.join("/") : raw;
   if (typeof value !== "string") throw new MatrixApiError(400, "M_INVALID_PARAM", `missing ${name}`);
   return value;
 }
@@ -121,8 +124,8 @@ export function createAppserviceApp(options: AppserviceServerOptions): express.E
 
   const routes: [string[], Method, Handler][] = [
     [["/_matrix/app/v1/transactions/:txnId", "/transactions/:txnId"], "put", transaction],
-    [["/_matrix/app/v1/users/:userId", "/users/:userId"], "get", userQuery],
-    [["/_matrix/app/v1/rooms/:alias", "/rooms/:alias"], "get", aliasQuery],
+    [["/_matrix/app/v1/users/*userId", "/users/*userId"], "get", userQuery],
+    [["/_matrix/app/v1/rooms/*alias", "/rooms/*alias"], "get", aliasQuery],
     [["/_matrix/app/v1/ping"], "post", ping],
     [["/_matrix/app/v1/thirdparty/protocol/:protocol"], "get", protocol],
     [["/_matrix/app/v1/thirdparty/location/:protocol"], "get", locations],

@@ -192,3 +192,12 @@ describe("third-party lookups", () => {
     assert.doesNotMatch(answer.text, /property nick/);
   });
 });
+
+describe("ids with a slash", () => {
+  it("finds user ids and aliases whose slash the homeserver left unescaped", async () => {
+    assert.equal((await call("/_matrix/app/v1/users/%40irc_a/b%3Aexample.org")).status, 200);
+    assert.equal((await call("/_matrix/app/v1/rooms/%23irc_libera/%23chan%3Aexample.org")).status, 200);
+    assert.deepEqual(handlers.userQueries, ["@irc_a/b:example.org"]);
+    assert.deepEqual(handlers.aliasQueries, ["#irc_libera/#chan:example.org"]);
+  });
+});

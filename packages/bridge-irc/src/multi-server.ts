@@ -1,0 +1,314 @@
+// Several IRC servers behind one bridge: one IrcNetwork per configured server, each unaware of the others, and this
+// composite between them and the core. The core knows one network with one id space, so every remote id carries its
+// server's key in front (`libera.#chan`, `libera.nick`): ids going to a server lose the prefix, ids coming from it
+// gain it. With the core's `irc_{id}` templates that makes portals `#irc_libera.#chan:domain` and ghosts
+// `@irc_libera.nick:domain`; the same nick on two servers is two ghosts.
+
+import {
+  type Command,
+  CommandUsageError,
+  type DeliveryResult,
+  type MatrixKick,
+  type MatrixMembership,
+  type MatrixMessage,
+  type MatrixRoomChange,
+  type NetworkContext,
+  type NetworkInfo,
+  type NetworkPlugin,
+  type RemoteEvents,
+  type RemoteRoomId,
+  type RemoteRoomInfo,
+  type RemoteUserId,
+  type RemoteUserInfo,
+  remoteRoomId,
+  remoteUserId,
+  type SendAs,
+  type UserId,
+} from "bridge-core";
+import type { MultiServerIrcConfig } from "./config.ts";
+import { IrcNetwork } from "./irc-network.ts";
+
+/**
+ * Between the server key and the server's own id. Kept as-is both in ghost localparts and in aliases, and found in
+ * no key, so the first one always ends the key. Not `/`: Synapse leaves `/` unescaped in the path of its alias and
+ * user queries to the bridge (`/_matrix/app/v1/rooms/%23irc_libera/%23chan:…`), which then names no route.
+ */
+export const SERVER_SEPARATOR = ".";
+
+export function withServer(key: string, id: string): string {
+  return `${key}${SERVER_SEPARATOR}${id}`;
+}
+
+/** The server key and the server's own id in a prefixed remote id, or null when it has no prefix. */
+export function splitServerId(id: string): { key: string; id: string } | null {
+  const at = id.indexOf(SERVER_SEPARATOR);
+  if (at <= 0 || at === id.length - 1) return null;
+  return { key: id.slice(0, at), id: id.slice(at + 1) };
+}
+
+export interface ServerNetwork {
+  key: string;
+  network: NetworkPlugin;
+}
+
+type Side = Pick<MatrixMessage, "roomId" | "remoteRoomId" | "sender" | "as" | "direct">;
+
+/** The RemoteEvents a server's network reports to: every room and user id it names gains the server's key. */
+export function prefixedRemoteEvents(key: string, remote: RemoteEvents): RemoteEvents {
+  const room = (id: RemoteRoomId) => remoteRoomId(withServer(key, id));
+  const user = <U extends RemoteUserInfo>(info: U): U => ({
+    ...info,
+    id: remoteUserId(withServer(key, info.id)),
+  });
+  return {
+    message: (m) => remote.message({ ...m, roomId: room(m.roomId), sender: user(m.sender) }),
+    directMessage: (m) => remote.directMessage({ ...m, from: user(m.from) }),
+    edit: (e) => remote.edit({ ...e, roomId: room(e.roomId), sender: user(e.sender) }),
+    deletion: (d) => remote.deletion({ ...d, roomId: room(d.roomId), sender: user(d.sender) }),
+    reaction: (r) => remote.reaction({ ...r, roomId: room(r.roomId), sender: user(r.sender) }),
+    reactionRemoved: (r) => remote.reactionRemoved({ ...r, roomId: room(r.roomId), sender: user(r.sender) }),
+    typing: (t) => remote.typing({ ...t, roomId: room(t.roomId), sender: user(t.sender) }),
+    membership: (m) => remote.membership({ ...m, roomId: room(m.roomId), sender: user(m.sender) }),
+    kick: (k) =>
+      remote.kick({ ...k, roomId: room(k.roomId), sender: user(k.sender), target: user(k.target) }),
+    power: (p) => remote.power({ ...p, roomId: room(p.roomId), user: user(p.user) }),
+    profile: (u) => remote.profile(user(u)),
+    roomInfo: (r) => remote.roomInfo({ ...r, id: room(r.id) }),
+  };
+}
+
+/**
+ * The one command set the core gets when there are several servers: each command takes the server's key first
+ * (`!nick libera alice`) and runs that server's command of the same name with the rest.
+ */
+function serverCommands(servers: ServerNetwork[]): Command[] {
+  const keys = servers.map((s) => s.key).join(", ");
+  return (servers[0]?.network.commands ?? []).map((command) => ({
+    name: command.name,
+    usage: `<server> ${command.usage ?? ""}`.trim(),
+    summary: `${command.summary} (server: ${keys})`,
+    run: async (ctx) => {
+      const [key, ...args] = ctx.args;
+      const server = servers.find((s) => s.key === key);
+      if (server === undefined) {
+        throw new CommandUsageError(
+          key === undefined
+            ? `Name the IRC server first: ${keys}.`
+            : `"${key}" is not one of this bridge's IRC servers (${keys}).`,
+        );
+      }
+      const own = server.network.commands?.find((c) => c.name === command.name);
+      if (own === undefined) return ctx.reply(`${command.name} is not available on ${key}.`);
+      await own.run({ ...ctx, args });
+    },
+  }));
+}
+
+export class MultiServerIrcNetwork implements NetworkPlugin {
+  readonly info: NetworkInfo;
+  readonly commands: Command[];
+  private readonly servers: ServerNetwork[];
+  private readonly byKey = new Map<string, ServerNetwork>();
+
+  static fromConfig(config: MultiServerIrcConfig): MultiServerIrcNetwork {
+    return new MultiServerIrcNetwork(
+      config.servers.map(({ key, ...settings }) => ({ key, network: new IrcNetwork(settings) })),
+    );
+  }
+
+  constructor(servers: ServerNetwork[]) {
+    const first = servers[0];
+    if (first === undefined) throw new Error("at least one IRC server is needed");
+    this.servers = servers;
+    for (const server of servers) {
+      if (this.byKey.has(server.key)) throw new Error(`IRC server key ${server.key} is used twice`);
+      this.byKey.set(server.key, server);
+    }
+    this.info = {
+      id: "irc",
+      displayName: "IRC",
+      ghostTemplate: "irc_{id}",
+      aliasTemplate: "irc_{id}",
+      capabilities: { ...first.network.info.capabilities },
+    };
+    // A server's network names Matrix ids itself (the aliases its commands reply with, the ghosts behind pills it
+    // turns into nicks) from its own templates; with the key inside them they name what the core really made.
+    // Keys and the separator are kept unescaped in localparts and aliases, so the key can go in as written.
+    for (const { key, network } of servers) {
+      network.info.ghostTemplate = this.info.ghostTemplate.replace("{id}", withServer(key, "{id}"));
+      network.info.aliasTemplate = this.info.aliasTemplate.replace("{id}", withServer(key, "{id}"));
+    }
+    this.commands = servers.length === 1 ? (first.network.commands ?? []) : serverCommands(servers);
+  }
+
+  async start(context: NetworkContext): Promise<void> {
+    const counts = new Map<string, number>();
+    // Each start reads its settings (and makes the password key if missing) before its first wait, so starting
+    // them together cannot race on the key file; a server that cannot be reached fails the start, as with one.
+    const results = await Promise.allSettled(
+      this.servers.map(({ key, network }) =>
+        network.start(
+          this.contextFor(key, context, (count) => {
+            counts.set(key, count);
+            context.puppetsConnected([...counts.values()].reduce((a, b) => a + b, 0));
+          }),
+        ),
+      ),
+    );
+    const failed = results.findIndex((r) => r.status === "rejected");
+    if (failed === -1) return;
+    await this.stop();
+    const reason = (results[failed] as PromiseRejectedResult).reason as unknown;
+    throw new Error(`IRC server ${this.servers[failed]?.key}: ${(reason as Error)?.message ?? reason}`, {
+      cause: reason,
+    });
+  }
+
+  private contextFor(
+    key: string,
+    context: NetworkContext,
+    puppetsConnected: (n: number) => void,
+  ): NetworkContext {
+    const own = (id: string) => {
+      const split = splitServerId(id);
+      return split?.key === key ? split.id : null;
+    };
+    // Users choose a nick and store a password per server, under keys of their own.
+    const storageKey = (k: string) => `server:${key}:${k}`;
+    return {
+      logger: context.logger.child({ server: key }),
+      config: context.config,
+      homeserverUrl: context.homeserverUrl,
+      remote: prefixedRemoteEvents(key, context.remote),
+      media: context.media,
+      storage: {
+        get: (k) => context.storage.get(storageKey(k)),
+        put: (k, value) => context.storage.put(storageKey(k), value),
+        delete: (k) => context.storage.delete(storageKey(k)),
+      },
+      linkedRooms: async () =>
+        (await context.linkedRooms()).flatMap((id) => {
+          const local = own(id);
+          return local === null ? [] : [remoteRoomId(local)];
+        }),
+      savedLogins: async () =>
+        (await context.savedLogins()).flatMap(({ userId, login }) => {
+          const local = own(login.remoteUserId);
+          return local === null ? [] : [{ userId, login: { ...login, remoteUserId: remoteUserId(local) } }];
+        }),
+      puppetsConnected,
+    };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.servers.map(({ network }) => network.stop()));
+  }
+
+  /** The server a prefixed id belongs to, and the id as that server knows it. */
+  private route(id: string): { server: ServerNetwork; id: string } | null {
+    const split = splitServerId(id);
+    const server = split === null ? undefined : this.byKey.get(split.key);
+    return server === undefined || split === null ? null : { server, id: split.id };
+  }
+
+  async resolveRoom(id: RemoteRoomId): Promise<RemoteRoomInfo | null> {
+    const to = this.route(id);
+    const info = to === null ? null : await to.server.network.resolveRoom(remoteRoomId(to.id));
+    return info === null || to === null
+      ? null
+      : { ...info, id: remoteRoomId(withServer(to.server.key, info.id)) };
+  }
+
+  async resolveUser(id: RemoteUserId): Promise<RemoteUserInfo | null> {
+    const to = this.route(id);
+    const info = to === null ? null : await to.server.network.resolveUser(remoteUserId(to.id));
+    return info === null || to === null
+      ? null
+      : { ...info, id: remoteUserId(withServer(to.server.key, info.id)) };
+  }
+
+  async roomMembers(id: RemoteRoomId, limit: number): Promise<RemoteUserInfo[]> {
+    const to = this.route(id);
+    if (to === null) return [];
+    const members = (await to.server.network.roomMembers?.(remoteRoomId(to.id), limit)) ?? [];
+    return members.map((m) => ({ ...m, id: remoteUserId(withServer(to.server.key, m.id)) }));
+  }
+
+  async validateLink(id: RemoteRoomId, requester: UserId): Promise<string | null> {
+    const to = this.route(id);
+    if (to === null) return this.unknownServer(id);
+    return (await to.server.network.validateLink?.(remoteRoomId(to.id), requester)) ?? null;
+  }
+
+  private unknownServer(id: string): string {
+    const examples = this.servers.map((s) => withServer(s.key, "#channel")).join(", ");
+    return `${id} names none of this bridge's IRC servers; write the server's key first (${examples})`;
+  }
+
+  matrixUserOf(id: RemoteUserId): UserId | null {
+    const to = this.route(id);
+    return to === null ? null : (to.server.network.matrixUserOf?.(remoteUserId(to.id)) ?? null);
+  }
+
+  /**
+   * The core asks for one identity per Matrix user, with no room in view: the first server (in the configured
+   * order) that gives the user a puppet answers. Each call to a server then asks that server again (see `asOn`).
+   */
+  async automaticIdentity(userId: UserId): Promise<RemoteUserId | null> {
+    for (const { key, network } of this.servers) {
+      const identity = await network.automaticIdentity?.(userId);
+      if (identity != null) return remoteUserId(withServer(key, identity));
+    }
+    return null;
+  }
+
+  /** Who the user speaks as on this server: their puppet there, or null when this server cannot give them one. */
+  private async asOn(server: ServerNetwork, as: SendAs, sender: UserId): Promise<SendAs | null> {
+    if (as.kind === "relay") return as;
+    const split = splitServerId(as.remoteUserId);
+    if (split?.key === server.key) return { kind: "puppet", remoteUserId: remoteUserId(split.id) };
+    const identity = await server.network.automaticIdentity?.(sender);
+    return identity == null ? null : { kind: "puppet", remoteUserId: identity };
+  }
+
+  /**
+   * A Matrix-side call as the server it goes to sees it. Private chats are routed by their peer (their room id is
+   * the core's own key, not a server's id), everything else by its room.
+   */
+  private async toServer<T extends Side>(side: T): Promise<{ server: ServerNetwork; side: T } | null> {
+    const to = this.route(side.direct ?? side.remoteRoomId);
+    if (to === null) return null;
+    const as = await this.asOn(to.server, side.as, side.sender);
+    if (as === null) return null;
+    const local: T = { ...side, as };
+    if (side.direct !== undefined) local.direct = remoteUserId(to.id);
+    else local.remoteRoomId = remoteRoomId(to.id);
+    return { server: to.server, side: local };
+  }
+
+  async sendMessage(message: MatrixMessage): Promise<DeliveryResult> {
+    const target = this.route(message.direct ?? message.remoteRoomId);
+    if (target === null) throw new Error(this.unknownServer(message.direct ?? message.remoteRoomId));
+    const to = await this.toServer(message);
+    if (to === null) throw new Error(`you have no IRC connection of your own on ${target.server.key}`);
+    return to.server.network.sendMessage(to.side);
+  }
+
+  async handleRoomChange(change: MatrixRoomChange): Promise<void> {
+    const to = await this.toServer(change);
+    if (to !== null) await to.server.network.handleRoomChange?.(to.side);
+  }
+
+  async handleKick(kick: MatrixKick): Promise<void> {
+    const to = await this.toServer(kick);
+    // A ghost of another server is nobody in this server's channel.
+    const target = splitServerId(kick.target);
+    if (to === null || target?.key !== to.server.key) return;
+    await to.server.network.handleKick?.({ ...to.side, target: remoteUserId(target.id) });
+  }
+
+  async handleMembership(membership: MatrixMembership): Promise<void> {
+    const to = await this.toServer(membership);
+    if (to !== null) await to.server.network.handleMembership?.(to.side);
+  }
+}
