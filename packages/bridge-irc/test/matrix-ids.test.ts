@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { escapeLocalpart, unescapeLocalpart } from "bridge-core";
 import { ircLower } from "../src/formatting/mentions.ts";
-import { escapeLocalpart, portalAlias, remoteIdOfGhost, unescapeLocalpart } from "../src/matrix-ids.ts";
+import { portalAlias, remoteIdOfGhost } from "../src/matrix-ids.ts";
 
 describe("ghost user ids", () => {
   it("read back the nick the core escaped into the localpart", () => {
@@ -10,6 +11,7 @@ describe("ghost user ids", () => {
     assert.equal(remoteIdOfGhost("irc_{id}", "@irc_alice=7bm=7d:example.org"), "alice{m}");
     assert.equal(remoteIdOfGhost("irc_{id}", "@irc__dave:example.org"), "Dave");
     assert.equal(remoteIdOfGhost("{id}_irc", "@carol_irc:example.org"), "carol");
+    assert.equal(remoteIdOfGhost("irc_libera.{id}", "@irc_libera.carol:example.org"), "carol");
   });
 
   it("are only the template's, and only spellings the core makes", () => {
@@ -20,7 +22,7 @@ describe("ghost user ids", () => {
     assert.equal(remoteIdOfGhost("irc_{id}", "not a user id"), null);
   });
 
-  it("escape and unescape every nick the same way as the core", () => {
+  it("read back every nick the way the core writes it", () => {
     for (const nick of ["carol", "Dave", "a_b", "[m]", "x|y^z", "Zoë"]) {
       assert.equal(unescapeLocalpart(escapeLocalpart(nick)), nick);
       assert.equal(remoteIdOfGhost("irc_{id}", `@irc_${escapeLocalpart(ircLower(nick))}:hs`), ircLower(nick));
