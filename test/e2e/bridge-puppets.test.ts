@@ -120,10 +120,19 @@ describe("single and double puppeting", () => {
     assert.ok(!alice.eventsSeen(room).some((e) => e.sender === ghostId), "no ghost stood in for the user");
   });
 
-  test("no password or token reaches the bridge's log", async () => {
-    const { readFileSync } = await import("node:fs");
+  test("no password or token reaches the bridge's log, and no password stays in its store", async () => {
+    const { readdirSync, readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
     const log = readFileSync(stack.files.logPath, "utf8");
     assert.ok(log.length > 0);
+    await stack.bridge.queue.idle();
+    const store = readdirSync(stack.config.store.path).map((f) =>
+      readFileSync(join(stack.config.store.path, f), "latin1"),
+    );
+    assert.ok(
+      !store.some((text) => text.includes("correct horse")),
+      "the login command was scrubbed from the store",
+    );
     for (const secret of [
       "correct horse",
       stack.registration.as_token,

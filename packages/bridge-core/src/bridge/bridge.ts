@@ -307,12 +307,13 @@ export class Bridge {
     const roomId = entry.event["room_id"];
     const key = typeof roomId === "string" ? roomId : NO_ROOM_KEY;
     void this.queue.run(key, async () => {
+      let scrub = false;
       try {
-        await this.services.matrixEvents.handle(entry);
+        scrub = (await this.services.matrixEvents.handle(entry)).heldCredentials;
       } catch (err) {
         this.logger.error("event handling failed", { seq: entry.seq, type: entry.event.type, err });
       }
-      await this.store.completeInbox(entry.seq);
+      await this.store.completeInbox(entry.seq, { scrub });
     });
   }
 }

@@ -44,6 +44,10 @@ export interface MatrixEventDeps {
   logger: Logger;
 }
 
+export interface HandlingOutcome {
+  heldCredentials: boolean;
+}
+
 export class MatrixEventHandler {
   private readonly deps: MatrixEventDeps;
   private readonly recentlyHandled = new LruMap<string, true>(RECENT_EVENTS);
@@ -52,7 +56,17 @@ export class MatrixEventHandler {
     this.deps = deps;
   }
 
-  async handle(entry: InboxEntry): Promise<void> {
+  /**
+   * Handles one accepted event. The outcome says whether the event held credentials (a login typed into a room), so
+   * that the store removes every trace of it instead of only marking it done.
+   */
+  async handle(entry: InboxEntry): Promise<HandlingOutcome> {
+    const outcome: HandlingOutcome = { heldCredentials: false };
+    await this.route(entry, outcome);
+    return outcome;
+  }
+
+  private async route(entry: InboxEntry, outcome: HandlingOutcome): Promise<void> {
     const event = entry.event;
     const roomId = str(event["room_id"]);
     const sender = str(event["sender"]);
@@ -63,17 +77,23 @@ export class MatrixEventHandler {
     // Loop prevention: what the bot or a ghost sent, or what the bridge sent as a real user, came from this bridge.
     if (this.deps.naming.isBridgeUser(sender)) return;
     if (obj(event["content"])[DOUBLE_PUPPET_SOURCE] === this.deps.bridgeId) return;
-    return this.onRoomEvent(roomId, sender, event, entry.receivedAt);
+    return this.onRoomEvent(roomId, sender, event, entry.receivedAt, outcome);
   }
 
-  private async onRoomEvent(roomId: RoomId, sender: UserId, event: MatrixEventJson, receivedAt: number) {
+  private async onRoomEvent(
+    roomId: RoomId,
+    sender: UserId,
+    event: MatrixEventJson,
+    receivedAt: number,
+    outcome: HandlingOutcome,
+  ) {
     // The same event can reach the bridge twice (a transaction and the catch-up after a join); handle it once.
     const eventId = str(event["event_id"]);
     if (eventId !== undefined) {
       if (this.recentlyHandled.get(eventId)) return;
       this.recentlyHandled.set(eventId, true);
     }
-    if (event.type === "m.room.message" && (await this.ranCommand(roomId, sender, event))) return;
+    if (event.type === "m.room.message" && (await this.ranCommand(roomId, sender, event, outcome))) return;
     const link = await this.deps.store.getRoomLinkByMatrix(roomId);
     if (link === null) return;
     const { toRemote } = this.deps;
@@ -151,7 +171,12 @@ export class MatrixEventHandler {
   }
 
   /** Runs the message as a bot command if it is one; true when it was. */
-  private async ranCommand(roomId: RoomId, sender: UserId, event: MatrixEventJson): Promise<boolean> {
+  private async ranCommand(
+    roomId: RoomId,
+    sender: UserId,
+    event: MatrixEventJson,
+    outcome: HandlingOutcome,
+  ): Promise<boolean> {
     const { store, commands, intents, permissions, cache, naming } = this.deps;
     const content = obj(event["content"]);
     const body = str(content["body"]);
@@ -169,6 +194,7 @@ export class MatrixEventHandler {
         await intents.bot.sendNotice(roomId, text);
       },
       hideCommand: async () => {
+        outcome.heldCredentials = true;
         const eventId = event["event_id"];
         if (!isEventId(eventId)) return;
         await intents.bot.redact(roomId, eventId, "hidden: it held credentials").catch((err: unknown) => {
@@ -222,7 +248,8 @@ export class MatrixEventHandler {
     for (const event of missed.reverse()) {
       const sender = str(event["sender"]);
       if (event.type !== "m.room.message" || !isUserId(sender) || naming.isBridgeUser(sender)) continue;
-      await this.onRoomEvent(roomId, sender, event, Date.now());
+      // Caught-up messages were never in the inbox, so nothing of them needs scrubbing there.
+      await this.onRoomEvent(roomId, sender, event, Date.now(), { heldCredentials: false });
     }
   }
 }

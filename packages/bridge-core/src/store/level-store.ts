@@ -34,6 +34,13 @@ const SEQ_WIDTH = 16;
 const SEP = "\u0000";
 
 const seqKey = (seq: number): string => String(seq).padStart(SEQ_WIDTH, "0");
+/** The inbox sublevel's keys on the root database: `!inbox!…`, bounded by the character after the separator. */
+const INBOX_START = "!inbox!";
+const INBOX_END = '!inbox"';
+
+interface Compactable {
+  compactRange(start: string, end: string): Promise<void>;
+}
 
 export interface LevelStoreOptions {
   path: string;
@@ -120,8 +127,24 @@ export class LevelStore implements BridgeStore {
     return out;
   }
 
-  async completeInbox(seq: number): Promise<void> {
+  async completeInbox(seq: number, options: { scrub?: boolean } = {}): Promise<void> {
     await this.inbox.del(seqKey(seq));
+    // LevelDB keeps deleted values in its log and tables until it compacts them. Compacting the inbox's range
+    // flushes the log and rewrites the tables without the entry, so a password typed into a room is gone from disk.
+    if (options.scrub) await this.scrub(seqKey(seq));
+  }
+
+  /**
+   * LevelDB keeps a deleted value in its log and tables until a compaction rewrites the table that holds it. The
+   * first compaction flushes the log into a table (put and deletion side by side, possibly pushed to a deep level);
+   * a second deletion then lands in a table just above it, so the second compaction must merge the two and drops
+   * both, leaving no copy of the value on disk.
+   */
+  private async scrub(key: string): Promise<void> {
+    const db = this.db as unknown as Compactable;
+    await db.compactRange(INBOX_START, INBOX_END);
+    await this.inbox.del(key);
+    await db.compactRange(INBOX_START, INBOX_END);
   }
 
   async getRoomLinkByMatrix(roomId: RoomId): Promise<RoomLink | null> {

@@ -74,7 +74,11 @@ export interface BridgeStore {
   acceptTransaction(txnId: TransactionId, items: NewInboxItem[]): Promise<InboxEntry[] | null>;
   /** Entries accepted but not yet handled, in arrival order: what a restart must resume. */
   pendingInbox(): Promise<InboxEntry[]>;
-  completeInbox(seq: number): Promise<void>;
+  /**
+   * Marks an entry handled. With `scrub`, also removes every trace of it from the store's files at once (the entry
+   * held credentials); otherwise the space is reclaimed whenever the store gets to it.
+   */
+  completeInbox(seq: number, options?: { scrub?: boolean }): Promise<void>;
 
   getRoomLinkByMatrix(roomId: RoomId): Promise<RoomLink | null>;
   getRoomLinkByRemote(remoteRoomId: RemoteRoomId): Promise<RoomLink | null>;

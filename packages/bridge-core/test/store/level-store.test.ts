@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
@@ -287,5 +287,26 @@ describe("close", () => {
     assert.ok(await accepting);
     store = await LevelStore.open({ path, sync: false });
     assert.deepEqual(bodies(await store.pendingInbox()), ["a"]);
+  });
+});
+
+describe("scrubbing an entry that held credentials", () => {
+  /** Every file of the database, as text: where a value would still be found on disk. */
+  const onDisk = () =>
+    readdirSync(path)
+      .map((name) => readFileSync(join(path, name)).toString("latin1"))
+      .join("\n");
+
+  it("leaves no trace of the entry in the database's files", async () => {
+    const [entry] = (await store.acceptTransaction(txn("scrub-1"), [message("login alice hunter2-secret")]))!;
+    assert.ok(onDisk().includes("hunter2-secret"), "the accepted entry is on disk, as it must be");
+    await store.completeInbox(entry!.seq, { scrub: true });
+    assert.ok(!onDisk().includes("hunter2-secret"));
+  });
+
+  it("without scrubbing, a handled entry lingers until LevelDB compacts", async () => {
+    const [entry] = (await store.acceptTransaction(txn("scrub-2"), [message("ordinary-words-here")]))!;
+    await store.completeInbox(entry!.seq);
+    assert.ok(onDisk().includes("ordinary-words-here"));
   });
 });
