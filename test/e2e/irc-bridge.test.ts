@@ -1,6 +1,6 @@
 // The IRC bridge against real IRC servers (Debian's InspIRCd and ngIRCd) and a real Synapse, with real IRC clients
 // (irc-framework) on the other side: portals by alias, messages, actions and notices both ways with formatting,
-// membership and nick changes, topics, long and multi-line messages — and hostile input that must not inject a
+// membership and nick changes (a renamed ghost), topics, long and multi-line messages — and hostile input that must not inject a
 // single IRC command or lose a byte.
 
 import assert from "node:assert/strict";
@@ -167,20 +167,27 @@ for (const [software, createServer] of SERVERS)
       await alice.waitForEvent((e) => e.state_key === ghost("dave") && e.content["membership"] === "join", {
         roomId: room,
       });
+      // A nick change renames the person's ghost: a display-name change, not another ghost.
       dave.raw("NICK davey");
-      await alice.waitForEvent((e) => e.state_key === ghost("dave") && e.content["membership"] === "leave", {
+      await alice.waitForEvent(
+        (e) =>
+          e.state_key === ghost("dave") &&
+          e.content["membership"] === "join" &&
+          e.content["displayname"] === "davey",
+        { roomId: room },
+      );
+      dave.say("#lobby", "still me");
+      await alice.waitForEvent((e) => e.sender === ghost("dave") && e.content["body"] === "still me", {
         roomId: room,
       });
-      await alice.waitForEvent((e) => e.state_key === ghost("davey") && e.content["membership"] === "join", {
-        roomId: room,
-      });
+      assert.ok(!alice.eventsSeen(room).some((e) => e.state_key === ghost("davey")), "no second ghost");
       carol.raw("TOPIC #lobby :Welcome to the lobby");
       await alice.waitForEvent(
         (e) => e.type === "m.room.topic" && e.content["topic"] === "Welcome to the lobby",
         { roomId: room },
       );
       dave.part("#lobby", "bye");
-      await alice.waitForEvent((e) => e.state_key === ghost("davey") && e.content["membership"] === "leave", {
+      await alice.waitForEvent((e) => e.state_key === ghost("dave") && e.content["membership"] === "leave", {
         roomId: room,
       });
       await dave.quit();

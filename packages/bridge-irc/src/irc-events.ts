@@ -10,12 +10,12 @@ import {
   type RemoteUserInfo,
   remoteMessageId,
   remoteRoomId,
-  remoteUserId,
 } from "bridge-core";
 import type { MessageEvent } from "irc-framework";
 import { ircToMatrix } from "./formatting/irc-to-matrix.ts";
 import { type IrcConnection, ircLower } from "./irc-connection.ts";
 import { isNetsplitQuit, NetsplitDebounce } from "./netsplit.ts";
+import type { NickIdentities } from "./nick-identities.ts";
 
 export interface IrcEventsOptions {
   bot: IrcConnection;
@@ -29,6 +29,8 @@ export interface IrcEventsOptions {
   knownNicks?: (taken: (lowerNick: string) => boolean) => ReadonlyMap<string, string>;
   /** How long a leave in a netsplit waits for the user to come back; 0 bridges it at once. */
   netsplitGraceMs?: number;
+  /** Who is who across nick changes, shared with the rest of the plugin. */
+  identities: NickIdentities;
 }
 
 export class IrcEvents {
@@ -38,6 +40,7 @@ export class IrcEvents {
   private readonly isPuppet: (nick: string) => boolean;
   private readonly knownNicks: (taken: (lowerNick: string) => boolean) => ReadonlyMap<string, string>;
   private readonly netsplits: NetsplitDebounce;
+  private readonly identities: NickIdentities;
   /** channel (lower-case) → nicks in it, in the order the server listed them. */
   private readonly members = new Map<string, string[]>();
   private readonly topics = new Map<string, string>();
@@ -52,6 +55,7 @@ export class IrcEvents {
     this.isPuppet = options.isPuppet;
     this.knownNicks = options.knownNicks ?? (() => new Map());
     this.netsplits = new NetsplitDebounce(options.netsplitGraceMs ?? 0);
+    this.identities = options.identities;
     const client = this.bot.client;
     client.on("privmsg", (e: MessageEvent) => this.onMessage(e, "m.text"));
     client.on("action", (e: MessageEvent) => this.onMessage(e, "m.emote"));
@@ -69,8 +73,9 @@ export class IrcEvents {
     client.on("part", (e: { nick: string; channel: string; message?: string }) =>
       this.onLeave(e.nick, e.channel, e.message),
     );
-    client.on("kick", (e: { kicked: string; nick: string; channel: string; message?: string }) =>
-      this.onLeave(e.kicked, e.channel, `kicked by ${e.nick}${e.message ? `: ${e.message}` : ""}`),
+    // Kicks are reported as kicks by irc-moderation.ts; here they only end the membership the bridge tracks.
+    client.on("kick", (e: { kicked: string; channel: string }) =>
+      this.removeMember(e.kicked, ircLower(e.channel)),
     );
     client.on("quit", (e: { nick: string; message?: string }) => this.onQuit(e.nick, e.message));
     client.on("nick", (e: { nick: string; new_nick: string }) => this.onNickChange(e.nick, e.new_nick));
@@ -114,7 +119,7 @@ export class IrcEvents {
   }
 
   private user(nick: string): RemoteUserInfo {
-    return { id: remoteUserId(ircLower(nick)), displayName: nick };
+    return { id: this.identities.identify(nick), displayName: nick };
   }
 
   private report(result: Promise<void>): void {
@@ -205,23 +210,36 @@ export class IrcEvents {
   }
 
   private reportLeave(nick: string, key: string, reason: string | undefined): void {
+    const sender = this.user(nick);
+    // Gone from every bridged channel: the next person with this nick is someone new.
+    const lower = ircLower(nick);
+    if (![...this.members.values()].some((nicks) => nicks.some((n) => ircLower(n) === lower))) {
+      this.identities.forget(nick);
+    }
     this.report(
       this.remote.membership({
         roomId: remoteRoomId(key),
-        sender: this.user(nick),
+        sender,
         membership: "leave",
         ...(reason !== undefined && reason !== "" && { reason }),
       }),
     );
   }
 
-  /** On IRC a nick is the identity: a new nick is a new ghost, so the old one leaves and the new one joins. */
+  /** The same person under a new nick: their ghost is renamed, in every room at once. */
   private onNickChange(oldNick: string, newNick: string): void {
     const lower = ircLower(oldNick);
+    let seen = false;
     for (const [channel, nicks] of this.members) {
       if (!nicks.some((n) => ircLower(n) === lower)) continue;
-      this.onLeave(oldNick, channel, `now known as ${newNick}`);
-      this.onJoin(newNick, channel);
+      seen = true;
+      this.members.set(
+        channel,
+        nicks.map((n) => (ircLower(n) === lower ? newNick : n)),
+      );
     }
+    if (!seen || this.isOurs(newNick)) return;
+    const id = this.identities.renamed(oldNick, newNick);
+    this.report(this.remote.profile({ id, displayName: newNick }));
   }
 }

@@ -2,9 +2,10 @@
 // (op 50, admin/owner 100), and +i/+k as the room's join rule. What the bridge's own puppets did came from Matrix,
 // where it already happened, so it is not reported back.
 
-import { type Logger, type RemoteEvents, type RemoteUserInfo, remoteRoomId, remoteUserId } from "bridge-core";
+import { type Logger, type RemoteEvents, type RemoteUserInfo, remoteRoomId } from "bridge-core";
 import { ircLower } from "./formatting/mentions.ts";
 import type { IrcConnection } from "./irc-connection.ts";
+import type { NickIdentities } from "./nick-identities.ts";
 
 /** Channel prefix modes and the Matrix power level they stand for. */
 const PREFIX_POWER: Record<string, number> = { q: 100, a: 100, o: 50, h: 50 };
@@ -19,6 +20,7 @@ export class IrcModeration {
   private readonly logger: Logger;
   private readonly isPuppet: (nick: string) => boolean;
   private readonly bot: IrcConnection;
+  private readonly identities: NickIdentities;
   /** Per channel, the join-restricting modes set now (`i`, `k`), so that one going away does not open a keyed room. */
   private readonly restrictions = new Map<string, Set<string>>();
 
@@ -27,8 +29,10 @@ export class IrcModeration {
     remote: RemoteEvents;
     logger: Logger;
     isPuppet: (nick: string) => boolean;
+    identities: NickIdentities;
   }) {
     this.bot = options.bot;
+    this.identities = options.identities;
     this.remote = options.remote;
     this.logger = options.logger;
     this.isPuppet = options.isPuppet;
@@ -51,7 +55,7 @@ export class IrcModeration {
   }
 
   private user(nick: string): RemoteUserInfo {
-    return { id: remoteUserId(ircLower(nick)), displayName: nick };
+    return { id: this.identities.identify(nick), displayName: nick };
   }
 
   private report(result: Promise<void>): void {

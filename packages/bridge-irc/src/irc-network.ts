@@ -34,6 +34,7 @@ import { IrcEvents } from "./irc-events.ts";
 import { IrcLinkApproval } from "./irc-link-approval.ts";
 import { IrcModeration } from "./irc-moderation.ts";
 import { portalAlias, remoteIdOfGhost } from "./matrix-ids.ts";
+import { NickIdentities } from "./nick-identities.ts";
 import { PuppetPool } from "./puppet-pool.ts";
 import { openPuppetSettings, type PuppetSettings } from "./puppet-settings.ts";
 
@@ -47,6 +48,7 @@ export class IrcNetwork implements NetworkPlugin {
   private bot: IrcConnection | null = null;
   private readonly puppets: PuppetPool;
   private events: IrcEvents | null = null;
+  private readonly identities = new NickIdentities();
   private linkApproval: IrcLinkApproval | null = null;
   private settings: PuppetSettings | null = null;
   private nextId = 1;
@@ -131,6 +133,7 @@ export class IrcNetwork implements NetworkPlugin {
       isPuppet: (nick) => this.puppets.isPuppetNick(nick),
       knownNicks: (taken) => this.puppets.knownNicks(taken),
       netsplitGraceMs: this.config.netsplit_grace_seconds * 1000,
+      identities: this.identities,
     });
     this.linkApproval = new IrcLinkApproval({
       bot: this.bot,
@@ -142,6 +145,7 @@ export class IrcNetwork implements NetworkPlugin {
       remote: context.remote,
       logger: context.logger,
       isPuppet: (nick) => this.puppets.isPuppetNick(nick),
+      identities: this.identities,
     });
     await this.bot.connect();
     context.logger.info("connected to IRC", { host: server.host, port: server.port, nick: this.bot.nick });
@@ -184,7 +188,8 @@ export class IrcNetwork implements NetworkPlugin {
   }
 
   async resolveUser(id: RemoteUserId): Promise<RemoteUserInfo | null> {
-    return NICK.test(id) ? { id: remoteUserId(ircLower(id)), displayName: id } : null;
+    const nick = this.identities.currentNick(id);
+    return NICK.test(nick) ? { id, displayName: nick } : null;
   }
 
   async roomMembers(id: RemoteRoomId, limit: number): Promise<RemoteUserInfo[]> {
@@ -192,7 +197,7 @@ export class IrcNetwork implements NetworkPlugin {
     return nicks
       .filter((nick) => nick !== this.botConnection.nick && !this.puppets.isPuppetNick(nick))
       .slice(0, limit)
-      .map((nick) => ({ id: remoteUserId(ircLower(nick)), displayName: nick }));
+      .map((nick) => ({ id: this.identities.identify(nick), displayName: nick }));
   }
 
   /** Linking a channel to a Matrix room needs its operators' consent (see irc-link-approval.ts). */
@@ -231,7 +236,7 @@ export class IrcNetwork implements NetworkPlugin {
       const { body, html } = ircToMatrix(e.message);
       this.ctx.remote
         .directMessage({
-          from: { id: remoteUserId(ircLower(e.nick)), displayName: e.nick },
+          from: { id: this.identities.identify(e.nick), displayName: e.nick },
           to: userId,
           id: remoteMessageId(e.tags["msgid"] ?? `pm-${Date.now()}-${this.nextId++}`),
           msgtype,
@@ -247,7 +252,8 @@ export class IrcNetwork implements NetworkPlugin {
 
   async sendMessage(message: MatrixMessage): Promise<DeliveryResult> {
     // A private chat goes to the peer's nick; a room to its channel.
-    const target = message.direct ?? message.remoteRoomId;
+    const target =
+      message.direct !== undefined ? this.identities.currentNick(message.direct) : message.remoteRoomId;
     if (!isSafeIrcParam(target)) throw new Error("not a valid IRC channel or nick");
     if (message.direct !== undefined && message.as.kind !== "puppet") {
       throw new Error("private messages need your own IRC connection");
@@ -284,7 +290,10 @@ export class IrcNetwork implements NetworkPlugin {
    */
   private mentionedNick(userId: string): string | null {
     const ghostId = remoteIdOfGhost(this.info.ghostTemplate, userId);
-    if (ghostId !== null) return NICK.test(ghostId) ? (this.events?.spellingOf(ghostId) ?? ghostId) : null;
+    if (ghostId !== null) {
+      const nick = this.identities.currentNick(remoteUserId(ghostId));
+      return NICK.test(nick) ? (this.events?.spellingOf(ircLower(nick)) ?? nick) : null;
+    }
     return this.puppets.knownNickOf(userId as UserId) ?? null;
   }
 
@@ -327,10 +336,11 @@ export class IrcNetwork implements NetworkPlugin {
 
   /** A Matrix moderator kicking or banning a ghost kicks (and bans) the IRC user, as the moderator's puppet. */
   async handleKick(kick: MatrixKick): Promise<void> {
-    if (kick.as.kind !== "puppet" || !NICK.test(kick.target)) return;
+    const nick = this.identities.currentNick(kick.target);
+    if (kick.as.kind !== "puppet" || !NICK.test(nick)) return;
     const puppet = await this.connectionFor(kick);
-    if (kick.ban) puppet.send("MODE", kick.remoteRoomId, "+b", `${kick.target}!*@*`);
-    puppet.send("KICK", kick.remoteRoomId, kick.target, sanitizeIrcText(kick.reason ?? "kicked from Matrix"));
+    if (kick.ban) puppet.send("MODE", kick.remoteRoomId, "+b", `${nick}!*@*`);
+    puppet.send("KICK", kick.remoteRoomId, nick, sanitizeIrcText(kick.reason ?? "kicked from Matrix"));
   }
 
   async handleMembership(membership: MatrixMembership): Promise<void> {

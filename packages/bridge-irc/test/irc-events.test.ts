@@ -4,6 +4,7 @@ import { Logger, type RemoteEvents } from "bridge-core";
 import { IrcConnection } from "../src/irc-connection.ts";
 import { IrcEvents } from "../src/irc-events.ts";
 import { isNetsplitQuit, NetsplitDebounce } from "../src/netsplit.ts";
+import { NickIdentities } from "../src/nick-identities.ts";
 import { FakeIrcClient } from "./fake-irc-client.ts";
 
 type Call = { kind: string; [key: string]: unknown };
@@ -47,6 +48,7 @@ async function setUp(
     isPuppet: (nick) => puppets.has(nick),
     ...(options.knownNicks && { knownNicks: () => options.knownNicks! }),
     netsplitGraceMs: options.graceMs ?? 0,
+    identities: new NickIdentities(),
   });
   client.emit("join", { nick: "MatrixBridge", channel: "#lobby" });
   client.emit("userlist", {
