@@ -1,6 +1,7 @@
 export { createAppserviceApp, listen } from "./appservice/server.ts";
 export { Bridge, type BridgeOptions } from "./bridge/bridge.ts";
 export { HomeserverPingError } from "./bridge/homeserver-ping.ts";
+export { escapeAliasPart } from "./bridge/naming.ts";
 export { type Command, type CommandContext, CommandUsageError } from "./commands/registry.ts";
 export { ConfigError, loadConfig, parseConfig } from "./config/load.ts";
 export type { BridgeConfig } from "./config/schema.ts";

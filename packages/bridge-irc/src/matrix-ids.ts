@@ -1,27 +1,16 @@
 // The Matrix ids the core makes for IRC things: a ghost's localpart is the ghost template with the lower-case nick
 // escaped into the localpart alphabet (read back with the core's own template helpers), and a portal's alias is the
 // alias template with the channel name, where only `:`, `=` and bytes outside printable ASCII are written `=hh`
-// (the core keeps that escaping to itself, so it is repeated here).
+// (the core's own escaping, imported).
 
-import { localpartOf, matchTemplate, type UserId } from "bridge-core";
+import { escapeAliasPart, localpartOf, matchTemplate, type UserId } from "bridge-core";
 
 const PLACEHOLDER = "{id}";
-const KEPT_IN_ALIAS = /[\x21-\x39\x3b\x3c\x3e-\x7e]/;
-const encoder = new TextEncoder();
 
 /** The remote user id (lower-case nick) a ghost's user id stands for, or null when it is not a ghost's. */
 export function remoteIdOfGhost(template: string, userId: string): string | null {
   if (!/^@[^:]+:.+$/.test(userId)) return null;
   return matchTemplate(template, localpartOf(userId as UserId));
-}
-
-function escapeAliasPart(id: string): string {
-  let out = "";
-  for (const ch of id) {
-    if (KEPT_IN_ALIAS.test(ch)) out += ch;
-    else for (const byte of encoder.encode(ch)) out += `=${byte.toString(16).padStart(2, "0")}`;
-  }
-  return out;
 }
 
 /** The portal alias of a channel: `#irc_#lobby:example.org`. */
