@@ -123,6 +123,32 @@ describe("application service API with a real Synapse", () => {
     assert.match(String(notice.content["body"]), /could not be delivered/);
   });
 
+  test("a delivery that fails for a passing reason is retried, in order, without bothering the sender", async () => {
+    stack.network.failNextSend("connection reset", { passing: true });
+    stack.network.failNextSend("connection reset", { passing: true });
+    await alice.sendText(portalId, "retried message");
+    await alice.sendText(portalId, "the next one");
+    await stack.network.waitForMessage((m) => m.body === "the next one");
+    const bodies = stack.network.received.map((m) => m.body);
+    assert.ok(bodies.indexOf("retried message") < bodies.indexOf("the next one"), "order kept");
+    assert.ok(
+      !alice.eventsSeen(portalId).some((e) => String(e.content["body"]).includes("connection reset")),
+    );
+  });
+
+  test("trouble that outlasts the retries is told to the sender", async () => {
+    for (let i = 0; i < 4; i++) stack.network.failNextSend("network unreachable", { passing: true });
+    await alice.sendText(portalId, "never arrives");
+    const notice = await alice.waitForEvent(
+      (e) =>
+        e.sender === stack.bridge.naming.botUserId &&
+        String(e.content["body"]).includes("network unreachable"),
+      { roomId: portalId },
+    );
+    assert.match(String(notice.content["body"]), /could not be delivered/);
+    assert.ok(!stack.network.received.some((m) => m.body === "never arrives"));
+  });
+
   test("a user query creates the ghost with its display name", async () => {
     const ghost = `@testnet_bob:${domain()}`;
     // Synapse asks the bridge whether an unknown user in its namespace exists before it pushes an event naming them.

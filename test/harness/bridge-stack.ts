@@ -23,6 +23,7 @@ import { REPO_ROOT } from "./paths.ts";
 import { Synapse } from "./synapse.ts";
 
 const run = promisify(execFile);
+const RETRY_DELAYS_FOR_TESTS = [50, 100, 200];
 export const CLI = join(REPO_ROOT, "packages", "bridge-core", "src", "cli", "main.ts");
 export const TEST_NETWORK_MODULE = join(REPO_ROOT, "test", "network", "test-network.ts");
 
@@ -165,7 +166,9 @@ export async function startBridgeStack<N extends NetworkPlugin = TestNetwork>(op
   const registration = loadRegistration(files.registrationPath);
   const network = plugin.create(plugin.config);
   const logger = Logger.create({ level: "debug", sink: fileSink(files.logPath) });
-  const makeBridge = () => new Bridge({ config, registration, network, logger });
+  // Retries of failed deliveries are kept short, so a suite sees the give-up notice in well under a second.
+  const makeBridge = () =>
+    new Bridge({ config, registration, network, logger, deliveryRetryDelaysMs: RETRY_DELAYS_FOR_TESTS });
   let bridge: Bridge | null = makeBridge();
   try {
     await bridge.start();

@@ -22,6 +22,7 @@ import {
   type NetworkFactory,
   type NetworkInfo,
   type NetworkPlugin,
+  PermanentDeliveryError,
   type PuppetLogin,
   type RemoteEvents,
   type RemoteRoomId,
@@ -79,7 +80,7 @@ export class TestNetwork implements NetworkPlugin {
   private readonly events = new EventEmitter();
   private context: NetworkContext | null = null;
   private nextMessageId = 1;
-  private failures: string[] = [];
+  private failures: { reason: string; passing: boolean }[] = [];
 
   constructor(config: TestNetworkConfig = {}) {
     this.info = {
@@ -137,9 +138,12 @@ export class TestNetwork implements NetworkPlugin {
     return user;
   }
 
-  /** The next delivery attempt fails with `reason`, as a network outage or refusal would. */
-  failNextSend(reason: string): void {
-    this.failures.push(reason);
+  /**
+   * The next delivery attempt fails with `reason`: for good (a refusal, told to the sender at once) or, with
+   * `passing`, as a network outage would (retried by the core).
+   */
+  failNextSend(reason: string, options: { passing?: boolean } = {}): void {
+    this.failures.push({ reason, passing: options.passing === true });
   }
 
   async start(context: NetworkContext): Promise<void> {
@@ -181,7 +185,9 @@ export class TestNetwork implements NetworkPlugin {
 
   private record(delivery: Delivery): void {
     const failure = this.failures.shift();
-    if (failure !== undefined) throw new Error(failure);
+    if (failure !== undefined) {
+      throw failure.passing ? new Error(failure.reason) : new PermanentDeliveryError(failure.reason);
+    }
     const { direct, remoteRoomId: room } = delivery.value;
     if (direct !== undefined ? !this.users.has(direct) : !this.rooms.has(room)) {
       throw new Error(`no such ${direct !== undefined ? `user ${direct}` : `room ${room}`}`);

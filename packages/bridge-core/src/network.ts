@@ -116,6 +116,17 @@ export interface MatrixMembership extends MatrixSide {
   membership: "join" | "leave";
 }
 
+/**
+ * Thrown by a plugin when the network refused something for good (no such user, not allowed, too long): the sender
+ * is told at once. Any other error counts as passing trouble, and the core tries again before giving up.
+ */
+export class PermanentDeliveryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PermanentDeliveryError";
+  }
+}
+
 /** The answer a plugin gives for something it delivered: the id the network gave it, if it gives one. */
 export interface DeliveryResult {
   remoteMessageId?: RemoteMessageId;

@@ -37,7 +37,12 @@ export interface BridgeOptions {
   logger: Logger;
   /** Overrides `appservice.port` (the `-p` flag). */
   port?: number;
+  /** Pauses before retrying a delivery the network failed for a passing reason (tests shorten them). */
+  deliveryRetryDelaysMs?: readonly number[];
 }
+
+/** About two minutes of retrying, long enough for a network connection to come back, before the sender is told. */
+const DELIVERY_RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000];
 
 /** Events without a room (presence, to-device) still need an order; they share one queue. */
 const NO_ROOM_KEY = "no-room";
@@ -231,6 +236,7 @@ export class Bridge {
       queue: this.queue,
       commands: this.commands,
       logger: this.logger,
+      deliveryRetryDelaysMs: this.options.deliveryRetryDelaysMs ?? DELIVERY_RETRY_DELAYS_MS,
       observe: {
         bridged: (direction, type, receivedAt) =>
           this.metrics?.eventBridged(network.info.id, direction, type, receivedAt),

@@ -5,7 +5,7 @@
 import type { EventId, RemoteMessageId, RemoteUserId, RoomId, UserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
-import type { NetworkPlugin, SendAs } from "../network.ts";
+import { type NetworkPlugin, PermanentDeliveryError, type SendAs } from "../network.ts";
 import type { BridgeStore, MatrixEventJson, RoomLink } from "../store/store.ts";
 import {
   editOf,
@@ -27,6 +27,8 @@ export interface MatrixToRemoteDeps {
   network: NetworkPlugin;
   puppets: Puppets;
   relayTemplate: string;
+  /** Pauses before each retry of a delivery that failed for a passing reason; their number is the number of retries. */
+  retryDelaysMs: readonly number[];
   displayNameOf: (roomId: RoomId, userId: UserId) => Promise<string>;
   logger: Logger;
   /** Counts what was bridged and what failed, for metrics. */
@@ -79,6 +81,11 @@ export class MatrixToRemote {
   }
 
   /** Runs one delivery; a failure is counted and told to the sender in the room, never dropped silently. */
+  /**
+   * Runs one delivery. Passing trouble (the network briefly unreachable) is retried with growing pauses, holding the
+   * room's later events back so their order is kept; a refusal, or trouble that outlasts the retries, is counted
+   * and told to the sender in the room — never dropped silently.
+   */
   private async deliver(
     link: RoomLink,
     sender: UserId,
@@ -86,18 +93,34 @@ export class MatrixToRemote {
     receivedAt: number,
     run: () => Promise<void>,
   ) {
-    try {
-      await run();
-      this.deps.onBridged(type, receivedAt);
-    } catch (err) {
-      this.deps.onFailed(type);
-      this.deps.logger.warn("not delivered to the network", { roomId: link.roomId, sender, type, err });
-      const reason = err instanceof Error ? err.message : String(err);
-      const name = this.deps.network.info.displayName;
-      await this.notice(
-        link.roomId,
-        `⚠ ${sender}: your message could not be delivered to ${name}: ${reason}`,
-      );
+    const { retryDelaysMs } = this.deps;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await run();
+        this.deps.onBridged(type, receivedAt);
+        return;
+      } catch (err) {
+        const delay = retryDelaysMs[attempt];
+        if (!(err instanceof PermanentDeliveryError) && delay !== undefined) {
+          this.deps.logger.info("delivery to the network failed; trying again", {
+            roomId: link.roomId,
+            type,
+            attempt,
+            err,
+          });
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          continue;
+        }
+        this.deps.onFailed(type);
+        this.deps.logger.warn("not delivered to the network", { roomId: link.roomId, sender, type, err });
+        const reason = err instanceof Error ? err.message : String(err);
+        const name = this.deps.network.info.displayName;
+        await this.notice(
+          link.roomId,
+          `⚠ ${sender}: your message could not be delivered to ${name}: ${reason}`,
+        );
+        return;
+      }
     }
   }
 
@@ -108,6 +131,13 @@ export class MatrixToRemote {
     const msgtype = str(content["msgtype"]);
     const rawBody = str(content["body"]);
     if (msgtype === undefined || rawBody === undefined) return;
+    // Resumed after a crash between delivering and marking the event handled: it went out already.
+    const eventId = str(event["event_id"]);
+    if (
+      eventId !== undefined &&
+      (await this.deps.store.getEventLinkByMatrix(link.roomId, eventId as EventId))
+    )
+      return;
     const as = await this.sendAs(link, sender);
     if (as === null) return;
     const rawHtml =

@@ -35,6 +35,8 @@ export interface ServiceInputs {
   queue: KeyedQueue;
   commands: CommandRegistry;
   logger: Logger;
+  /** Pauses before retrying a delivery to the network that failed for a passing reason. */
+  deliveryRetryDelaysMs: readonly number[];
   observe: {
     bridged(direction: "matrix_to_remote" | "remote_to_matrix", type: string, receivedAt: number): void;
     failed(direction: "matrix_to_remote" | "remote_to_matrix", type: string): void;
@@ -86,6 +88,7 @@ export function createServices(inputs: ServiceInputs): Services {
     network,
     puppets,
     relayTemplate: config.bridge.relayTemplate,
+    retryDelaysMs: inputs.deliveryRetryDelaysMs,
     displayNameOf: (roomId, userId) => displayNames.of(roomId, userId),
     logger: child("matrix-to-remote"),
     onBridged: (type, receivedAt) => observe.bridged("matrix_to_remote", type, receivedAt),
