@@ -5,9 +5,10 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { type EventId, type RemoteMessageId, type RoomId, remoteRoomId } from "bridge-core";
-import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
+import type { BridgeStack } from "../harness/bridge-stack.ts";
 import { eventually } from "../harness/eventually.ts";
-import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
+import type { TestClient } from "../harness/matrix-test-client.ts";
+import { startNewsBridge } from "../harness/news-bridge.ts";
 import { useRunDir } from "../harness/run-dir.ts";
 
 describe("messages both ways through the bridge model", () => {
@@ -38,13 +39,7 @@ describe("messages both ways through the bridge model", () => {
   }
 
   before(async () => {
-    stack = await startBridgeStack({
-      runDir: runDir.path,
-      network: { rooms: [{ id: "news", name: "News" }], users: [{ id: "carol", displayName: "Carol" }] },
-    });
-    runDir.addTeardown((failed) => stack.stop(failed));
-    alice = await registerUser(stack.synapse, "alice", { displayName: "Alice" });
-    runDir.addTeardown(() => alice.close());
+    ({ stack, alice } = await startNewsBridge(runDir));
   });
 
   test("a remote message in a room without a portal creates it, sent by the sender's ghost", async () => {

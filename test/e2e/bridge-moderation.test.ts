@@ -4,8 +4,9 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { type RoomId, remoteRoomId } from "bridge-core";
-import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
-import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
+import type { BridgeStack } from "../harness/bridge-stack.ts";
+import type { TestClient } from "../harness/matrix-test-client.ts";
+import { startNewsBridge } from "../harness/news-bridge.ts";
 import { useRunDir } from "../harness/run-dir.ts";
 
 describe("media, big rooms, private chats and moderation through the bridge model", () => {
@@ -18,13 +19,7 @@ describe("media, big rooms, private chats and moderation through the bridge mode
   const carol = () => stack.network.users.get("carol" as never)!;
 
   before(async () => {
-    stack = await startBridgeStack({
-      runDir: runDir.path,
-      network: { rooms: [{ id: "news", name: "News" }], users: [{ id: "carol", displayName: "Carol" }] },
-    });
-    runDir.addTeardown((failed) => stack.stop(failed));
-    alice = await registerUser(stack.synapse, "alice", { displayName: "Alice" });
-    runDir.addTeardown(() => alice.close());
+    ({ stack, alice } = await startNewsBridge(runDir));
   });
 
   test("a portal exists, with the Matrix user in it", async () => {

@@ -108,6 +108,27 @@ function itStopsByPid(suite: ServerSuite): void {
   });
 }
 
+/** A new connection as `nick` logs in to the account with SASL PLAIN, and one with a wrong password is refused. */
+async function assertSaslLogin(
+  suite: ServerSuite,
+  nick: string,
+  sasl: { account: string; password: string },
+): Promise<void> {
+  const client = await suite.connect(nick, sasl);
+  const login = await client.waitFor((event) => event.type === "loggedin");
+  assert.equal(login.account, sasl.account);
+
+  await assert.rejects(
+    connectIrcClient({
+      host: suite.server().host,
+      port: suite.server().port,
+      nick: "mallory",
+      sasl: { account: sasl.account, password: "wrong" },
+    }),
+    /SASL failed/,
+  );
+}
+
 /** A notice from NickServ whose text, without formatting, contains `text`. */
 function fromNickServ(text: string): (event: IrcEvent) => boolean {
   return (event) =>
@@ -130,19 +151,7 @@ describe("ergo", { skip: ergoSkipReason }, () => {
     await carol.waitFor(fromNickServ("Account created"), 5_000, { description: "NickServ's confirmation" });
     await carol.waitFor(fromNickServ("You're now logged in as carol"));
 
-    const again = await suite.connect("carol2", { account: "carol", password: "correct-horse" });
-    const login = await again.waitFor((event) => event.type === "loggedin");
-    assert.equal(login.account, "carol");
-
-    await assert.rejects(
-      connectIrcClient({
-        host: suite.server().host,
-        port: suite.server().port,
-        nick: "mallory",
-        sasl: { account: "carol", password: "wrong" },
-      }),
-      /SASL failed/,
-    );
+    await assertSaslLogin(suite, "carol2", { account: "carol", password: "correct-horse" });
   });
 
   it("keeps accounts across a restart", async () => {
@@ -188,19 +197,7 @@ describe("InspIRCd with Atheme services", () => {
     // Registering logs the new account in, which the server reports with 900.
     assert.equal((await carol.waitFor((event) => event.type === "loggedin")).account, "carol");
 
-    const again = await suite.connect("carol2", { account: "carol", password: "correct-horse" });
-    const login = await again.waitFor((event) => event.type === "loggedin");
-    assert.equal(login.account, "carol");
-
-    await assert.rejects(
-      connectIrcClient({
-        host: suite.server().host,
-        port: suite.server().port,
-        nick: "mallory",
-        sasl: { account: "carol", password: "wrong" },
-      }),
-      /SASL failed/,
-    );
+    await assertSaslLogin(suite, "carol2", { account: "carol", password: "correct-horse" });
   });
 
   it("logs in with NickServ IDENTIFY", async () => {

@@ -4,12 +4,11 @@
 // loopback connections as secure, so SASL PLAIN over plain text is allowed). Flood protection, fakelag and every
 // throttle are off so tests and benchmarks (a thousand connections from 127.0.0.1) measure the bridge.
 
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { stringify } from "yaml";
-import { freePort } from "../free-port.ts";
 import { ensureErgoInstalled } from "./ergo-install.ts";
-import { type IrcServer, ServerProcess } from "./server-process.ts";
+import { IrcServerBase, placeServer, type ServerCreateOptions, type ServerPlace } from "./irc-server-base.ts";
 
 export interface ErgoOptions {
   /** Defaults to "ergo.test". */
@@ -23,56 +22,32 @@ export interface ErgoOptions {
   config?: Record<string, unknown>;
 }
 
-export interface ErgoCreateOptions {
-  /** The suite's run folder; ergo keeps everything in `<runDir>/ergo/`. */
-  runDir: string;
-  options?: ErgoOptions;
-}
+export type ErgoCreateOptions = ServerCreateOptions<ErgoOptions>;
 
 // Far above what a test or a benchmark reaches.
 const MANY = 100_000;
 
-export class ErgoServer implements IrcServer {
+export class ErgoServer extends IrcServerBase {
   readonly software = "ergo";
-  readonly name: string;
-  readonly host = "127.0.0.1";
-  readonly port: number;
-  readonly dataDir: string;
-  /** Everything ergo logs, and anything else it prints. */
-  readonly logPath: string;
-  readonly configPath: string;
-  private readonly process: ServerProcess;
 
-  private constructor(binary: string, dataDir: string, port: number, name: string) {
-    this.dataDir = dataDir;
-    this.port = port;
-    this.name = name;
-    this.logPath = join(dataDir, "ergo.log");
-    this.configPath = join(dataDir, "ircd.yaml");
-    this.process = new ServerProcess({
+  private constructor(binary: string, place: ServerPlace, name: string) {
+    super(place, name, {
       label: "ergo",
       command: binary,
-      args: ["run", "--conf", this.configPath],
-      cwd: dataDir,
-      host: this.host,
-      port,
-      outputPath: this.logPath,
-      logPaths: [this.logPath],
+      configFile: "ircd.yaml",
+      args: (configPath) => ["run", "--conf", configPath],
+      // Everything ergo logs, and anything else it prints.
+      logFile: "ergo.log",
     });
   }
 
   /** Builds ergo if needed and writes the configuration; `start()` runs it. */
   static async create({ runDir, options = {} }: ErgoCreateOptions): Promise<ErgoServer> {
     const binary = await ensureErgoInstalled();
-    const dataDir = resolve(runDir, "ergo");
-    mkdirSync(dataDir, { recursive: true });
-    const server = new ErgoServer(binary, dataDir, await freePort(), options.serverName ?? "ergo.test");
+    const place = await placeServer(runDir, "ergo");
+    const server = new ErgoServer(binary, place, options.serverName ?? "ergo.test");
     server.writeConfig(options);
     return server;
-  }
-
-  get pid(): number | undefined {
-    return this.process.pid;
   }
 
   private writeConfig(options: ErgoOptions): void {
@@ -214,24 +189,6 @@ export class ErgoServer implements IrcServer {
       webpush: { enabled: false },
       api: { enabled: false },
     };
-  }
-
-  async start(): Promise<void> {
-    await this.process.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.process.stop();
-  }
-
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
-  }
-
-  async destroy(keepData: boolean): Promise<void> {
-    await this.stop();
-    if (!keepData) rmSync(this.dataDir, { recursive: true, force: true, maxRetries: 3 });
   }
 }
 

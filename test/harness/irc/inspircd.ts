@@ -4,12 +4,12 @@
 // With `services`, Atheme links to it as the network's services server, for NickServ accounts and SASL PLAIN.
 
 import { randomBytes } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { freePort } from "../free-port.ts";
 import { type AthemeOptions, AthemeServices } from "./atheme.ts";
 import { ensureInspircdInstalled } from "./inspircd-install.ts";
-import { type IrcServer, ServerProcess } from "./server-process.ts";
+import { IrcServerBase, placeServer, type ServerCreateOptions, type ServerPlace } from "./irc-server-base.ts";
 
 export interface InspircdOptions {
   /** Defaults to "inspircd.test"; InspIRCd wants a name with a dot in it. */
@@ -27,11 +27,7 @@ export interface InspircdOptions {
   services?: boolean | AthemeOptions;
 }
 
-export interface InspircdCreateOptions {
-  /** The suite's run folder; InspIRCd keeps everything in `<runDir>/inspircd/`. */
-  runDir: string;
-  options?: InspircdOptions;
-}
+export type InspircdCreateOptions = ServerCreateOptions<InspircdOptions>;
 
 // What a typical network offers a client; all of them are opt-in for clients, so plain clients see no difference.
 const DEFAULT_MODULES = [
@@ -72,83 +68,64 @@ const SERVICES_MODULES = [
 const SERVER_ID = "0IR";
 const SERVICES_ID = "0SV";
 
+const STDOUT_FILE = "stdout.log";
+
 // Far above what a test or a benchmark reaches, and within the ranges InspIRCd parses.
 const MANY = 100_000;
 
-export class InspircdServer implements IrcServer {
+export class InspircdServer extends IrcServerBase {
   readonly software = "inspircd";
-  readonly name: string;
-  readonly host = "127.0.0.1";
-  readonly port: number;
-  readonly dataDir: string;
-  /** InspIRCd's own log. */
-  readonly logPath: string;
   /** What the process printed: configuration errors land here. */
   readonly stdoutPath: string;
-  readonly configPath: string;
   /** The linked services, when created with `services`; started and stopped with the server. */
   readonly services: AthemeServices | undefined;
-  private readonly process: ServerProcess;
 
   private constructor(
     binary: string,
-    dataDir: string,
-    port: number,
+    place: ServerPlace,
     name: string,
     services: AthemeServices | undefined,
   ) {
-    this.dataDir = dataDir;
-    this.services = services;
-    this.port = port;
-    this.name = name;
-    this.logPath = join(dataDir, "ircd.log");
-    this.stdoutPath = join(dataDir, "stdout.log");
-    this.configPath = join(dataDir, "inspircd.conf");
     // InspIRCd refuses to run as root unless told that it is meant to (CI runs as root).
     const asRoot = process.getuid?.() === 0 ? ["--runasroot"] : [];
-    this.process = new ServerProcess({
+    super(place, name, {
       label: "InspIRCd",
       command: binary,
-      args: ["--config", this.configPath, "--nofork", ...asRoot],
-      cwd: dataDir,
-      host: this.host,
-      port,
-      outputPath: this.stdoutPath,
-      logPaths: [this.stdoutPath, this.logPath],
+      configFile: "inspircd.conf",
+      args: (configPath) => ["--config", configPath, "--nofork", ...asRoot],
+      // InspIRCd's own log.
+      logFile: "ircd.log",
+      stdoutFile: STDOUT_FILE,
     });
+    this.services = services;
+    this.stdoutPath = join(place.dataDir, STDOUT_FILE);
   }
 
   /** Installs InspIRCd if needed and writes the configuration; `start()` runs it. */
   static async create({ runDir, options = {} }: InspircdCreateOptions): Promise<InspircdServer> {
     const binary = await ensureInspircdInstalled();
-    const dataDir = resolve(runDir, "inspircd");
-    mkdirSync(dataDir, { recursive: true });
-    const port = await freePort();
+    const place = await placeServer(runDir, "inspircd");
     const name = options.serverName ?? "inspircd.test";
     const networkName = options.networkName ?? "InspTest";
     let services: AthemeServices | undefined;
     if (options.services) {
       const athemeOptions = options.services === true ? {} : options.services;
       services = await AthemeServices.create({
-        dataDir: join(dataDir, "atheme"),
+        dataDir: join(place.dataDir, "atheme"),
         uplink: {
           name,
           host: "127.0.0.1",
           linkPort: await freePort(),
           password: randomBytes(16).toString("hex"),
-          clientPort: port,
+          clientPort: place.port,
           networkName,
         },
         options: { numeric: SERVICES_ID, ...athemeOptions },
       });
     }
-    const server = new InspircdServer(binary, dataDir, port, name, services);
+    const server = new InspircdServer(binary, place, name, services);
     server.writeConfig(options, networkName);
     return server;
-  }
-
-  get pid(): number | undefined {
-    return this.process.pid;
   }
 
   private writeConfig(options: InspircdOptions, networkName: string): void {
@@ -202,32 +179,22 @@ export class InspircdServer implements IrcServer {
   }
 
   /** Starts the server, then its services if it has them; resolves once clients can register (and log in). */
-  async start(): Promise<void> {
-    await this.process.start();
+  override async start(): Promise<void> {
+    await super.start();
     if (this.services) {
       try {
         await this.services.start();
       } catch (error) {
-        await this.process.stop();
+        await super.stop();
         throw error;
       }
     }
   }
 
   /** Stops the services first, so they save their database and do not try to link again, then the server. */
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     await this.services?.stop();
-    await this.process.stop();
-  }
-
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
-  }
-
-  async destroy(keepData: boolean): Promise<void> {
-    await this.stop();
-    if (!keepData) rmSync(this.dataDir, { recursive: true, force: true, maxRetries: 3 });
+    await super.stop();
   }
 }
 

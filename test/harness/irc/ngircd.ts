@@ -3,11 +3,10 @@
 // harness: no services, few IRCv3 extensions. Its per-IP limit, channel limit and command penalties are lifted so
 // that tests and benchmarks measure the bridge, not the server's defences.
 
-import { chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { freePort } from "../free-port.ts";
+import { chownSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { IrcServerBase, placeServer, type ServerCreateOptions, type ServerPlace } from "./irc-server-base.ts";
 import { ensureNgircdInstalled } from "./ngircd-install.ts";
-import { type IrcServer, ServerProcess } from "./server-process.ts";
 
 export interface NgircdOptions {
   /** Defaults to "ngircd.test"; ngIRCd wants a name with a dot in it. */
@@ -21,59 +20,35 @@ export interface NgircdOptions {
   extraConfig?: string;
 }
 
-export interface NgircdCreateOptions {
-  /** The suite's run folder; ngIRCd keeps everything in `<runDir>/ngircd/`. */
-  runDir: string;
-  options?: NgircdOptions;
-}
+export type NgircdCreateOptions = ServerCreateOptions<NgircdOptions>;
 
 // ngIRCd's own ceiling for nicks (its buffer holds 32 bytes with the terminator); the RFC's 9 would refuse the
 // longer nicks bridges give their puppets.
 const MAX_NICK_LENGTH = 31;
 
-export class NgircdServer implements IrcServer {
+export class NgircdServer extends IrcServerBase {
   readonly software = "ngircd";
-  readonly name: string;
-  readonly host = "127.0.0.1";
-  readonly port: number;
-  readonly dataDir: string;
-  /** Everything ngIRCd logs (in the foreground it logs to the console, not to syslog). */
-  readonly logPath: string;
-  readonly configPath: string;
   readonly pidPath: string;
-  private readonly process: ServerProcess;
 
-  private constructor(binary: string, dataDir: string, port: number, name: string) {
-    this.dataDir = dataDir;
-    this.port = port;
-    this.name = name;
-    this.logPath = join(dataDir, "ngircd.log");
-    this.configPath = join(dataDir, "ngircd.conf");
-    this.pidPath = join(dataDir, "run", "ngircd.pid");
-    this.process = new ServerProcess({
+  private constructor(binary: string, place: ServerPlace, name: string) {
+    super(place, name, {
       label: "ngIRCd",
       command: binary,
-      args: ["--nodaemon", "--config", this.configPath],
-      cwd: dataDir,
-      host: this.host,
-      port,
-      outputPath: this.logPath,
-      logPaths: [this.logPath],
+      configFile: "ngircd.conf",
+      args: (configPath) => ["--nodaemon", "--config", configPath],
+      // Everything ngIRCd logs (in the foreground it logs to the console, not to syslog).
+      logFile: "ngircd.log",
     });
+    this.pidPath = join(place.dataDir, "run", "ngircd.pid");
   }
 
   /** Installs ngIRCd if needed and writes the configuration; `start()` runs it. */
   static async create({ runDir, options = {} }: NgircdCreateOptions): Promise<NgircdServer> {
     const binary = await ensureNgircdInstalled();
-    const dataDir = resolve(runDir, "ngircd");
-    mkdirSync(dataDir, { recursive: true });
-    const server = new NgircdServer(binary, dataDir, await freePort(), options.serverName ?? "ngircd.test");
+    const place = await placeServer(runDir, "ngircd");
+    const server = new NgircdServer(binary, place, options.serverName ?? "ngircd.test");
     server.writeConfig(options);
     return server;
-  }
-
-  get pid(): number | undefined {
-    return this.process.pid;
   }
 
   private writeConfig(options: NgircdOptions): void {
@@ -136,24 +111,6 @@ export class NgircdServer implements IrcServer {
       throw new Error('ngIRCd will not run as root, and this machine has no "nobody" user to run it as');
     chownSync(runDir, user.uid, user.gid);
     return user;
-  }
-
-  async start(): Promise<void> {
-    await this.process.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.process.stop();
-  }
-
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
-  }
-
-  async destroy(keepData: boolean): Promise<void> {
-    await this.stop();
-    if (!keepData) rmSync(this.dataDir, { recursive: true, force: true, maxRetries: 3 });
   }
 }
 
