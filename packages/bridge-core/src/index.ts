@@ -11,6 +11,13 @@ export { MatrixClient } from "./matrix/client.ts";
 export { MatrixConnectionError, MatrixHttpError } from "./matrix/errors.ts";
 export type { Intent } from "./matrix/intent.ts";
 export type { IntentFactory } from "./matrix/intents.ts";
+export {
+  fetchRemoteMedia,
+  type RemoteMedia,
+  RemoteMediaError,
+  type RemoteMediaFailure,
+  type RemoteMediaOptions,
+} from "./media/remote-media.ts";
 export * from "./network.ts";
 export {
   generateDoublePuppetRegistration,

@@ -256,6 +256,16 @@ export interface NetworkContext {
   media: {
     download(url: MxcUri, maxBytes?: number): Promise<{ data: Uint8Array; contentType: string }>;
     upload(data: Uint8Array, contentType: string, filename?: string): Promise<MxcUri>;
+    /**
+     * Fetches a file from a link a remote user supplied (an XMPP out-of-band URL, a link preview), refusing links into
+     * private networks and anything past `maxBytes`. Rejects with a `RemoteMediaError`, whose message may be shown to
+     * the Matrix user. The bridge always provides it; optional so that contexts built elsewhere (test harnesses) need
+     * not.
+     */
+    fetchRemote?(
+      url: string,
+      options: { maxBytes: number; timeoutMs?: number },
+    ): Promise<{ data: Uint8Array; contentType: string; filename?: string }>;
   };
   /** The plugin's own durable records, kept in the bridge's store (JSON values by key). */
   storage: {

@@ -3,6 +3,7 @@
 
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import type express from "express";
 import { createAppserviceApp, listen } from "../appservice/server.ts";
 import { registerAccountCommands } from "../commands/account-commands.ts";
@@ -15,6 +16,7 @@ import type { Logger } from "../log.ts";
 import { MatrixClient } from "../matrix/client.ts";
 import { IntentFactory } from "../matrix/intents.ts";
 import { MembershipCache } from "../matrix/membership-cache.ts";
+import { fetchRemoteMedia } from "../media/remote-media.ts";
 import type { NetworkContext, NetworkPlugin } from "../network.ts";
 import { HealthState } from "../observability/health.ts";
 import { BridgeMetrics } from "../observability/metrics.ts";
@@ -27,6 +29,7 @@ import type { BridgeStore, InboxEntry } from "../store/store.ts";
 import { Ghosts } from "./ghosts.ts";
 import { pingHomeserver } from "./homeserver-ping.ts";
 import { Naming } from "./naming.ts";
+import { RemoteJournal } from "./remote-journal.ts";
 import { createServices, type Services } from "./services.ts";
 import { ThirdParty } from "./third-party.ts";
 
@@ -46,6 +49,8 @@ const DELIVERY_RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 6
 
 /** Events without a room (presence, to-device) still need an order; they share one queue. */
 const NO_ROOM_KEY = "no-room";
+/** How long queued work gets to finish at shutdown before what is left waits for the next start. */
+const DRAIN_GRACE_MS = 5000;
 /** How long requests in flight get to finish at shutdown; one cut off is retried by the homeserver, never lost. */
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -84,6 +89,8 @@ export class Bridge {
   private readonly pingsReceived = new Set<string>();
   private storeOrNull: BridgeStore | null = null;
   private servicesOrNull: Services | null = null;
+  private journal: RemoteJournal | null = null;
+  private readonly stopping = new AbortController();
   private server: Server | null = null;
 
   constructor(options: BridgeOptions) {
@@ -102,6 +109,7 @@ export class Bridge {
       homeserverUrl: config.homeserver.url,
       accessToken: registration.as_token,
       logger: this.logger.child({ component: "matrix-client" }),
+      signal: this.stopping.signal,
     });
     this.intents = new IntentFactory({
       client: this.client,
@@ -237,6 +245,7 @@ export class Bridge {
       commands: this.commands,
       logger: this.logger,
       deliveryRetryDelaysMs: this.options.deliveryRetryDelaysMs ?? DELIVERY_RETRY_DELAYS_MS,
+      stopping: this.stopping.signal,
       observe: {
         bridged: (direction, type, receivedAt) =>
           this.metrics?.eventBridged(network.info.id, direction, type, receivedAt),
@@ -262,6 +271,14 @@ export class Bridge {
     if (config.appservice.botDisplayname !== undefined) {
       await this.intents.bot.setDisplayName(config.appservice.botDisplayname);
     }
+    this.journal = new RemoteJournal({
+      store,
+      inner: this.services.remoteEvents,
+      logger: this.logger.child({ component: "remote-journal" }),
+    });
+    // Remote events recorded before a stop or crash but not yet bridged go first, ahead of anything new.
+    const resumed = await this.journal.resume();
+    if (resumed > 0) this.logger.info("resuming remote events", { count: resumed });
     await network.start(this.networkContext());
     this.health.set("network", true);
     // Events accepted before a stop or crash but not yet handled: handle them now, in their order.
@@ -271,18 +288,31 @@ export class Bridge {
     this.logger.info("bridge started", { network: network.info.id, bot: this.naming.botUserId });
   }
 
+  private get remoteEvents() {
+    if (this.journal === null) throw new Error("the bridge is not started");
+    return this.journal.events;
+  }
+
   private networkContext(): NetworkContext {
     const { config, network } = this.options;
     return {
       logger: this.logger.child({ component: "network", network: network.info.id }),
       config: config.network.config,
       homeserverUrl: config.homeserver.url,
-      remote: this.services.remoteEvents,
+      remote: this.remoteEvents,
       media: {
         download: (url, maxBytes) =>
           this.client.downloadMedia(url, maxBytes !== undefined ? { maxBytes } : {}),
         upload: (data, contentType, filename) =>
           this.client.uploadMedia(data, { contentType, ...(filename !== undefined && { filename }) }),
+        // Private addresses stay refused until an admin setting to allow them (for bridges inside a trusted network)
+        // exists; only the size and time limits are the plugin's to choose.
+        fetchRemote: (url, opts) =>
+          fetchRemoteMedia(url, {
+            maxBytes: opts.maxBytes,
+            timeoutMs: opts.timeoutMs,
+            allowPrivateAddresses: false,
+          }),
       },
       savedLogins: () => this.store.listLogins(),
       storage: {
@@ -300,6 +330,10 @@ export class Bridge {
     const server = this.server;
     this.server = null;
     if (server) await closeServer(server);
+    // Finish what can be finished; what is still held back after that (an unreachable homeserver or network) is
+    // cut short and stays recorded, to be done at the next start.
+    await Promise.race([this.queue.idle(), sleep(DRAIN_GRACE_MS, undefined, { ref: false })]);
+    this.stopping.abort();
     await this.queue.idle();
     await this.options.network.stop();
     this.health.set("network", false, "stopped");
@@ -317,6 +351,8 @@ export class Bridge {
       try {
         scrub = (await this.services.matrixEvents.handle(entry)).heldCredentials;
       } catch (err) {
+        // Stopped mid-way: the entry stays in the inbox and is handled again at the next start.
+        if (this.stopping.signal.aborted) return;
         this.logger.error("event handling failed", { seq: entry.seq, type: entry.event.type, err });
       }
       await this.store.completeInbox(entry.seq, { scrub });

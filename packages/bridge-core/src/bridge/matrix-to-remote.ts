@@ -2,6 +2,7 @@
 // network plugin as each user's puppet or through the relay, with readable fallbacks where the network lacks a
 // feature. Every event that went out is mapped to its remote id, so later edits, replies and redactions find it.
 
+import { setTimeout as sleep } from "node:timers/promises";
 import type { EventId, RemoteMessageId, RemoteUserId, RoomId, UserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
@@ -27,6 +28,8 @@ export interface MatrixToRemoteDeps {
   network: NetworkPlugin;
   puppets: Puppets;
   relayTemplate: string;
+  /** Aborted when the bridge stops. */
+  stopping: AbortSignal;
   /** Pauses before each retry of a delivery that failed for a passing reason; their number is the number of retries. */
   retryDelaysMs: readonly number[];
   displayNameOf: (roomId: RoomId, userId: UserId) => Promise<string>;
@@ -108,7 +111,8 @@ export class MatrixToRemote {
             attempt,
             err,
           });
-          await new Promise((resolve) => setTimeout(resolve, delay));
+          // A bridge that is stopping leaves the event in its inbox for the next start instead of waiting on.
+          await sleep(delay, undefined, { signal: this.deps.stopping });
           continue;
         }
         this.deps.onFailed(type);

@@ -3,9 +3,10 @@
 // carries a transaction id derived from the remote ids, so a retry after a crash or an outage cannot duplicate it.
 
 import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { EventId, RemoteMessageId, RemoteRoomId } from "../ids.ts";
 import type { Logger } from "../log.ts";
-import { isMatrixError } from "../matrix/errors.ts";
+import { isMatrixError, MatrixConnectionError, MatrixHttpError } from "../matrix/errors.ts";
 import type { Intent } from "../matrix/intent.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import type {
@@ -30,6 +31,8 @@ import { type Portals, remoteRoomKey } from "./portals.ts";
 import { DOUBLE_PUPPET_SOURCE, type Puppets } from "./puppets.ts";
 
 export interface RemoteToMatrixDeps {
+  /** Aborted when the bridge stops: events held back by an unreachable homeserver stay recorded for the next start. */
+  stopping: AbortSignal;
   directChats: DirectChats;
   store: BridgeStore;
   intents: IntentFactory;
@@ -40,6 +43,40 @@ export interface RemoteToMatrixDeps {
   bridgeId: string;
   logger: Logger;
   onBridged: (type: string, receivedAt: number) => void;
+}
+
+/** Pauses between tries while the homeserver cannot be reached: about half an hour in all, then the event is dropped. */
+const PASSING_TROUBLE_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, ...Array(28).fill(60_000)];
+
+/** A homeserver that is down, restarting or overloaded will be back; anything else it answers is final. */
+function isPassing(err: unknown): boolean {
+  if (err instanceof MatrixConnectionError) return true;
+  return err instanceof MatrixHttpError && (err.status === 429 || err.status >= 500);
+}
+
+/**
+ * Runs `attempt` until it succeeds or fails for good, pausing while the homeserver is unreachable. It runs inside
+ * the room's turn of the pipeline, so the room's later events wait behind it and keep their order.
+ */
+async function retryWhilePassing(
+  attempt: () => Promise<void>,
+  options: { logger: Logger; signal: AbortSignal; context: Record<string, unknown> },
+) {
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const delay = PASSING_TROUBLE_DELAYS_MS[i];
+      if (!isPassing(err) || delay === undefined) throw err;
+      options.logger.warn("homeserver unreachable; holding the event", {
+        ...options.context,
+        attempt: i,
+        err,
+      });
+      // A bridge that is stopping leaves the event recorded for its next start instead of waiting on.
+      await sleep(delay, undefined, { signal: options.signal });
+    }
+  }
 }
 
 /** Same remote event → same transaction id → the homeserver stores it once, however often it is sent. */
@@ -63,7 +100,11 @@ export class RemoteToMatrix implements RemoteEvents {
         this.deps.logger.warn("event for a remote room the network does not know; dropped", { roomId, type });
         return;
       }
-      await task(link);
+      await retryWhilePassing(() => task(link), {
+        logger: this.deps.logger,
+        signal: this.deps.stopping,
+        context: { roomId, type },
+      });
       this.deps.onBridged(type, receivedAt);
     });
   }

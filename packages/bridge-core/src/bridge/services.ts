@@ -35,6 +35,8 @@ export interface ServiceInputs {
   queue: KeyedQueue;
   commands: CommandRegistry;
   logger: Logger;
+  /** Aborted when the bridge stops, to end waits on an unreachable homeserver or network. */
+  stopping: AbortSignal;
   /** Pauses before retrying a delivery to the network that failed for a passing reason. */
   deliveryRetryDelaysMs: readonly number[];
   observe: {
@@ -89,6 +91,7 @@ export function createServices(inputs: ServiceInputs): Services {
     puppets,
     relayTemplate: config.bridge.relayTemplate,
     retryDelaysMs: inputs.deliveryRetryDelaysMs,
+    stopping: inputs.stopping,
     displayNameOf: (roomId, userId) => displayNames.of(roomId, userId),
     logger: child("matrix-to-remote"),
     onBridged: (type, receivedAt) => observe.bridged("matrix_to_remote", type, receivedAt),
@@ -121,6 +124,7 @@ export function createServices(inputs: ServiceInputs): Services {
     logger: child("matrix-events"),
   });
   const remoteEvents = new RemoteToMatrix({
+    stopping: inputs.stopping,
     directChats,
     store,
     intents,

@@ -38,6 +38,8 @@ export interface MatrixClientOptions {
   maxRetries?: number;
   /** First backoff delay, doubled on each retry; default 500 ms. */
   retryBaseMs?: number;
+  /** Aborting it ends every request and every wait between retries at once (the bridge is stopping). */
+  signal?: AbortSignal;
 }
 
 export interface DownloadedMedia {
@@ -71,6 +73,7 @@ export class MatrixClient {
   private readonly logger: Logger;
   private readonly maxRetries: number;
   private readonly retryBaseMs: number;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(opts: MatrixClientOptions) {
     this.homeserverUrl = opts.homeserverUrl.replace(/\/+$/, "");
@@ -79,6 +82,12 @@ export class MatrixClient {
     this.logger = opts.logger.child({ component: "matrix-client" });
     this.maxRetries = opts.maxRetries ?? DEFAULT_MAX_RETRIES;
     this.retryBaseMs = opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
+    this.signal = opts.signal;
+  }
+
+  /** Waits between retries, cut short (with an AbortError) when the client's signal is aborted. */
+  private pause(ms: number): Promise<void> {
+    return sleep(ms, undefined, this.signal ? { signal: this.signal } : {});
   }
 
   /** A JSON request; resolves with the parsed response body, rejects with MatrixHttpError or MatrixConnectionError. */
@@ -152,9 +161,12 @@ export class MatrixClient {
           method,
           headers,
           body: payload.body as RequestInit["body"],
-          signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+          signal: this.signal
+            ? AbortSignal.any([this.signal, AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS)])
+            : AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
         });
       } catch (cause) {
+        if (this.signal?.aborted) throw this.signal.reason;
         const error = new MatrixConnectionError({ method, path: logPath, cause });
         if (!idempotent || attempt > this.maxRetries) throw error;
         const waitMs = this.backoffMs(attempt);
@@ -165,7 +177,7 @@ export class MatrixClient {
           waitMs,
           error: error.message,
         });
-        await sleep(waitMs);
+        await this.pause(waitMs);
         continue;
       }
       if (res.ok) return res;
@@ -182,7 +194,7 @@ export class MatrixClient {
       // Rate limits are routine under load; a failing server is not.
       if (error.status === 429) this.logger.debug("rate limited, retrying", fields);
       else this.logger.warn("homeserver error, retrying", fields);
-      await sleep(waitMs);
+      await this.pause(waitMs);
     }
   }
 

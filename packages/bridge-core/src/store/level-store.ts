@@ -18,6 +18,7 @@ import type {
   InboxEntry,
   LoginRecord,
   NewInboxItem,
+  RemoteEventRecord,
   RoomLink,
   UserRecord,
 } from "./store.ts";
@@ -61,6 +62,8 @@ export class LevelStore implements BridgeStore {
   private readonly logins: Sub;
   private readonly loginsByRemote: Sub;
   private readonly pluginData: Sub;
+  private readonly remoteInbox: Sub;
+  private nextRemoteSeq = 0;
   private nextSeq = 0;
   // acceptTransaction is a check-then-write; running them one at a time makes it atomic within this process.
   private acceptChain: Promise<unknown> = Promise.resolve();
@@ -79,12 +82,15 @@ export class LevelStore implements BridgeStore {
     this.logins = sub("login");
     this.loginsByRemote = sub("login-r");
     this.pluginData = sub("plugin");
+    this.remoteInbox = sub("remote-inbox");
   }
 
   static async open(options: LevelStoreOptions): Promise<LevelStore> {
     const store = new LevelStore(options);
     await store.db.open();
     for await (const key of store.inbox.keys({ reverse: true, limit: 1 })) store.nextSeq = Number(key) + 1;
+    for await (const key of store.remoteInbox.keys({ reverse: true, limit: 1 }))
+      store.nextRemoteSeq = Number(key) + 1;
     await store.forgetOldTransactions();
     return store;
   }
@@ -145,6 +151,29 @@ export class LevelStore implements BridgeStore {
     await db.compactRange(INBOX_START, INBOX_END);
     await this.inbox.del(key);
     await db.compactRange(INBOX_START, INBOX_END);
+  }
+
+  async recordRemoteEvent(event: RemoteEventRecord): Promise<number> {
+    const seq = this.nextRemoteSeq++;
+    await this.db.batch(
+      [{ type: "put", sublevel: this.remoteInbox, key: seqKey(seq), value: { ...event } }],
+      {
+        sync: this.sync,
+      },
+    );
+    return seq;
+  }
+
+  async pendingRemoteEvents(): Promise<(RemoteEventRecord & { seq: number })[]> {
+    const out: (RemoteEventRecord & { seq: number })[] = [];
+    for await (const [key, value] of this.remoteInbox.iterator()) {
+      out.push({ seq: Number(key), kind: String(value["kind"]), payload: String(value["payload"]) });
+    }
+    return out;
+  }
+
+  async completeRemoteEvent(seq: number): Promise<void> {
+    await this.remoteInbox.del(seqKey(seq));
   }
 
   async getRoomLinkByMatrix(roomId: RoomId): Promise<RoomLink | null> {

@@ -30,6 +30,12 @@ export interface InboxEntry {
 
 export type NewInboxItem = Pick<InboxEntry, "kind" | "event">;
 
+/** A remote event as the network reported it: which callback, and its argument (JSON; bytes as base64). */
+export interface RemoteEventRecord {
+  kind: string;
+  payload: string;
+}
+
 export type RoomLinkKind = "portal" | "plumbed" | "dm";
 
 export interface RoomLink {
@@ -79,6 +85,14 @@ export interface BridgeStore {
    * held credentials); otherwise the space is reclaimed whenever the store gets to it.
    */
   completeInbox(seq: number, options?: { scrub?: boolean }): Promise<void>;
+
+  /**
+   * Remote events received and not yet bridged, in order of arrival: recorded the moment the network reports them,
+   * so that a crash or a homeserver outage delays them but never loses them.
+   */
+  recordRemoteEvent(event: RemoteEventRecord): Promise<number>;
+  pendingRemoteEvents(): Promise<(RemoteEventRecord & { seq: number })[]>;
+  completeRemoteEvent(seq: number): Promise<void>;
 
   getRoomLinkByMatrix(roomId: RoomId): Promise<RoomLink | null>;
   getRoomLinkByRemote(remoteRoomId: RemoteRoomId): Promise<RoomLink | null>;

@@ -1,0 +1,485 @@
+// Fetching files from links that remote users supply (XMPP out-of-band URLs, Telegram file links, link previews).
+// Such a link is chosen by someone on the other network, so fetching it blindly would let them make the bridge
+// reach whatever the bridge host can reach: the homeserver's admin API, cloud metadata endpoints, services on
+// localhost. Every hop is therefore checked before any connection is made: only http(s), no credentials in the URL,
+// and every address the host name resolves to must be public. The connection then goes to exactly the addresses that
+// were checked, never through a second DNS lookup that an attacker's name server could answer differently.
+
+import { lookup as dnsLookup } from "node:dns/promises";
+import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { BlockList, isIP, type LookupFunction } from "node:net";
+
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+export interface RemoteMediaOptions {
+  /** The largest body accepted, in bytes; a larger declared length is refused unread, a longer stream is cut off. */
+  maxBytes: number;
+  /** For the whole fetch, redirects and name lookups included. Default 30 seconds. */
+  timeoutMs?: number;
+  /** Let links reach private, loopback and other reserved addresses: only for bridges inside a trusted network. */
+  allowPrivateAddresses?: boolean;
+  /** Redirects followed before giving up; each hop is checked like the first. Default 3. */
+  maxRedirects?: number;
+  /** Resolves a host name to every address it has; defaults to the system resolver (`dns.lookup`, all addresses). */
+  lookup?: (host: string) => Promise<ResolvedAddress[]>;
+}
+
+export interface RemoteMedia {
+  data: Uint8Array;
+  /** The Content-Type the server declared, `application/octet-stream` when it declared none. */
+  contentType: string;
+  /** From Content-Disposition, else the last segment of the final URL's path, when either gives one. */
+  filename?: string;
+}
+
+/** Why a fetch was refused or failed. */
+export type RemoteMediaFailure =
+  /** Not an http(s) link. */
+  | "scheme"
+  /** Not a valid URL, or one carrying a user name or password. */
+  | "url"
+  /** The host is, or resolves to, a private, loopback or otherwise reserved address. */
+  | "address"
+  | "too_large"
+  | "timeout"
+  /** The server answered with something other than success or a redirect. */
+  | "status"
+  | "redirects"
+  /** The name did not resolve, or the connection failed or broke off. */
+  | "network";
+
+/**
+ * A refused or failed fetch. The message never names an address the link resolved to (that would tell the sender
+ * about the bridge's network), so it can be shown to the Matrix user as it is; `cause` keeps the low-level error.
+ */
+export class RemoteMediaError extends Error {
+  readonly reason: RemoteMediaFailure;
+  /** The HTTP status, for `reason: "status"`. */
+  readonly status?: number;
+
+  constructor(reason: RemoteMediaFailure, message: string, opts: { status?: number; cause?: unknown } = {}) {
+    super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    this.name = "RemoteMediaError";
+    this.reason = reason;
+    if (opts.status !== undefined) this.status = opts.status;
+  }
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_REDIRECTS = 3;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+// IPv4 ranges that are not public unicast (IANA special-purpose registry). Kept apart from the IPv6 list because a
+// BlockList matches IPv4 addresses against IPv6 rules as mapped addresses, and `::/3` below would then catch them all.
+const BLOCKED_V4: [string, number, string][] = [
+  ["0.0.0.0", 8, "this network, including the unspecified 0.0.0.0"],
+  ["10.0.0.0", 8, "private"],
+  ["100.64.0.0", 10, "carrier-grade NAT"],
+  ["127.0.0.0", 8, "loopback"],
+  ["169.254.0.0", 16, "link-local, where cloud metadata services live"],
+  ["172.16.0.0", 12, "private"],
+  ["192.0.0.0", 24, "IETF protocol assignments"],
+  ["192.0.2.0", 24, "documentation (TEST-NET-1)"],
+  ["192.88.99.0", 24, "6to4 relay anycast"],
+  ["192.168.0.0", 16, "private"],
+  ["198.18.0.0", 15, "benchmarking"],
+  ["198.51.100.0", 24, "documentation (TEST-NET-2)"],
+  ["203.0.113.0", 24, "documentation (TEST-NET-3)"],
+  ["224.0.0.0", 4, "multicast"],
+  ["240.0.0.0", 4, "reserved, including the broadcast address 255.255.255.255"],
+];
+
+// Global unicast IPv6 is 2000::/3, so everything outside it is refused; the named ranges outside it are listed too so
+// that the list can be read against the requirements. `::ffff:0:0/96` (IPv4-mapped) and `64:ff9b::/96` (NAT64) are
+// not judged here but by the IPv4 address they carry, see isPublicAddress.
+const BLOCKED_V6: [string, number, string][] = [
+  ["::", 3, "not global unicast (includes ::, ::1 and the deprecated IPv4-compatible ::/96)"],
+  ["4000::", 2, "not global unicast"],
+  ["8000::", 1, "not global unicast"],
+  ["::", 128, "unspecified"],
+  ["::1", 128, "loopback"],
+  ["64:ff9b:1::", 48, "local-use NAT64"],
+  ["100::", 64, "discard-only"],
+  ["fc00::", 7, "unique local (private)"],
+  ["fe80::", 10, "link-local"],
+  ["fec0::", 10, "site-local (deprecated)"],
+  ["ff00::", 8, "multicast"],
+  ["2001::", 23, "IETF protocol assignments, including Teredo and benchmarking"],
+  ["2001:db8::", 32, "documentation"],
+  ["2002::", 16, "6to4, which tunnels to whatever IPv4 address it embeds"],
+  ["3fff::", 20, "documentation"],
+  ["5f00::", 16, "segment routing"],
+];
+
+const blockedV4 = new BlockList();
+for (const [network, prefix] of BLOCKED_V4) blockedV4.addSubnet(network, prefix, "ipv4");
+const blockedV6 = new BlockList();
+for (const [network, prefix] of BLOCKED_V6) blockedV6.addSubnet(network, prefix, "ipv6");
+
+/**
+ * Whether `address` (an IP address as text) is public unicast, i.e. fine to fetch from. IPv4-mapped IPv6 addresses
+ * (`::ffff:127.0.0.1`) and NAT64 ones (`64:ff9b::7f00:1`) are judged by the IPv4 address inside them, since that is
+ * where a connection to them ends up. Anything that is not an IP address is not public.
+ */
+export function isPublicAddress(address: string): boolean {
+  // A zone (`fe80::1%eth0`) only says which interface; it never makes an address public.
+  const bare = address.split("%")[0] ?? "";
+  switch (isIP(bare)) {
+    case 4:
+      return !blockedV4.check(bare, "ipv4");
+    case 6: {
+      const embedded = embeddedIPv4(ipv6Groups(bare));
+      if (embedded !== undefined) return !blockedV4.check(embedded, "ipv4");
+      return !blockedV6.check(bare, "ipv6");
+    }
+    default:
+      return false;
+  }
+}
+
+/** The eight 16-bit groups of an IPv6 address that isIP has accepted. */
+function ipv6Groups(address: string): number[] {
+  // The URL parser writes any valid spelling (dotted tail, leading zeros, upper case) as compressed lowercase hex.
+  const compact = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const [head = "", tail] = compact.split("::");
+  const parse = (part: string) =>
+    part === "" ? [] : part.split(":").map((group) => Number.parseInt(group, 16));
+  const left = parse(head);
+  if (tail === undefined) return left;
+  const right = parse(tail);
+  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
+/** The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`) or NAT64 (`64:ff9b::a.b.c.d`) address. */
+function embeddedIPv4(groups: number[]): string | undefined {
+  const [g0, g1, g2, g3, g4, g5, g6 = 0, g7 = 0] = groups;
+  const mapped = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0xffff;
+  const nat64 = g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0;
+  if (!mapped && !nat64) return undefined;
+  return `${g6 >> 8}.${g6 & 0xff}.${g7 >> 8}.${g7 & 0xff}`;
+}
+
+/**
+ * Fetches `url` with a GET, refusing links into private networks (see the module comment), following redirects
+ * itself and checking each hop, and holding the body to `maxBytes`. Rejects with a {@link RemoteMediaError}.
+ */
+export function fetchRemoteMedia(url: string, options: RemoteMediaOptions): Promise<RemoteMedia> {
+  return fetchRemoteMediaRouted(url, options, (address) => address);
+}
+
+/**
+ * The same fetch, with each checked address passed through `route` just before connecting. Tests use it to stand a
+ * local server in for a public address while every check still sees the public one; the bridge never does, and the
+ * package does not export it.
+ */
+export async function fetchRemoteMediaRouted(
+  url: string,
+  options: RemoteMediaOptions,
+  route: (address: ResolvedAddress) => ResolvedAddress,
+): Promise<RemoteMedia> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    return await fetchHops(url, options, route, controller.signal);
+  } catch (err) {
+    if (err instanceof RemoteMediaError) throw err;
+    if (controller.signal.aborted) {
+      throw new RemoteMediaError("timeout", `the download did not finish within ${formatSeconds(timeoutMs)}`);
+    }
+    throw new RemoteMediaError("network", "the server could not be reached, or the download broke off", {
+      cause: err,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function fetchHops(
+  url: string,
+  options: RemoteMediaOptions,
+  route: (address: ResolvedAddress) => ResolvedAddress,
+  signal: AbortSignal,
+): Promise<RemoteMedia> {
+  const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  let target = parseLink(url);
+  for (let redirects = 0; ; redirects++) {
+    const addresses = await vetHost(target, options, signal);
+    const { req, res } = await get(target, addresses.map(route), signal);
+    const status = res.statusCode ?? 0;
+
+    if (REDIRECT_STATUSES.has(status)) {
+      // The body of a redirect is of no use, and with a fresh connection per hop there is nothing to keep alive.
+      req.destroy();
+      const location = res.headers.location;
+      if (location === undefined) {
+        throw new RemoteMediaError(
+          "status",
+          `the server answered with a redirect (HTTP ${status}) to nowhere`,
+          {
+            status,
+          },
+        );
+      }
+      if (redirects >= maxRedirects) {
+        throw new RemoteMediaError(
+          "redirects",
+          maxRedirects === 0
+            ? "the link redirects elsewhere, and redirects are not followed"
+            : `the link redirected more than ${maxRedirects} ${maxRedirects === 1 ? "time" : "times"}`,
+        );
+      }
+      target = parseLink(location, target);
+      continue;
+    }
+
+    if (status < 200 || status > 299) {
+      req.destroy();
+      throw new RemoteMediaError("status", `the server answered with HTTP ${status}`, { status });
+    }
+
+    const data = await readBody(req, res, options.maxBytes);
+    const contentType = res.headers["content-type"] ?? "application/octet-stream";
+    const filename = filenameFrom(res.headers["content-disposition"], target);
+    return { data, contentType, ...(filename !== undefined && { filename }) };
+  }
+}
+
+/** Parses a link (relative to `base` for a redirect's Location) and refuses what may never be fetched. */
+function parseLink(link: string, base?: URL): URL {
+  let url: URL;
+  try {
+    url = new URL(link, base);
+  } catch {
+    throw new RemoteMediaError("url", "the link is not a valid URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new RemoteMediaError("scheme", "only http and https links can be fetched");
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new RemoteMediaError("url", "links carrying a user name or password are not fetched");
+  }
+  return url;
+}
+
+/**
+ * The addresses to connect to for this URL's host, all of them checked. A name with even one non-public address is
+ * refused outright: a name that mixes them is either misconfigured or probing the bridge's network.
+ */
+async function vetHost(
+  url: URL,
+  options: RemoteMediaOptions,
+  signal: AbortSignal,
+): Promise<ResolvedAddress[]> {
+  // The WHATWG parser has already rewritten every IPv4 spelling (2130706433, 0x7f.1, 0177.0.0.1, 127.1) as dotted
+  // decimal and every IPv6 one as compressed hex, so isIP sees literal hosts whatever way they were written.
+  const host = hostOf(url);
+  let addresses: ResolvedAddress[];
+  const literal = isIP(host);
+  if (literal === 4 || literal === 6) {
+    addresses = [{ address: host, family: literal }];
+  } else {
+    const resolve = options.lookup ?? systemLookup;
+    let answers: ResolvedAddress[];
+    try {
+      answers = await abortable(resolve(host), signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new RemoteMediaError("network", "the link's host name could not be resolved", { cause: err });
+    }
+    addresses = answers.map(({ address }) => {
+      const family = isIP(address.split("%")[0] ?? "");
+      if (family !== 4 && family !== 6) {
+        throw new RemoteMediaError("network", "the link's host name could not be resolved");
+      }
+      return { address, family };
+    });
+    if (addresses.length === 0) {
+      throw new RemoteMediaError("network", "the link's host name could not be resolved");
+    }
+  }
+  if (!options.allowPrivateAddresses && !addresses.every(({ address }) => isPublicAddress(address))) {
+    throw new RemoteMediaError(
+      "address",
+      "the link leads to a private or reserved network address, which the bridge does not fetch from",
+    );
+  }
+  return addresses;
+}
+
+/** The URL's host without the brackets of an IPv6 literal. */
+function hostOf(url: URL): string {
+  const { hostname } = url;
+  return hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
+}
+
+async function systemLookup(host: string): Promise<ResolvedAddress[]> {
+  const answers = await dnsLookup(host, { all: true, order: "verbatim" });
+  return answers.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }));
+}
+
+/** Sends the GET for one hop, connecting only to `addresses`, and resolves once the response headers are in. */
+function get(
+  url: URL,
+  addresses: ResolvedAddress[],
+  signal: AbortSignal,
+): Promise<{ req: ClientRequest; res: IncomingMessage }> {
+  const host = hostOf(url);
+  const [first] = addresses;
+  if (first === undefined)
+    throw new RemoteMediaError("network", "the link's host name could not be resolved");
+  // A literal host needs no lookup: connect to it (as routed) directly. A name stays the request's host name, so that
+  // the Host header, TLS SNI and certificate check all use it, while the lookup hands over the checked addresses
+  // instead of asking DNS again.
+  const literal = isIP(host) !== 0;
+  const pinned: LookupFunction = (_hostname, lookupOptions, callback) => {
+    process.nextTick(() => {
+      if (lookupOptions.all) callback(null, addresses);
+      else callback(null, first.address, first.family);
+    });
+  };
+  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send({
+      protocol: url.protocol,
+      hostname: literal ? first.address : host,
+      ...(url.port !== "" && { port: Number(url.port) }),
+      path: url.pathname + url.search,
+      method: "GET",
+      headers: {
+        host: url.host,
+        accept: "*/*",
+        "accept-encoding": "identity",
+        "user-agent": "matrix-bridge",
+      },
+      ...(!literal && { lookup: pinned }),
+      // A pooled connection might have been opened under another call's rules (say, with private addresses
+      // allowed); each hop gets its own.
+      agent: false,
+      signal,
+    });
+    req.on("response", (res) => {
+      // Errors on the body surface through the reader; this only keeps an early one from going unhandled.
+      res.on("error", () => {});
+      resolve({ req, res });
+    });
+    // Stays attached after the response, so that a late socket error never goes unhandled.
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function readBody(req: ClientRequest, res: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
+  // A declared length lets us refuse without reading anything; without one (chunked), the stream is counted.
+  const declared = res.headers["content-length"];
+  if (declared !== undefined && Number(declared) > maxBytes) {
+    req.destroy();
+    throw tooLarge(maxBytes);
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > maxBytes) {
+      req.destroy();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(chunk);
+  }
+  const data = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    data.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return data;
+}
+
+function tooLarge(maxBytes: number): RemoteMediaError {
+  return new RemoteMediaError("too_large", `the file is larger than the limit of ${formatBytes(maxBytes)}`);
+}
+
+/** Rejects when `signal` aborts, for steps (name lookups) that take no signal of their own. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** A file name from Content-Disposition (`filename*` preferred), else from the URL's last path segment. */
+function filenameFrom(disposition: string | undefined, url: URL): string | undefined {
+  if (disposition !== undefined) {
+    const extended = /(?:^|;)\s*filename\*\s*=\s*([^';]*)'[^';]*'([^;]*)/i.exec(disposition);
+    if (extended) {
+      const name = sanitiseFilename(decodeExtended(extended[1] ?? "", (extended[2] ?? "").trim()));
+      if (name !== undefined) return name;
+    }
+    const plain = /(?:^|;)\s*filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/i.exec(disposition);
+    if (plain) {
+      const raw = plain[1] !== undefined ? plain[1].replace(/\\(.)/g, "$1") : (plain[2] ?? "").trim();
+      const name = sanitiseFilename(raw);
+      if (name !== undefined) return name;
+    }
+  }
+  const segment = url.pathname.slice(url.pathname.lastIndexOf("/") + 1);
+  try {
+    return sanitiseFilename(decodeURIComponent(segment));
+  } catch {
+    return sanitiseFilename(segment);
+  }
+}
+
+/** Decodes an RFC 8187 `filename*` value: UTF-8 as such, any other charset byte by byte (ISO-8859-1). */
+function decodeExtended(charset: string, value: string): string {
+  if (charset.toLowerCase() === "utf-8") {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return "";
+    }
+  }
+  return value.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+/** The remote side chooses the name: keep only a plain base name, without control characters. */
+function sanitiseFilename(name: string): string | undefined {
+  const base = name
+    .slice(Math.max(name.lastIndexOf("/"), name.lastIndexOf("\\")) + 1)
+    .replace(/[\u0000-\u001f\u007f]/g, "")
+    .trim()
+    .slice(0, 255);
+  return base === "" || base === "." || base === ".." ? undefined : base;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} ${bytes === 1 ? "byte" : "bytes"}`;
+  const units = ["KiB", "MiB", "GiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${Number(value.toFixed(1))} ${units[unit]}`;
+}
+
+function formatSeconds(ms: number): string {
+  const seconds = Number((ms / 1000).toFixed(1));
+  return `${seconds} ${seconds === 1 ? "second" : "seconds"}`;
+}
