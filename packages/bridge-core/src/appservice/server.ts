@@ -1,7 +1,8 @@
 // The application service API the homeserver calls (Matrix spec, application service API, v1). The HTTP layer only
 // authenticates, parses and answers; what each call means is the bridge's, through `AppserviceHandlers`.
 
-import type { Server } from "node:http";
+import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import express, { type NextFunction, type Request, type Response } from "express";
 import {
   parseRoomAlias,
@@ -164,7 +165,10 @@ export function createAppserviceApp(options: AppserviceServerOptions): express.E
   return app;
 }
 
-/** Errors raised by the JSON body parser carry a `type`; everything unknown is a 500 that hides its details. */
+/**
+ * Errors raised by the JSON body parser carry a `type`, the request's own faults a 4xx status; everything else is a
+ * 500 that hides its details.
+ */
 function toApiError(err: unknown): MatrixApiError {
   if (err instanceof MatrixApiError) return err;
   const type = (err as { type?: unknown } | null)?.type;
@@ -174,12 +178,89 @@ function toApiError(err: unknown): MatrixApiError {
   if (type === "encoding.unsupported" || type === "charset.unsupported") {
     return new MatrixApiError(415, "M_UNKNOWN", "unsupported body encoding");
   }
+  // The router percent-decodes path parameters and fails on a stray `%` or an invalid UTF-8 sequence; that is the
+  // caller's fault, not ours.
+  if (err instanceof URIError) {
+    return new MatrixApiError(400, "M_INVALID_PARAM", "the request path is not valid percent-encoding");
+  }
+  // The body parser marks other faults of the request with a 4xx status and no type of its own: a compressed body
+  // that does not inflate, a body shorter than its Content-Length, an upload cut off.
+  const status = (err as { status?: unknown } | null)?.status;
+  if (typeof status === "number" && Number.isInteger(status) && status >= 400 && status < 500) {
+    return new MatrixApiError(status, "M_NOT_JSON", "the request body could not be read");
+  }
   return new MatrixApiError(500, "M_UNKNOWN", "internal error");
+}
+
+/** The statuses Node itself gives these parser errors, with the Matrix error code that goes with each. */
+const CLIENT_ERRORS = new Map<string | undefined, [number, string, string]>([
+  ["HPE_HEADER_OVERFLOW", [431, "M_TOO_LARGE", "request headers too large"]],
+  ["HPE_CHUNK_EXTENSIONS_OVERFLOW", [413, "M_TOO_LARGE", "chunk extensions too large"]],
+  ["ERR_HTTP_REQUEST_TIMEOUT", [408, "M_UNKNOWN", "request timed out"]],
+]);
+
+/** The request a connection is serving, if any. */
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+/**
+ * What the HTTP parser refuses never reaches Express (a request line or headers too long or malformed); it still gets
+ * a Matrix error body, as every other refusal does. Node's own answer has no body.
+ */
+function answerClientError(
+  err: NodeJS.ErrnoException,
+  socket: Duplex,
+  inFlight: WeakMap<Duplex, Exchange>,
+): void {
+  if (err.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  // Garbage after a whole request (a body longer than its Content-Length) fails while that request is still being
+  // answered: its answer goes out first, and the error follows it instead of being spliced into it. A request whose
+  // own body is broken (a bad chunk) can never be answered, so the error is its answer, unless one is already under
+  // way; then all that is left is to close.
+  const pending = inFlight.get(socket);
+  if (pending?.req.complete) {
+    pending.res.once("close", () => answerClientError(err, socket, inFlight));
+    return;
+  }
+  if (pending?.res.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, errcode, message] = CLIENT_ERRORS.get(err.code) ?? [
+    400,
+    "M_UNKNOWN",
+    "malformed HTTP request",
+  ];
+  const body = JSON.stringify({ errcode, error: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      "Content-Type: application/json\r\n" +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      "Connection: close\r\n\r\n" +
+      body,
+    () => socket.destroy(),
+  );
 }
 
 export function listen(app: express.Express, host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
     server.on("error", reject);
+    const inFlight = new WeakMap<Duplex, Exchange>();
+    // Ahead of Express, so the exchange is known before anything can answer it.
+    server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
+      inFlight.set(req.socket, { req, res });
+      res.once("close", () => {
+        if (inFlight.get(req.socket)?.res === res) inFlight.delete(req.socket);
+      });
+    });
+    server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) =>
+      answerClientError(err, socket, inFlight),
+    );
   });
 }

@@ -86,7 +86,9 @@ export class Bridge {
   private readonly doublePuppetIntents: IntentFactory | null;
   private readonly ghosts: Ghosts;
   private readonly startedAt = Date.now();
-  private readonly pingsReceived = new Set<string>();
+  /** The id of the bridge's own start-up ping, and whether the homeserver delivered it; other pings are answered only. */
+  private readonly startupPingId = randomUUID();
+  private startupPingReceived = false;
   private storeOrNull: BridgeStore | null = null;
   private servicesOrNull: Services | null = null;
   private journal: RemoteJournal | null = null;
@@ -150,6 +152,10 @@ export class Bridge {
       });
       this.app.use(PROVISIONING_PREFIX, router);
     }
+    // Anything no router took is answered the Matrix way, never with an HTML page.
+    this.app.use((_req: express.Request, res: express.Response) => {
+      res.status(404).json({ errcode: "M_UNRECOGNIZED", error: "unrecognized request" });
+    });
   }
 
   /** Double puppeting acts as real local users through the second registration's token, when one is configured. */
@@ -198,7 +204,7 @@ export class Bridge {
         },
         queryAlias: (alias) => this.services.portals.createForAlias(alias),
         ping: (txnId) => {
-          if (txnId !== undefined) this.pingsReceived.add(txnId);
+          if (txnId === this.startupPingId) this.startupPingReceived = true;
         },
         thirdPartyProtocol: (p) => thirdParty.protocol(p),
         thirdPartyLocations: (p, fields) => thirdParty.locations(p, fields),
@@ -263,10 +269,8 @@ export class Bridge {
       port: this.port,
     });
 
-    const pingId = randomUUID();
-    await pingHomeserver({ client: this.client, registration, transactionId: pingId });
-    if (!this.pingsReceived.has(pingId))
-      this.logger.warn("homeserver ping answered but never reached this bridge");
+    await pingHomeserver({ client: this.client, registration, transactionId: this.startupPingId });
+    if (!this.startupPingReceived) this.logger.warn("homeserver ping answered but never reached this bridge");
     this.health.set("homeserver", true);
     if (config.appservice.botDisplayname !== undefined) {
       await this.intents.bot.setDisplayName(config.appservice.botDisplayname);
