@@ -3,7 +3,7 @@
 // suite also proves that what admins generate is what Synapse accepts.
 
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import {
@@ -123,6 +123,17 @@ export async function writeBridgeFiles(options: {
   };
 }
 
+/**
+ * Every suite ends by reading the bridge's whole log for the secrets it was given: a token or secret that reached
+ * any log line, in any test, fails the suite.
+ */
+function assertNoSecretsIn(logPath: string, secrets: string[]): void {
+  if (!existsSync(logPath)) return;
+  const log = readFileSync(logPath, "utf8");
+  const leaked = secrets.filter((secret) => log.includes(secret)).length;
+  if (leaked > 0) throw new Error(`${leaked} secret(s) found in ${logPath}`);
+}
+
 export interface BridgeStack<N extends NetworkPlugin = TestNetwork> {
   synapse: Synapse;
   network: N;
@@ -206,6 +217,11 @@ export async function startBridgeStack<N extends NetworkPlugin = TestNetwork>(op
       await bridge?.stop();
       bridge = null;
       await synapse.destroy(failed);
+      assertNoSecretsIn(files.logPath, [
+        registration.as_token,
+        registration.hs_token,
+        ...(config.provisioning ? [config.provisioning.secret] : []),
+      ]);
     },
   };
 }
