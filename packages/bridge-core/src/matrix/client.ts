@@ -12,6 +12,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type MxcUri, parseMxcUri, type UserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
+import { readCapped } from "../media/read-capped.ts";
 import { MatrixConnectionError, MatrixHttpError, MediaTooLargeError } from "./errors.ts";
 
 export type HttpMethod = "GET" | "PUT" | "POST" | "DELETE";
@@ -266,24 +267,6 @@ async function readErrorBody(res: Response): Promise<unknown> {
 
 async function readAtMost(res: Response, maxBytes: number): Promise<Uint8Array> {
   if (res.body === null) return new Uint8Array();
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new MediaTooLargeError(maxBytes);
-    }
-    chunks.push(value);
-  }
-  const data = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    data.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return data;
+  // Leaving the loop early cancels the stream, which ends the download.
+  return readCapped(res.body, maxBytes, () => new MediaTooLargeError(maxBytes));
 }

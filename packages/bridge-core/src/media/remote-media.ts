@@ -11,6 +11,7 @@ import { request as httpsRequest } from "node:https";
 import { isIP, type LookupFunction } from "node:net";
 import { isPublicAddress } from "./address-policy.ts";
 import { filenameFrom } from "./filename.ts";
+import { readCapped } from "./read-capped.ts";
 
 export interface ResolvedAddress {
   address: string;
@@ -292,23 +293,10 @@ async function readBody(req: ClientRequest, res: IncomingMessage, maxBytes: numb
     req.destroy();
     throw tooLarge(maxBytes);
   }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > maxBytes) {
-      req.destroy();
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(chunk);
-  }
-  const data = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    data.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return data;
+  return readCapped(res, maxBytes, () => {
+    req.destroy();
+    return tooLarge(maxBytes);
+  });
 }
 
 function tooLarge(maxBytes: number): RemoteMediaError {
