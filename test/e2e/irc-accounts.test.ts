@@ -239,9 +239,12 @@ describe("IRC accounts, reconnection and netsplits with InspIRCd, Atheme and Syn
       assert.match(log, /puppet lost its IRC connection/);
     });
     const transactions = bridgeLog().split("transaction accepted").length;
-    await alice.sendText(room, "said during the outage");
-    // The bridge has the message once the homeserver handed it over; the IRC server is still down then.
-    await eventually(async () => assert.ok(bridgeLog().split("transaction accepted").length > transactions));
+    const sent = Array.from({ length: 20 }, (_, i) => `said during the outage ${i}`);
+    for (const body of sent) await alice.sendText(room, body);
+    // The bridge has the messages once the homeserver handed them over; the IRC server is still down then.
+    await eventually(async () =>
+      assert.ok(bridgeLog().split("transaction accepted").length >= transactions + 20),
+    );
     await hub.start();
     const startedAt = Date.now();
     carol = await connectIrcClient({ host: hub.host, port: hub.port, nick: "carol" });
@@ -256,12 +259,20 @@ describe("IRC accounts, reconnection and netsplits with InspIRCd, Atheme and Syn
       40_000,
     );
     const said = await carol.waitFor(
-      (e) => e.type === "privmsg" && e.nick === puppetNick && e.message === "said during the outage",
+      (e) => e.type === "privmsg" && e.nick === puppetNick && e.message === sent.at(-1),
       40_000,
     );
+    const got = carol.events
+      .filter((e) => e.type === "privmsg" && e.nick === puppetNick && sent.includes(String(e.message)))
+      .map((e) => String(e.message));
+    const lost = sent.filter((b) => !got.includes(b)).length;
+    t.diagnostic(
+      `IRC restart: sent ${sent.length}, arrived ${got.length}, lost ${lost}, duplicated ${got.length - new Set(got).size}`,
+    );
+    assert.deepEqual(got, sent, "every message held during the outage arrived once, in order");
     assert.ok(said.receivedAt >= puppetBack.receivedAt, "sent once the puppet was back in the channel");
     t.diagnostic(
-      `IRC server down for ${startedAt - stoppedAt} ms; after it was back, the bot rejoined in ${botBack.receivedAt - startedAt} ms, the puppet in ${puppetBack.receivedAt - startedAt} ms, and the held message arrived after ${said.receivedAt - startedAt} ms`,
+      `IRC server down for ${startedAt - stoppedAt} ms; after it was back, the bot rejoined in ${botBack.receivedAt - startedAt} ms, the puppet in ${puppetBack.receivedAt - startedAt} ms, and the held messages were through after ${said.receivedAt - startedAt} ms`,
     );
     assert.match(bridgeLog(), /reconnected to IRC; rejoining channels/);
     assert.match(bridgeLog(), /puppet reconnected to IRC/);
