@@ -309,13 +309,13 @@ export class Bridge {
           this.client.downloadMedia(url, maxBytes !== undefined ? { maxBytes } : {}),
         upload: (data, contentType, filename) =>
           this.client.uploadMedia(data, { contentType, ...(filename !== undefined && { filename }) }),
-        // Private addresses stay refused until an admin setting to allow them (for bridges inside a trusted network)
-        // exists; only the size and time limits are the plugin's to choose.
+        // Private addresses are the admin's to allow (a bridge inside a trusted network); the size and time limits
+        // are the plugin's to choose.
         fetchRemote: (url, opts) =>
           fetchRemoteMedia(url, {
             maxBytes: opts.maxBytes,
             timeoutMs: opts.timeoutMs,
-            allowPrivateAddresses: false,
+            allowPrivateAddresses: config.media.allowPrivateAddresses,
           }),
       },
       savedLogins: () => this.store.listLogins(),

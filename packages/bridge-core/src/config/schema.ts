@@ -48,6 +48,8 @@ export interface BridgeConfig {
   /** The provisioning API for integration managers; off without a secret. */
   provisioning?: { secret: string };
   metrics: { enabled: boolean };
+  /** Whether links remote users send may point into private or loopback networks (off: they are refused). */
+  media: { allowPrivateAddresses: boolean };
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -166,6 +168,12 @@ export const rawConfigSchema = z.strictObject(
         { error: "expected a mapping" },
       )
       .prefault({}),
+    media: z
+      .strictObject(
+        { allow_private_addresses: z.boolean({ error: "expected true or false" }).default(false) },
+        { error: "expected a mapping" },
+      )
+      .prefault({}),
   },
   { error: "expected a mapping of settings" },
 );
@@ -174,8 +182,18 @@ export type RawConfig = z.infer<typeof rawConfigSchema>;
 
 /** Relative paths in the config mean relative to the config file, not to wherever the bridge was started from. */
 export function toBridgeConfig(raw: RawConfig, baseDir: string): BridgeConfig {
-  const { homeserver, appservice, store, logging, network, bridge, double_puppet, provisioning, metrics } =
-    raw;
+  const {
+    homeserver,
+    appservice,
+    store,
+    logging,
+    network,
+    bridge,
+    double_puppet,
+    provisioning,
+    metrics,
+    media,
+  } = raw;
   const isPath = (specifier: string) => specifier.startsWith(".") || isAbsolute(specifier);
   return {
     homeserver: { url: homeserver.url.replace(/\/+$/, ""), domain: homeserver.domain },
@@ -210,5 +228,6 @@ export function toBridgeConfig(raw: RawConfig, baseDir: string): BridgeConfig {
     }),
     ...(provisioning !== undefined && { provisioning: { secret: provisioning.secret } }),
     metrics: { enabled: metrics.enabled },
+    media: { allowPrivateAddresses: media.allow_private_addresses },
   };
 }

@@ -59,6 +59,7 @@ describe("parseConfig", () => {
         relayTemplate: "{displayname}: {message}",
       },
       metrics: { enabled: true },
+      media: { allowPrivateAddresses: false },
     });
   });
 
@@ -99,6 +100,7 @@ bridge:
 double_puppet: {registration: ./doublepuppet.yaml}
 provisioning: {secret: "0123456789abcdef0123456789abcdef"}
 metrics: {enabled: false}
+media: {allow_private_addresses: true}
 `;
     const config = parseConfig(text, "config.yaml", "/srv/bridge");
     assert.deepEqual(config.appservice, {
@@ -119,6 +121,7 @@ metrics: {enabled: false}
     assert.deepEqual(config.doublePuppet, { registrationPath: "/srv/bridge/doublepuppet.yaml" });
     assert.deepEqual(config.provisioning, { secret: "0123456789abcdef0123456789abcdef" });
     assert.deepEqual(config.metrics, { enabled: false });
+    assert.deepEqual(config.media, { allowPrivateAddresses: true });
   });
 
   it("never shows the provisioning secret in an error, and needs {message} in the relay template", () => {
