@@ -3,7 +3,14 @@
 // feature. Every event that went out is mapped to its remote id, so later edits, replies and redactions find it.
 
 import { setTimeout as sleep } from "node:timers/promises";
-import type { EventId, RemoteMessageId, RemoteUserId, RoomId, UserId } from "../ids.ts";
+import {
+  type EventId,
+  isEventId,
+  type RemoteMessageId,
+  type RemoteUserId,
+  type RoomId,
+  type UserId,
+} from "../ids.ts";
 import type { Logger } from "../log.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import { type NetworkPlugin, PermanentDeliveryError, type SendAs } from "../network.ts";
@@ -74,16 +81,15 @@ export class MatrixToRemote {
   }
 
   private async mapped(link: RoomLink, eventId: string | undefined, remoteId: RemoteMessageId | undefined) {
-    if (eventId === undefined || remoteId === undefined) return;
+    if (!isEventId(eventId) || remoteId === undefined) return;
     await this.deps.store.putEventLink({
       roomId: link.roomId,
-      eventId: eventId as EventId,
+      eventId,
       remoteRoomId: link.remoteRoomId,
       remoteMessageId: remoteId,
     });
   }
 
-  /** Runs one delivery; a failure is counted and told to the sender in the room, never dropped silently. */
   /**
    * Runs one delivery. Passing trouble (the network briefly unreachable) is retried with growing pauses, holding the
    * room's later events back so their order is kept; a refusal, or trouble that outlasts the retries, is counted
@@ -136,12 +142,8 @@ export class MatrixToRemote {
     const rawBody = str(content["body"]);
     if (msgtype === undefined || rawBody === undefined) return;
     // Resumed after a crash between delivering and marking the event handled: it went out already.
-    const eventId = str(event["event_id"]);
-    if (
-      eventId !== undefined &&
-      (await this.deps.store.getEventLinkByMatrix(link.roomId, eventId as EventId))
-    )
-      return;
+    const eventId = event["event_id"];
+    if (isEventId(eventId) && (await this.deps.store.getEventLinkByMatrix(link.roomId, eventId))) return;
     const as = await this.sendAs(link, sender);
     if (as === null) return;
     const rawHtml =
