@@ -56,6 +56,24 @@ export const ircConfigSchema = z.strictObject({
       key_file: z.string().min(1).optional(),
     })
     .prefault({}),
+  /**
+   * Lines a channel's history replays to the bot when it joins (InspIRCd's chanhistory, channel mode +H) are what
+   * was said while the bridge was away; the ones not bridged yet are bridged, told apart by their msgid.
+   */
+  channel_history: z
+    .strictObject({
+      /** Bridge replayed lines; off, only what the bot sees live is bridged. */
+      replay: z.boolean().default(true),
+      /**
+       * Where the server offers mode +H, the bot sets it to this (`lines:duration`, e.g. `100:1d`) on bridged
+       * channels that lack it and where it is an operator. Unset, channels keep whatever their operators chose.
+       */
+      set_mode: z
+        .string()
+        .regex(/^[1-9][0-9]{0,5}:([0-9]+[smhdwy]?)+$/, { error: "expected lines:duration, e.g. 100:1d" })
+        .optional(),
+    })
+    .prefault({}),
   /** How long the channel's operators have to answer when a Matrix room asks to be linked to it. */
   link_approval_seconds: z.number().min(1).default(120),
   /** Longer messages than this many lines go out as a link to an uploaded text file. */

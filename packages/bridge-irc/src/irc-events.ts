@@ -3,6 +3,8 @@
 // not reported. Channel membership is tracked here, for quits (which name no channel) and initial member lists.
 // Two kinds of churn are smoothed over: netsplits (leaves wait for the split to heal, see netsplit.ts), and the bot's
 // own outages, after which the member lists it gets on rejoining are compared with the ones it had.
+// A channel's history replayed on join (a `chathistory` batch) holds what was said while the bridge was away: those
+// lines are bridged like live ones, in order, and the ones bridged before are skipped by the core, by their msgid.
 
 import {
   type Logger,
@@ -16,6 +18,7 @@ import { ircToMatrix } from "./formatting/irc-to-matrix.ts";
 import { type IrcConnection, ircLower } from "./irc-connection.ts";
 import { isNetsplitQuit, NetsplitDebounce } from "./netsplit.ts";
 import type { NickIdentities } from "./nick-identities.ts";
+import { PUPPET_USERNAME } from "./puppet-pool.ts";
 
 export interface IrcEventsOptions {
   bot: IrcConnection;
@@ -31,6 +34,8 @@ export interface IrcEventsOptions {
   netsplitGraceMs?: number;
   /** Who is who across nick changes, shared with the rest of the plugin. */
   identities: NickIdentities;
+  /** Bridge lines a channel's history replays on join; defaults to true. */
+  replayHistory?: boolean;
 }
 
 export class IrcEvents {
@@ -46,6 +51,11 @@ export class IrcEvents {
   private readonly topics = new Map<string, string>();
   /** Channels whose next member list is the one after a reconnect, to compare with what was known before. */
   private readonly rejoining = new Set<string>();
+  private readonly replayHistory: boolean;
+  /** Channels (lower-case) whose next replayed history predates their portal, so is not bridged. */
+  private readonly historyToSkip = new Set<string>();
+  /** The bot's username and host as the server shows them, from its own JOIN. */
+  private botMask: { ident: string; hostname: string } | undefined;
   private nextId = 1;
 
   constructor(options: IrcEventsOptions) {
@@ -56,6 +66,7 @@ export class IrcEvents {
     this.knownNicks = options.knownNicks ?? (() => new Map());
     this.netsplits = new NetsplitDebounce(options.netsplitGraceMs ?? 0);
     this.identities = options.identities;
+    this.replayHistory = options.replayHistory ?? true;
     const client = this.bot.client;
     client.on("privmsg", (e: MessageEvent) => this.onMessage(e, "m.text"));
     client.on("action", (e: MessageEvent) => this.onMessage(e, "m.emote"));
@@ -68,8 +79,18 @@ export class IrcEvents {
     );
     client.on("socket close", () => {
       for (const channel of this.members.keys()) this.rejoining.add(channel);
+      // Rejoining after an outage, the channels are bridged ones: their history is what the bridge missed.
+      this.historyToSkip.clear();
     });
-    client.on("join", (e: { nick: string; channel: string }) => this.onJoin(e.nick, e.channel));
+    client.on("batch end chathistory", (e: { params: string[] }) => {
+      if (e.params[0] !== undefined) this.historyToSkip.delete(ircLower(e.params[0]));
+    });
+    client.on("join", (e: { nick: string; ident?: string; hostname?: string; channel: string }) => {
+      if (ircLower(e.nick) === ircLower(this.bot.nick) && e.ident && e.hostname) {
+        this.botMask = { ident: e.ident, hostname: e.hostname };
+      }
+      this.onJoin(e.nick, e.channel);
+    });
     client.on("part", (e: { nick: string; channel: string; message?: string }) =>
       this.onLeave(e.nick, e.channel, e.message),
     );
@@ -104,6 +125,14 @@ export class IrcEvents {
     return undefined;
   }
 
+  /**
+   * The history the server replays when the bot next joins `channel` was said before its portal existed: a new
+   * portal starts from what is said after it was made.
+   */
+  skipNextHistory(channel: string): void {
+    this.historyToSkip.add(ircLower(channel));
+  }
+
   /** Leaves still waiting for a netsplit to heal. */
   get heldLeaves(): number {
     return this.netsplits.pending;
@@ -126,8 +155,29 @@ export class IrcEvents {
     result.catch((err: unknown) => this.logger.error("could not bridge an IRC event to Matrix", { err }));
   }
 
+  /**
+   * A replayed line from the bridge's own connections: puppets that have not reconnected since a restart are not
+   * known by nick yet, but they (and the bot) connect from the bot's host with the bot's or the puppets' username.
+   */
+  private isFromBridge(e: MessageEvent): boolean {
+    const mask = this.botMask;
+    if (mask === undefined || e.hostname !== mask.hostname) return false;
+    // Servers mark a username no ident server confirmed with a leading ~.
+    const ident = e.ident.replace(/^~/, "");
+    return ident === mask.ident.replace(/^~/, "") || ident === PUPPET_USERNAME;
+  }
+
+  /** Whether a line the server replayed from the channel's history should be bridged. */
+  private bridgesReplayed(e: MessageEvent): boolean {
+    if (!this.replayHistory || this.historyToSkip.has(ircLower(e.target))) return false;
+    // Without a msgid, a replayed line cannot be told apart from one bridged before it.
+    return e.tags["msgid"] !== undefined && !this.isFromBridge(e);
+  }
+
   private onMessage(e: MessageEvent, msgtype: "m.text" | "m.emote" | "m.notice"): void {
     if (!/^[#&]/.test(e.target) || !e.nick || this.isOurs(e.nick)) return;
+    const replayed = e.batch?.type === "chathistory";
+    if (replayed && !this.bridgesReplayed(e)) return;
     // Only puppets' nicks become pills: an IRC user's ghost carries their nick as its name already, and
     // notifying it would reach nobody.
     let present: Set<string> | undefined;
@@ -145,6 +195,7 @@ export class IrcEvents {
         msgtype,
         body,
         ...(html !== undefined && { html }),
+        ...(replayed && e.time !== undefined && { timestamp: e.time }),
       }),
     );
   }

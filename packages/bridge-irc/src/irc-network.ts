@@ -31,6 +31,7 @@ import { matrixToIrc } from "./formatting/matrix-to-irc.ts";
 import { createIrcCommands } from "./irc-commands.ts";
 import { IrcConnection, ircLower } from "./irc-connection.ts";
 import { IrcEvents } from "./irc-events.ts";
+import { IrcHistoryMode } from "./irc-history-mode.ts";
 import { IrcLinkApproval } from "./irc-link-approval.ts";
 import { IrcModeration } from "./irc-moderation.ts";
 import { portalAlias, remoteIdOfGhost } from "./matrix-ids.ts";
@@ -134,7 +135,15 @@ export class IrcNetwork implements NetworkPlugin {
       knownNicks: (taken) => this.puppets.knownNicks(taken),
       netsplitGraceMs: this.config.netsplit_grace_seconds * 1000,
       identities: this.identities,
+      replayHistory: this.config.channel_history.replay,
     });
+    if (this.config.channel_history.set_mode !== undefined) {
+      new IrcHistoryMode({
+        bot: this.bot,
+        value: this.config.channel_history.set_mode,
+        logger: context.logger,
+      });
+    }
     this.linkApproval = new IrcLinkApproval({
       bot: this.bot,
       timeoutMs: this.config.link_approval_seconds * 1000,
@@ -182,6 +191,8 @@ export class IrcNetwork implements NetworkPlugin {
   async resolveRoom(id: RemoteRoomId): Promise<RemoteRoomInfo | null> {
     if (!CHANNEL.test(id)) return null;
     const channel = ircLower(id);
+    // A channel the bot is not in yet is about to get a new portal, which starts with what is said from now on.
+    if (!this.botConnection.channels.has(channel)) this.events?.skipNextHistory(channel);
     await this.botConnection.join(channel);
     const topic = this.events?.topicOf(channel);
     return { id: remoteRoomId(channel), name: id, ...(topic !== undefined && { topic }) };

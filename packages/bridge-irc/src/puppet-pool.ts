@@ -37,6 +37,9 @@ export interface PuppetPoolOptions {
  */
 const FORMER_NICK_MS = 60_000;
 
+/** The username (ident) every puppet connects with; lines from it, at the bridge's host, are the bridge's own. */
+export const PUPPET_USERNAME = "matrix";
+
 export class PuppetPool {
   private readonly options: PuppetPoolOptions;
   private readonly connections = new Map<UserId, IrcConnection>();
@@ -209,7 +212,7 @@ export class PuppetPool {
     const connection = create({
       ...this.options.server,
       nick,
-      username: "matrix",
+      username: PUPPET_USERNAME,
       realname: userId,
       ...(credentials && { credentials }),
     });

@@ -18,6 +18,8 @@ export interface InspircdOptions {
   networkName?: string;
   /** Module names without the `m_` prefix; replaces the default set (IRCv3 capabilities and NAMESX/UHNAMES). */
   modules?: string[];
+  /** Module names loaded on top of `modules` (or the default set), e.g. `chanhistory`. */
+  extraModules?: string[];
   /** Raw configuration tags appended at the end, where they win over earlier ones of the same kind. */
   extraConfig?: string;
   /**
@@ -132,7 +134,11 @@ export class InspircdServer extends IrcServerBase {
     const { services } = this;
     const motdPath = join(this.dataDir, "motd.txt");
     writeFileSync(motdPath, "InspIRCd test server\n");
-    const moduleNames = [...(options.modules ?? DEFAULT_MODULES), ...(services ? SERVICES_MODULES : [])];
+    const moduleNames = [
+      ...(options.modules ?? DEFAULT_MODULES),
+      ...(options.extraModules ?? []),
+      ...(services ? SERVICES_MODULES : []),
+    ];
     const modules = [...new Set(moduleNames)].map((module) => `<module name="${module}">`);
     const config = [
       '<config format="xml">',

@@ -32,6 +32,8 @@ declare module "irc-framework" {
     tags: Record<string, string>;
     time?: number;
     type?: string;
+    /** Set when the line came inside a batch, e.g. `chathistory`: a channel's recent lines replayed on join. */
+    batch?: { id: string; type: string; params: string[] };
   }
 
   export interface UserInfo {
