@@ -303,6 +303,7 @@ export class Bridge {
       logger: this.logger.child({ component: "network", network: network.info.id }),
       config: config.network.config,
       homeserverUrl: config.homeserver.url,
+      stopping: this.stopping.signal,
       remote: this.remoteEvents,
       media: {
         download: (url, maxBytes) =>
