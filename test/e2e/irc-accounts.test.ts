@@ -6,49 +6,24 @@
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import type { RoomId } from "bridge-core";
 import { IrcNetwork, parseIrcConfig } from "bridge-irc";
 import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
 import { eventually } from "../harness/eventually.ts";
+import { filesUnder } from "../harness/files-under.ts";
 import { freePort } from "../harness/free-port.ts";
 import { InspircdServer } from "../harness/irc/inspircd.ts";
 import { IRC_MODULE } from "../harness/irc/irc-bridge-stack.ts";
 import { connectIrcClient, type IrcTestClient } from "../harness/irc/irc-client.ts";
-import type { EventPayload } from "../harness/irc/irc-framework.ts";
+import { linkBlock, whois } from "../harness/irc/server-probes.ts";
 import { type MatrixEvent, registerUser, type TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
 
 const NETSPLIT_GRACE_SECONDS = 5;
 const PASSWORD = `pw-${randomBytes(8).toString("hex")}`;
-
-/** Every file under `dir`, for looking for a secret anywhere in it. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    return entry.isDirectory() ? filesUnder(path) : entry.isFile() ? [path] : [];
-  });
-}
-
-/** The WHOIS answer for `nick`, as an IRC user on the network sees it. */
-function whois(client: IrcTestClient, nick: string): Promise<EventPayload> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no WHOIS answer for ${nick}`)), 10_000);
-    client.client.on("whois", (event) => {
-      if (!client.client.caseCompare(String(event["nick"]), nick)) return;
-      clearTimeout(timer);
-      resolve(event);
-    });
-    client.raw(`WHOIS ${nick}`);
-  });
-}
-
-/** A server link between the bridge's server and a second one, both ways, on loopback. */
-function linkBlock(name: string, port: number, password: string): string {
-  return `<link name="${name}" ipaddr="127.0.0.1" port="${port}" allowmask="127.0.0.1/32" timeout="30" sendpass="${password}" recvpass="${password}">`;
-}
 
 describe("IRC accounts, reconnection and netsplits with InspIRCd, Atheme and Synapse", () => {
   const runDir = useRunDir("irc-accounts");

@@ -11,6 +11,7 @@ import IRC, { type Client } from "irc-framework";
 import { isSafeIrcParam } from "./formatting/lines.ts";
 import { ircLower } from "./formatting/mentions.ts";
 import { type Credentials, IrcLogin } from "./irc-login.ts";
+import { checkParams, UnsafeIrcParameterError } from "./irc-params.ts";
 
 export type { Credentials };
 export { ircLower };
@@ -46,16 +47,8 @@ const JOIN_TIMEOUT_MS = 15_000;
 const ANSWER_TIMEOUT_MS = 10_000;
 /** Past this many lines waiting for the connection to come back, more are refused rather than kept. */
 export const MAX_QUEUED_LINES = 1_000;
-const UNSAFE = /[\r\n\0]/;
 /** Refusals of a nick change besides in use (433) and erroneous (432): unavailable, too fast, not allowed. */
 const NICK_REFUSALS = new Set(["435", "436", "437", "438", "447", "484"]);
-
-export class UnsafeIrcParameterError extends Error {
-  constructor() {
-    super("refusing to send an IRC parameter that could end the line or shift the parameters");
-    this.name = "UnsafeIrcParameterError";
-  }
-}
 
 /** The server refused a nick: the message says why, in words for the user. */
 export class NickRefusedError extends Error {
@@ -63,15 +56,6 @@ export class NickRefusedError extends Error {
     super(message);
     this.name = "NickRefusedError";
   }
-}
-
-function checkParams(params: string[]): void {
-  params.forEach((param, i) => {
-    const middle = i < params.length - 1;
-    if (UNSAFE.test(param) || (middle && (param === "" || /\s/.test(param) || param.startsWith(":")))) {
-      throw new UnsafeIrcParameterError();
-    }
-  });
 }
 
 /** irc-framework's own backoff, for the attempts it leaves to us: doubling from 1 s, capped, plus 1–6 s of jitter. */
@@ -405,3 +389,5 @@ export class IrcConnection extends EventEmitter {
     this.client.quit(message);
   }
 }
+
+export { UnsafeIrcParameterError };
