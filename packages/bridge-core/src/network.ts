@@ -250,8 +250,6 @@ export interface NetworkContext {
   logger: Logger;
   /** The plugin's own settings from `network.config`, unvalidated: the plugin checks them. */
   config: Record<string, unknown>;
-  /** Aborted when the bridge starts stopping: work waiting on the network should give up and let it stop. */
-  stopping: AbortSignal;
   /** Where the bridge reaches the homeserver; a plugin may build media links on it when it has no public URL. */
   homeserverUrl: string;
   remote: RemoteEvents;

@@ -81,8 +81,7 @@ export class IrcConnection extends EventEmitter {
   /** The nick to ask for on every (re)connection; the server may have given a variant of it. */
   private preferredNick: string;
   private nickAttempt = 0;
-  /** Lines written while the connection was down, per message, each with who waits for it to go out. */
-  private outbox: { commands: string[][]; sent: () => void; failed: (err: Error) => void }[] = [];
+  private outbox: string[][] = [];
   private downSince: number | undefined;
   private ownAttempts = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -150,7 +149,7 @@ export class IrcConnection extends EventEmitter {
 
   /** Lines waiting for the connection to come back. */
   get queued(): number {
-    return this.outbox.reduce((lines, batch) => lines + batch.commands.length, 0);
+    return this.outbox.length;
   }
 
   /** The account the server says this connection is logged in to, if any. */
@@ -216,17 +215,10 @@ export class IrcConnection extends EventEmitter {
     for (const channel of this.channels) this.send("JOIN", channel);
     const waiting = this.outbox;
     this.outbox = [];
-    for (const batch of waiting) {
-      for (const [command = "", ...params] of batch.commands) this.client.raw(command, ...params);
-      batch.sent();
-    }
+    for (const [command = "", ...params] of waiting) this.client.raw(command, ...params);
     const downtimeMs = this.downSince === undefined ? undefined : Date.now() - this.downSince;
     this.downSince = undefined;
-    this.emit("up", {
-      reconnect,
-      downtimeMs,
-      sent: waiting.reduce((lines, b) => lines + b.commands.length, 0),
-    });
+    this.emit("up", { reconnect, downtimeMs, sent: waiting.length });
   }
 
   /** irc-framework stops after a drop soon after registering, or after its last attempt; a bridge must not. */
@@ -287,10 +279,9 @@ export class IrcConnection extends EventEmitter {
 
   /**
    * Sends text lines already split within the line limit; an action wraps each line in CTCP ACTION. While the
-   * connection is down they wait, in order, and go out once it is back. Resolves once the lines are on their way
-   * (so a message that is still waiting is not yet counted as delivered), rejects if the connection closes first.
+   * connection is down they wait, in order, and go out once it is back.
    */
-  sendLines(kind: "PRIVMSG" | "NOTICE" | "ACTION", target: string, lines: string[]): Promise<void> {
+  sendLines(kind: "PRIVMSG" | "NOTICE" | "ACTION", target: string, lines: string[]): void {
     const commands = lines.map((line) =>
       kind === "ACTION" ? ["PRIVMSG", target, `\x01ACTION ${line}\x01`] : [kind, target, line],
     );
@@ -299,15 +290,12 @@ export class IrcConnection extends EventEmitter {
     if (this.quitting) throw new Error("this IRC connection has been closed");
     if (this.registered && this.outbox.length === 0) {
       for (const [command = "", ...params] of commands) this.client.raw(command, ...params);
-      return Promise.resolve();
+      return;
     }
-    if (this.queued + commands.length > MAX_QUEUED_LINES) {
+    if (this.outbox.length + commands.length > MAX_QUEUED_LINES) {
       throw new Error("the IRC connection is down, and too much is already waiting to be sent");
     }
-    const waiting = new Promise<void>((sent, failed) => this.outbox.push({ commands, sent, failed }));
-    // A caller that only fires and forgets must not leave an unhandled rejection behind when the connection closes.
-    waiting.catch(() => undefined);
-    return waiting;
+    this.outbox.push(...commands);
   }
 
   /** Changes the nick; resolves with the nick the server gave, or rejects with its refusal. */
@@ -382,10 +370,7 @@ export class IrcConnection extends EventEmitter {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.channels.clear();
-    const waiting = this.outbox;
     this.outbox = [];
-    for (const batch of waiting)
-      batch.failed(new Error("the IRC connection was closed before the message went out"));
     this.client.quit(message);
   }
 }

@@ -42,15 +42,6 @@ import { openPuppetSettings, type PuppetSettings } from "./puppet-settings.ts";
 const CHANNEL = /^[#&][^\s,\x07\0\r\n]{1,49}$/;
 const NICK = /^[A-Za-z[\]\\^_`{|}][A-Za-z0-9[\]\\^_`{|}-]{0,29}$/;
 
-function abortable(work: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
 export class IrcNetwork implements NetworkPlugin {
   readonly info: NetworkInfo;
   private readonly config: IrcConfig;
@@ -300,9 +291,7 @@ export class IrcNetwork implements NetworkPlugin {
     // paragraph is one line of its own and goes out whole, split to fit.
     if (text.split("\n").length > this.config.max_lines)
       lines = await this.asUploadedText(text, lines, budget);
-    // A message waiting for the connection to come back is delivered only once it goes out; a bridge that stops
-    // meanwhile leaves it for its next start rather than waiting on.
-    await abortable(connection.sendLines(kind, target, lines), this.ctx.stopping);
+    connection.sendLines(kind, target, lines);
     return { remoteMessageId: remoteMessageId(`out-${Date.now()}-${this.nextId++}`) };
   }
 

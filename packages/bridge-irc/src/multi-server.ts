@@ -179,7 +179,6 @@ export class MultiServerIrcNetwork implements NetworkPlugin {
       logger: context.logger.child({ server: key }),
       config: context.config,
       homeserverUrl: context.homeserverUrl,
-      stopping: context.stopping,
       remote: prefixedRemoteEvents(key, context.remote),
       media: context.media,
       storage: {

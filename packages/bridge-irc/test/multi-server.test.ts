@@ -138,7 +138,6 @@ async function setUp() {
     logger: Logger.create({ sink: { write: () => {} } }),
     config: {},
     homeserverUrl: "http://hs.test",
-    stopping: new AbortController().signal,
     remote: recordingRemote(reported),
     media: {
       download: async () => ({ data: new Uint8Array(), contentType: "text/plain" }),

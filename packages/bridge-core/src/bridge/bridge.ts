@@ -303,7 +303,6 @@ export class Bridge {
       logger: this.logger.child({ component: "network", network: network.info.id }),
       config: config.network.config,
       homeserverUrl: config.homeserver.url,
-      stopping: this.stopping.signal,
       remote: this.remoteEvents,
       media: {
         download: (url, maxBytes) =>
