@@ -4,7 +4,7 @@
 // declared capabilities tell the core where to fall back to readable text instead.
 
 import type { Command } from "./commands/registry.ts";
-import type { MxcUri, RemoteMessageId, RemoteRoomId, RemoteUserId, RoomId, UserId } from "./ids.ts";
+import type { EventId, MxcUri, RemoteMessageId, RemoteRoomId, RemoteUserId, RoomId, UserId } from "./ids.ts";
 import type { Logger } from "./log.ts";
 
 export interface NetworkCapabilities {
@@ -16,6 +16,12 @@ export interface NetworkCapabilities {
   receipts: boolean;
   /** Largest message body the network accepts, in bytes; longer ones are the plugin's to split. */
   maxMessageBytes?: number;
+  /**
+   * The plugin writes relayed messages itself from `as.displayName` (in its network's own formatting), so the core
+   * hands them on as the sender wrote them, HTML included, and sends relayed users' edits to `sendEdit`: for networks
+   * where the bridge's own account can edit what it sent (Telegram bots).
+   */
+  formatsRelay?: boolean;
 }
 
 export interface NetworkInfo {
@@ -62,6 +68,14 @@ interface MatrixSide {
 
 /** A message a Matrix user sent into a bridged room, in the form the plugin needs to send it on. */
 export interface MatrixMessage extends MatrixSide {
+  /** The Matrix event this message is (absent only if the homeserver sent none). */
+  eventId?: EventId;
+  /**
+   * Set when an earlier attempt at this event may have reached the network: it failed part way, or the bridge stopped
+   * or crashed before recording how it ended. A plugin that can see what the network got should check, and send only
+   * what is missing, so that nothing goes out twice.
+   */
+  mayHaveBeenSent?: true;
   /** `m.text`, `m.emote`, `m.notice`, `m.image`, … */
   msgtype: string;
   /** Plain text; for relayed messages already in the relay template, for replies without reply support with a quote. */

@@ -12,6 +12,7 @@ import { isSafeIrcParam } from "./formatting/lines.ts";
 import { ircLower } from "./formatting/mentions.ts";
 import { type Credentials, IrcLogin } from "./irc-login.ts";
 import { checkParams, UnsafeIrcParameterError } from "./irc-params.ts";
+import { LineOutbox } from "./line-outbox.ts";
 
 export type { Credentials };
 export { ircLower };
@@ -45,8 +46,6 @@ export interface WhoisReply {
 const CONNECT_TIMEOUT_MS = 30_000;
 const JOIN_TIMEOUT_MS = 15_000;
 const ANSWER_TIMEOUT_MS = 10_000;
-/** Past this many lines waiting for the connection to come back, more are refused rather than kept. */
-export const MAX_QUEUED_LINES = 1_000;
 /** Refusals of a nick change besides in use (433) and erroneous (432): unavailable, too fast, not allowed. */
 const NICK_REFUSALS = new Set(["435", "436", "437", "438", "447", "484"]);
 
@@ -81,7 +80,7 @@ export class IrcConnection extends EventEmitter {
   /** The nick to ask for on every (re)connection; the server may have given a variant of it. */
   private preferredNick: string;
   private nickAttempt = 0;
-  private outbox: string[][] = [];
+  private readonly outbox: LineOutbox;
   private downSince: number | undefined;
   private ownAttempts = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -100,6 +99,7 @@ export class IrcConnection extends EventEmitter {
       client.user.nick = e.nick;
       this.onRegistered();
     });
+    this.outbox = new LineOutbox(client);
     client.on("socket close", () => {
       const wasRegistered = this.registered;
       this.registered = false;
@@ -149,7 +149,7 @@ export class IrcConnection extends EventEmitter {
 
   /** Lines waiting for the connection to come back. */
   get queued(): number {
-    return this.outbox.length;
+    return this.outbox.queued;
   }
 
   /** The account the server says this connection is logged in to, if any. */
@@ -213,12 +213,10 @@ export class IrcConnection extends EventEmitter {
     this.ownAttempts = 0;
     this.login.afterRegistration();
     for (const channel of this.channels) this.send("JOIN", channel);
-    const waiting = this.outbox;
-    this.outbox = [];
-    for (const [command = "", ...params] of waiting) this.client.raw(command, ...params);
+    const sent = this.outbox.flush();
     const downtimeMs = this.downSince === undefined ? undefined : Date.now() - this.downSince;
     this.downSince = undefined;
-    this.emit("up", { reconnect, downtimeMs, sent: waiting.length });
+    this.emit("up", { reconnect, downtimeMs, sent });
   }
 
   /** irc-framework stops after a drop soon after registering, or after its last attempt; a bridge must not. */
@@ -279,23 +277,20 @@ export class IrcConnection extends EventEmitter {
 
   /**
    * Sends text lines already split within the line limit; an action wraps each line in CTCP ACTION. While the
-   * connection is down they wait, in order, and go out once it is back.
+   * connection is down they wait, in order, and go out once it is back. Resolves once the server has taken them: it
+   * answered a PING sent after them, and a server handles a connection's commands in order. Rejects with
+   * DeliveryUnconfirmedError if the connection drops before that (the lines may or may not have arrived), or with
+   * another error if they were never written.
    */
-  sendLines(kind: "PRIVMSG" | "NOTICE" | "ACTION", target: string, lines: string[]): void {
+  async sendLines(kind: "PRIVMSG" | "NOTICE" | "ACTION", target: string, lines: string[]): Promise<void> {
     const commands = lines.map((line) =>
       kind === "ACTION" ? ["PRIVMSG", target, `\x01ACTION ${line}\x01`] : [kind, target, line],
     );
     // Every line is checked before any goes out or waits, so a message is never half sent.
     for (const [, ...params] of commands) checkParams(params);
     if (this.quitting) throw new Error("this IRC connection has been closed");
-    if (this.registered && this.outbox.length === 0) {
-      for (const [command = "", ...params] of commands) this.client.raw(command, ...params);
-      return;
-    }
-    if (this.outbox.length + commands.length > MAX_QUEUED_LINES) {
-      throw new Error("the IRC connection is down, and too much is already waiting to be sent");
-    }
-    this.outbox.push(...commands);
+    if (this.registered && this.outbox.isEmpty) await this.outbox.send(commands);
+    else await this.outbox.hold(commands);
   }
 
   /** Changes the nick; resolves with the nick the server gave, or rejects with its refusal. */
@@ -370,9 +365,10 @@ export class IrcConnection extends EventEmitter {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.channels.clear();
-    this.outbox = [];
+    this.outbox.close();
     this.client.quit(message);
   }
 }
 
+export { DeliveryUnconfirmedError, MAX_QUEUED_LINES } from "./line-outbox.ts";
 export { UnsafeIrcParameterError };

@@ -24,12 +24,14 @@ import {
   type UserId,
 } from "bridge-core";
 import type { MessageEvent } from "irc-framework";
+import { ChannelLines } from "./channel-lines.ts";
 import type { IrcConfig } from "./config.ts";
 import { ircToMatrix } from "./formatting/irc-to-matrix.ts";
 import { isSafeIrcParam, privmsgBudget, sanitizeIrcText, splitMessage } from "./formatting/lines.ts";
 import { matrixToIrc } from "./formatting/matrix-to-irc.ts";
 import { createIrcCommands } from "./irc-commands.ts";
 import { IrcConnection, ircLower } from "./irc-connection.ts";
+import { IrcDelivery } from "./irc-delivery.ts";
 import { IrcEvents } from "./irc-events.ts";
 import { IrcHistoryMode } from "./irc-history-mode.ts";
 import { IrcLinkApproval } from "./irc-link-approval.ts";
@@ -49,6 +51,7 @@ export class IrcNetwork implements NetworkPlugin {
   private bot: IrcConnection | null = null;
   private readonly puppets: PuppetPool;
   private events: IrcEvents | null = null;
+  private delivery: IrcDelivery | null = null;
   private readonly identities = new NickIdentities();
   private linkApproval: IrcLinkApproval | null = null;
   private settings: PuppetSettings | null = null;
@@ -127,6 +130,11 @@ export class IrcNetwork implements NetworkPlugin {
       reconnectMaxWaitMs: this.config.reconnect_max_wait_seconds * 1000,
     });
     this.logReconnects(this.bot, context);
+    this.delivery = new IrcDelivery({
+      storage: context.storage,
+      channelLines: new ChannelLines(this.bot),
+      logger: context.logger,
+    });
     this.events = new IrcEvents({
       bot: this.bot,
       remote: context.remote,
@@ -291,7 +299,15 @@ export class IrcNetwork implements NetworkPlugin {
     // paragraph is one line of its own and goes out whole, split to fit.
     if (text.split("\n").length > this.config.max_lines)
       lines = await this.asUploadedText(text, lines, budget);
-    connection.sendLines(kind, target, lines);
+    if (this.delivery === null) throw new Error("the IRC network is not started");
+    await this.delivery.send({
+      connection,
+      kind,
+      target,
+      lines,
+      ...(message.eventId !== undefined && { eventId: message.eventId }),
+      ...(message.mayHaveBeenSent && { mayHaveBeenSent: true }),
+    });
     return { remoteMessageId: remoteMessageId(`out-${Date.now()}-${this.nextId++}`) };
   }
 

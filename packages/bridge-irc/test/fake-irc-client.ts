@@ -12,6 +12,10 @@ export class FakeIrcClient extends EventEmitter {
   connected = false;
   quitMessage: string | undefined;
   user = { nick: "", username: "", host: "", away: false, modes: new Set<string>() };
+  /** Tokens of the PINGs the connection sent to confirm delivery, in order. */
+  readonly pings: string[] = [];
+  /** Answer those PINGs at once, as a server does; off to hold a confirmation back. */
+  answersPings = true;
   /** Answer every connect with a registration at once (for pools that just need working connections). */
   autoRegister = false;
 
@@ -25,6 +29,13 @@ export class FakeIrcClient extends EventEmitter {
   }
 
   raw(...args: (string | number)[]): void {
+    const [command, token] = args.map(String);
+    // The connection's delivery confirmations are kept apart, so tests compare what goes to channels and users.
+    if (command === "PING" && token?.startsWith("bridge-")) {
+      this.pings.push(token);
+      if (this.answersPings && this.connected) queueMicrotask(() => this.emit("pong", { message: token }));
+      return;
+    }
     this.sent.push(args.map(String));
   }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it, mock } from "node:test";
 import {
+  DeliveryUnconfirmedError,
   IrcConnection,
   MAX_QUEUED_LINES,
   NickRefusedError,
@@ -36,11 +37,17 @@ describe("IrcConnection while its server is away", () => {
     client.drop();
     assert.equal(connection.isRegistered, false);
     const before = client.sent.length;
-    connection.sendLines("PRIVMSG", "#lobby", ["first", "second"]);
-    connection.sendLines("ACTION", "#lobby", ["waves"]);
+    let delivered = false;
+    const first = connection.sendLines("PRIVMSG", "#lobby", ["first", "second"]).then(() => {
+      delivered = true;
+    });
+    const second = connection.sendLines("ACTION", "#lobby", ["waves"]);
     assert.equal(client.sent.length, before, "nothing goes to a dead socket");
     assert.equal(connection.queued, 3);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(delivered, false, "a waiting message is not delivered yet");
     client.register();
+    await Promise.all([first, second]);
     assert.deepEqual(client.lines(before), [
       "JOIN #lobby",
       "PRIVMSG #lobby first",
@@ -76,27 +83,30 @@ describe("IrcConnection while its server is away", () => {
   it("refuses more than it can keep, and anything unsafe, without queueing half a message", async () => {
     const { client, connection } = await connected();
     client.drop();
-    assert.throws(
-      () => connection.sendLines("PRIVMSG", "#lobby", ["ok", "bad\r\nQUIT"]),
+    await assert.rejects(
+      connection.sendLines("PRIVMSG", "#lobby", ["ok", "bad\r\nQUIT"]),
       UnsafeIrcParameterError,
     );
     assert.equal(connection.queued, 0);
-    connection.sendLines(
+    const waiting = connection.sendLines(
       "PRIVMSG",
       "#lobby",
       Array.from({ length: MAX_QUEUED_LINES }, (_, i) => `l${i}`),
     );
-    assert.throws(() => connection.sendLines("PRIVMSG", "#lobby", ["one more"]), /too much/);
+    await assert.rejects(connection.sendLines("PRIVMSG", "#lobby", ["one more"]), /too much/);
+    connection.quit();
+    await assert.rejects(waiting, /closed before the message went out/);
   });
 
   it("drops what waits when it quits, and refuses more", async () => {
     const { client, connection } = await connected();
     client.drop();
-    connection.sendLines("PRIVMSG", "#lobby", ["lost"]);
+    const lost = connection.sendLines("PRIVMSG", "#lobby", ["lost"]);
     connection.quit("bye");
+    await assert.rejects(lost, /closed before the message went out/);
     assert.equal(connection.queued, 0);
     assert.equal(client.quitMessage, "bye");
-    assert.throws(() => connection.sendLines("PRIVMSG", "#lobby", ["late"]), /closed/);
+    await assert.rejects(connection.sendLines("PRIVMSG", "#lobby", ["late"]), /closed/);
   });
 
   it("asks for the chosen nick again after a drop, not the variant a collision gave", async () => {
@@ -129,6 +139,35 @@ describe("IrcConnection while its server is away", () => {
     client.emit("socket close", new Error("connect ECONNREFUSED"));
     client.emit("close");
     await assert.rejects(connecting, /ECONNREFUSED/);
+  });
+});
+
+describe("IrcConnection confirming delivery", () => {
+  it("counts lines delivered only once the server answered a PING sent after them", async () => {
+    const { client, connection } = await connected();
+    client.answersPings = false;
+    let delivered = false;
+    const sending = connection.sendLines("PRIVMSG", "#lobby", ["hello"]).then(() => {
+      delivered = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(client.lines().slice(-1), ["PRIVMSG #lobby hello"]);
+    assert.equal(client.pings.length, 1);
+    assert.equal(delivered, false);
+    client.emit("pong", { message: "someone else's token" });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(delivered, false);
+    client.emit("pong", { message: client.pings[0] });
+    await sending;
+  });
+
+  it("says the lines may or may not have arrived when the connection drops before the answer", async () => {
+    const { client, connection } = await connected();
+    client.answersPings = false;
+    const sending = connection.sendLines("PRIVMSG", "#lobby", ["hello"]);
+    await new Promise((resolve) => setImmediate(resolve));
+    client.drop();
+    await assert.rejects(sending, DeliveryUnconfirmedError);
   });
 });
 

@@ -92,6 +92,11 @@ export class Bridge {
   private storeOrNull: BridgeStore | null = null;
   private servicesOrNull: Services | null = null;
   private journal: RemoteJournal | null = null;
+  /**
+   * Events accepted while the bridge is still starting, held until those left from before the stop are dispatched:
+   * the homeserver delivers new transactions as soon as the bridge listens, and they must not overtake older ones.
+   */
+  private acceptedWhileStarting: InboxEntry[] | null = [];
   private readonly stopping = new AbortController();
   private server: Server | null = null;
 
@@ -193,7 +198,8 @@ export class Bridge {
           for (const entry of entries) counts[entry.kind] = (counts[entry.kind] ?? 0) + 1;
           this.metrics?.transactionAccepted(counts);
           this.logger.debug("transaction accepted", { txnId, events: entries.length });
-          for (const entry of entries) this.dispatch(entry);
+          if (this.acceptedWhileStarting !== null) this.acceptedWhileStarting.push(...entries);
+          else for (const entry of entries) this.dispatch(entry);
         },
         queryUser: async (userId) => {
           const remoteId = this.naming.remoteUserOf(userId);
@@ -286,9 +292,19 @@ export class Bridge {
     await network.start(this.networkContext());
     this.health.set("network", true);
     // Events accepted before a stop or crash but not yet handled: handle them now, in their order.
-    const pending = await store.pendingInbox();
-    if (pending.length > 0) this.logger.info("resuming accepted events", { count: pending.length });
-    for (const entry of pending) this.dispatch(entry);
+    // Those accepted during the start may or may not be in the store's listing, depending on when it was read.
+    const listed = await store.pendingInbox();
+    if (listed.length > 0) this.logger.info("resuming accepted events", { count: listed.length });
+    const held = this.acceptedWhileStarting ?? [];
+    this.acceptedWhileStarting = null;
+    const bySeq = new Map([...listed, ...held].map((entry) => [entry.seq, entry]));
+    const roomsSeen = new Set<unknown>();
+    for (const entry of [...bySeq.values()].sort((a, b) => a.seq - b.seq)) {
+      const roomId = entry.event["room_id"];
+      const first = !roomsSeen.has(roomId) && listed.includes(entry);
+      roomsSeen.add(roomId);
+      this.dispatch(first ? { ...entry, resumed: true } : entry);
+    }
     this.logger.info("bridge started", { network: network.info.id, bot: this.naming.botUserId });
   }
 

@@ -35,6 +35,18 @@ function explain(err: MatrixHttpError, registration: Registration): string {
 
 /** A homeserver that is still starting refuses connections for a while; a bridge started beside it waits this long. */
 const HOMESERVER_START_WAIT_MS = 30_000;
+/**
+ * Times the homeserver may say it could not reach the bridge before the bridge believes it. Synapse's own HTTP client
+ * has been seen to fail a ping to a bridge that had just come back, with an internal error, and then succeed.
+ */
+const UNREACHABLE_ATTEMPTS = 3;
+
+function saysUnreachable(err: unknown): boolean {
+  return (
+    err instanceof MatrixHttpError &&
+    (err.errcode === "M_CONNECTION_FAILED" || err.errcode === "M_CONNECTION_TIMEOUT")
+  );
+}
 
 export async function pingHomeserver(options: {
   client: MatrixClient;
@@ -44,6 +56,7 @@ export async function pingHomeserver(options: {
   const { client, registration, transactionId } = options;
   const path = `/_matrix/client/v1/appservice/${encodeURIComponent(registration.id)}/ping`;
   const deadline = Date.now() + HOMESERVER_START_WAIT_MS;
+  let unreachable = 0;
   try {
     for (;;) {
       try {
@@ -53,7 +66,10 @@ export async function pingHomeserver(options: {
         });
         return result.duration_ms ?? 0;
       } catch (err) {
-        if (!(err instanceof MatrixConnectionError) || Date.now() > deadline) throw err;
+        const retry =
+          (err instanceof MatrixConnectionError && Date.now() <= deadline) ||
+          (saysUnreachable(err) && ++unreachable < UNREACHABLE_ATTEMPTS);
+        if (!retry) throw err;
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }

@@ -70,21 +70,27 @@ export class MatrixEventHandler {
     const event = entry.event;
     const roomId = str(event["room_id"]);
     const sender = str(event["sender"]);
-    this.deps.logger.debug("handling event", { seq: entry.seq, kind: entry.kind, type: event.type, roomId });
+    this.deps.logger.debug("handling event", {
+      seq: entry.seq,
+      kind: entry.kind,
+      type: event.type,
+      roomId,
+      eventId: event["event_id"],
+    });
     if (entry.kind === "ephemeral") return this.deps.ephemeral.handle(event);
     if (entry.kind !== "timeline" || !isRoomId(roomId) || !isUserId(sender)) return;
     if (event.type === "m.room.member") return this.onMembership(roomId, sender, event);
     // Loop prevention: what the bot or a ghost sent, or what the bridge sent as a real user, came from this bridge.
     if (this.deps.naming.isBridgeUser(sender)) return;
     if (obj(event["content"])[DOUBLE_PUPPET_SOURCE] === this.deps.bridgeId) return;
-    return this.onRoomEvent(roomId, sender, event, entry.receivedAt, outcome);
+    return this.onRoomEvent(roomId, sender, event, entry, outcome);
   }
 
   private async onRoomEvent(
     roomId: RoomId,
     sender: UserId,
     event: MatrixEventJson,
-    receivedAt: number,
+    { receivedAt, resumed }: Pick<InboxEntry, "receivedAt" | "resumed">,
     outcome: HandlingOutcome,
   ) {
     // The same event can reach the bridge twice (a transaction and the catch-up after a join); handle it once.
@@ -97,7 +103,7 @@ export class MatrixEventHandler {
     const link = await this.deps.store.getRoomLinkByMatrix(roomId);
     if (link === null) return;
     const { toRemote } = this.deps;
-    if (event.type === "m.room.message") await toRemote.message(link, sender, event, receivedAt);
+    if (event.type === "m.room.message") await toRemote.message(link, sender, event, receivedAt, resumed);
     else if (event.type === "m.room.redaction") await toRemote.redaction(link, sender, event, receivedAt);
     else if (event.type === "m.reaction") await toRemote.reaction(link, sender, event, receivedAt);
     else if (event.type === "m.room.topic" || event.type === "m.room.name") {
@@ -249,7 +255,7 @@ export class MatrixEventHandler {
       const sender = str(event["sender"]);
       if (event.type !== "m.room.message" || !isUserId(sender) || naming.isBridgeUser(sender)) continue;
       // Caught-up messages were never in the inbox, so nothing of them needs scrubbing there.
-      await this.onRoomEvent(roomId, sender, event, Date.now(), { heldCredentials: false });
+      await this.onRoomEvent(roomId, sender, event, { receivedAt: Date.now() }, { heldCredentials: false });
     }
   }
 }

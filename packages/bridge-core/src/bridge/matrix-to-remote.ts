@@ -100,12 +100,13 @@ export class MatrixToRemote {
     sender: UserId,
     type: string,
     receivedAt: number,
-    run: () => Promise<void>,
+    run: (retrying: boolean) => Promise<void>,
+    resumed = false,
   ) {
     const { retryDelaysMs } = this.deps;
     for (let attempt = 0; ; attempt++) {
       try {
-        await run();
+        await run(resumed || attempt > 0);
         this.deps.onBridged(type, receivedAt);
         return;
       } catch (err) {
@@ -134,7 +135,13 @@ export class MatrixToRemote {
     }
   }
 
-  async message(link: RoomLink, sender: UserId, event: MatrixEventJson, receivedAt: number): Promise<void> {
+  async message(
+    link: RoomLink,
+    sender: UserId,
+    event: MatrixEventJson,
+    receivedAt: number,
+    resumed = false,
+  ): Promise<void> {
     const content = obj(event["content"]);
     const edit = editOf(content);
     if (edit) return this.edit(link, sender, edit.target, edit.newContent, event, receivedAt);
@@ -155,7 +162,7 @@ export class MatrixToRemote {
       body = `${await this.quote(link, replyTo)}${body}`;
       html = undefined;
     }
-    if (as.kind === "relay") {
+    if (as.kind === "relay" && this.caps.formatsRelay !== true) {
       body =
         msgtype === "m.emote"
           ? `* ${as.displayName} ${body}`
@@ -163,21 +170,32 @@ export class MatrixToRemote {
       html = undefined;
     }
     const media = MEDIA_MSGTYPES.has(msgtype) ? mediaOf(content) : undefined;
-    await this.deliver(link, sender, msgtype, receivedAt, async () => {
+    const delivered = async (retrying: boolean) => {
       const result = await this.deps.network.sendMessage({
         roomId: link.roomId,
         remoteRoomId: link.remoteRoomId,
         ...(link.peer !== undefined && { direct: link.peer }),
+        ...(isEventId(eventId) && { eventId }),
+        ...(retrying && { mayHaveBeenSent: true as const }),
         sender,
         as,
-        msgtype: as.kind === "relay" && msgtype === "m.emote" ? "m.text" : msgtype,
+        msgtype:
+          as.kind === "relay" && msgtype === "m.emote" && this.caps.formatsRelay !== true
+            ? "m.text"
+            : msgtype,
         body,
         ...(html !== undefined && { html }),
         ...(this.caps.replies && replyRemoteId !== undefined && { replyTo: replyRemoteId }),
         ...(media !== undefined && { media }),
       });
       await this.mapped(link, str(event["event_id"]), result.remoteMessageId);
-    });
+    };
+    await this.deliver(link, sender, msgtype, receivedAt, delivered, resumed);
+  }
+
+  private async authorOf(link: RoomLink, eventId: EventId): Promise<string | undefined> {
+    const original = await this.deps.intents.bot.getEvent(link.roomId, eventId).catch(() => null);
+    return str(original?.["sender"]);
   }
 
   /** "> original text" for networks without replies, or when the original was never bridged. */
@@ -207,7 +225,11 @@ export class MatrixToRemote {
     const html =
       newContent["format"] === "org.matrix.custom.html" ? str(newContent["formatted_body"]) : undefined;
     const { sendEdit } = this.deps.network;
-    if (this.caps.edits && sendEdit && remoteTarget !== undefined && as.kind === "puppet") {
+    // The bridge's account may edit any message it relayed, so a relayed edit must come from the original's author.
+    const canEdit =
+      as.kind === "puppet" ||
+      (this.caps.formatsRelay === true && (await this.authorOf(link, target)) === sender);
+    if (this.caps.edits && sendEdit && remoteTarget !== undefined && canEdit) {
       await this.deliver(link, sender, "m.replace", receivedAt, () =>
         sendEdit.call(this.deps.network, {
           roomId: link.roomId,
@@ -223,7 +245,7 @@ export class MatrixToRemote {
     }
     // Without edits the correction goes out as a new message, marked the way chat users mark corrections.
     const text =
-      as.kind === "relay"
+      as.kind === "relay" && this.caps.formatsRelay !== true
         ? fillRelayTemplate(this.deps.relayTemplate, as.displayName, `* ${body}`)
         : `* ${body}`;
     await this.deliver(link, sender, "m.replace", receivedAt, async () => {

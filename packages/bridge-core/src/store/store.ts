@@ -26,6 +26,11 @@ export interface InboxEntry {
   kind: InboxKind;
   event: MatrixEventJson;
   receivedAt: number;
+  /**
+   * Set on the first entry of a room resumed at start-up: handling runs one entry of a room at a time, so only that
+   * one can have been under way when the bridge stopped, and part of it may already have reached the network.
+   */
+  resumed?: true;
 }
 
 export type NewInboxItem = Pick<InboxEntry, "kind" | "event">;
