@@ -2,7 +2,8 @@
 // as admins run it (its CLI, in its own process), InspIRCd with channel history, and Synapse. Nothing may be lost and
 // nothing repeated: Matrix → IRC rests on the inbox (a transaction is acknowledged only once stored) and on the
 // plugin checking, after a crash, whether the line it was sending when it died had reached the channel; IRC → Matrix
-// rests on the journal and on the channel's history, replayed when the bot joins again, deduplicated by msgid.
+// rests on the journal and on the channel's history, replayed when the bot joins again, deduplicated by msgid. Then
+// Synapse itself is stopped for 10 s in the middle of a burst from IRC, which the journal holds until it is back.
 
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -23,6 +24,8 @@ const BURST = 2_000;
 /** The bridge is killed once this many messages of a burst have crossed. */
 const KILL_AFTER = 600;
 const ARRIVAL_TIMEOUT_MS = 180_000;
+/** Lines of the burst during which Synapse is stopped: a third before, a third while it is down, a third after. */
+const OUTAGE_BURST = 600;
 
 /** Waits until `condition` holds, polling: the counts it reads grow as the test clients receive. */
 async function until(condition: () => boolean, what: string, timeoutMs = ARRIVAL_TIMEOUT_MS): Promise<void> {
@@ -76,7 +79,7 @@ function tally(
   );
 }
 
-describe("SIGKILL of the bridge process in the middle of 2,000-message bursts (InspIRCd, Synapse)", () => {
+describe("faults in the middle of bursts: the bridge process killed, Synapse stopped (InspIRCd, Synapse)", () => {
   const runDir = useRunDir("irc-faults");
   let synapse: Synapse;
   let server: InspircdServer;
@@ -216,6 +219,31 @@ describe("SIGKILL of the bridge process in the middle of 2,000-message bursts (I
     await alice.waitForEvent((e) => e.sender === ghost("carol") && e.content["body"] === "after the burst", {
       roomId: room,
       timeoutMs: 30_000,
+    });
+    tally(t, sent, arrived(), () => false);
+  });
+
+  test("IRC → Matrix with Synapse stopped for 10 s in the middle of a burst: every line arrives once it is back", async (t) => {
+    const sent = Array.from(
+      { length: OUTAGE_BURST },
+      (_, i) => `during the outage ${String(i).padStart(3, "0")}`,
+    );
+    const arrived = () =>
+      alice
+        .eventsSeen(room)
+        .filter((e) => e.type === "m.room.message" && e.sender === ghost("carol"))
+        .map((e) => String(e.content["body"]));
+    const third = Math.floor(OUTAGE_BURST / 3);
+    for (const body of sent.slice(0, third)) carol.say(CHANNEL, body);
+    await synapse.stop();
+    const stoppedAt = Date.now();
+    for (const body of sent.slice(third, 2 * third)) carol.say(CHANNEL, body);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 10_000 - (Date.now() - stoppedAt))));
+    await synapse.start();
+    for (const body of sent.slice(2 * third)) carol.say(CHANNEL, body);
+    await alice.waitForEvent((e) => e.sender === ghost("carol") && e.content["body"] === sent.at(-1), {
+      roomId: room,
+      timeoutMs: ARRIVAL_TIMEOUT_MS,
     });
     tally(t, sent, arrived(), () => false);
   });

@@ -44,6 +44,12 @@ export interface WhoisReply {
 }
 
 const CONNECT_TIMEOUT_MS = 30_000;
+/**
+ * A reconnection the server accepted but never registered (seen while a restarted server waits for its services to
+ * answer a SASL login) would otherwise sit there until irc-framework's ping timeout, minutes later: it is dropped
+ * and tried again after this long.
+ */
+const REGISTRATION_TIMEOUT_MS = 20_000;
 const JOIN_TIMEOUT_MS = 15_000;
 const ANSWER_TIMEOUT_MS = 10_000;
 /** Refusals of a nick change besides in use (433) and erroneous (432): unavailable, too fast, not allowed. */
@@ -84,6 +90,7 @@ export class IrcConnection extends EventEmitter {
   private downSince: number | undefined;
   private ownAttempts = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private registrationTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ConnectionOptions, client: Client = new IRC.Client()) {
     super();
@@ -94,13 +101,21 @@ export class IrcConnection extends EventEmitter {
     this.login = new IrcLogin(client, options.credentials, (command, ...params) =>
       this.send(command, ...params),
     );
+    client.on("socket connected", () => {
+      clearTimeout(this.registrationTimer);
+      this.registrationTimer = setTimeout(() => {
+        if (!this.registered && !this.quitting) client.connection?.end(null, true);
+      }, REGISTRATION_TIMEOUT_MS);
+    });
     client.on("registered", (e: { nick: string }) => {
+      clearTimeout(this.registrationTimer);
       // irc-framework records the nick the server gave only after this event's listeners ran.
       client.user.nick = e.nick;
       this.onRegistered();
     });
     this.outbox = new LineOutbox(client);
     client.on("socket close", () => {
+      clearTimeout(this.registrationTimer);
       const wasRegistered = this.registered;
       this.registered = false;
       // Ask for the nick the user chose again, not the variant a collision gave last time.
@@ -363,6 +378,7 @@ export class IrcConnection extends EventEmitter {
   quit(message = "Leaving"): void {
     this.quitting = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.registrationTimer);
     this.retryTimer = undefined;
     this.channels.clear();
     this.outbox.close();

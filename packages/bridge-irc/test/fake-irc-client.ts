@@ -10,6 +10,7 @@ export class FakeIrcClient extends EventEmitter {
   readonly connects: ConnectOptions[] = [];
   options: ConnectOptions | null = null;
   connected = false;
+  connection: { end(data: string | null, hadError: boolean): void } | undefined;
   quitMessage: string | undefined;
   user = { nick: "", username: "", host: "", away: false, modes: new Set<string>() };
   /** Tokens of the PINGs the connection sent to confirm delivery, in order. */

@@ -197,6 +197,22 @@ describe("IrcConnection reconnecting where irc-framework gives up", () => {
     assert.equal(attempts.at(-1)!.attempt, 1, "a registration starts the count again");
   });
 
+  it("drops a reconnection the server accepted but never registered, so that it is tried again", async () => {
+    const { client } = await connected();
+    const ends: boolean[] = [];
+    client.connection = { end: (_data: string | null, hadError: boolean) => void ends.push(hadError) };
+    client.drop();
+    client.emit("socket connected");
+    mock.timers.tick(19_000);
+    assert.deepEqual(ends, [], "still registering");
+    mock.timers.tick(1_000);
+    assert.deepEqual(ends, [true], "dropped as after an error, which irc-framework reconnects");
+    client.emit("socket connected");
+    client.register();
+    mock.timers.tick(30_000);
+    assert.deepEqual(ends, [true], "a registered connection is left alone");
+  });
+
   it("does not come back after quitting", async () => {
     const { client, connection } = await connected();
     connection.quit();

@@ -20,6 +20,8 @@ export interface InspircdOptions {
   modules?: string[];
   /** Module names loaded on top of `modules` (or the default set), e.g. `chanhistory`. */
   extraModules?: string[];
+  /** Modes every new channel gets, parameters after the letters (`ntH 100:1d`); `o` makes its creator an operator. Defaults to InspIRCd's `not`. */
+  defaultModes?: string;
   /** Raw configuration tags appended at the end, where they win over earlier ones of the same kind. */
   extraConfig?: string;
   /**
@@ -172,7 +174,7 @@ export class InspircdServer extends IrcServerBase {
       // Nothing resolves names here; a lookup that happens anyway fails fast on loopback instead of leaving.
       '<dns server="127.0.0.1" timeout="1">',
       `<files motd="${motdPath}">`,
-      '<options prefixquit="Quit: " syntaxhints="no" announcets="yes" hostintopic="yes" splitwhois="no">',
+      `<options prefixquit="Quit: " syntaxhints="no" announcets="yes" hostintopic="yes" splitwhois="no" defaultmodes="${options.defaultModes ?? "not"}">`,
       '<security hideserver="" userstats="Pu" customversion="" flatlinks="no" hidesplits="no" hidebans="no" maxtargets="20">',
       `<pid file="${join(this.dataDir, "inspircd.pid")}">`,
       `<log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target="${this.logPath}">`,

@@ -162,6 +162,17 @@ export class IrcTestClient {
       throw new Error(`${this.nick} got the member list of ${channel} but no JOIN.\n${this.describeTail()}`);
   }
 
+  /** Asks the server who is in a channel now. */
+  async names(channel: string): Promise<string[]> {
+    const asked = this.eventCount;
+    this.raw(`NAMES ${channel}`);
+    const names = await this.waitFor((e) => e.type === "names" && e.channel === channel, DEFAULT_WAIT_MS, {
+      since: asked,
+      description: `the members of ${channel}`,
+    });
+    return (names.payload["users"] as { nick: string }[]).map((user) => user.nick);
+  }
+
   part(channel: string, message?: string): void {
     this.client.part(channel, message);
   }

@@ -50,6 +50,8 @@ declare module "irc-framework" {
     /** The options of the last connect(), which irc-framework reads again on every reconnect. */
     options: ConnectOptions | null;
     readonly connected: boolean;
+    /** The socket's owner; `end(null, true)` drops the socket as after an error, so irc-framework reconnects. */
+    connection?: { end(data: string | null, hadError: boolean): void };
     user: { nick: string; username: string; host: string; away: boolean; modes: Set<string> };
     network: {
       name: string;
