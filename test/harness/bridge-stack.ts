@@ -71,9 +71,11 @@ export async function writeBridgeFiles(options: {
   doublePuppet?: boolean;
   /** Top-level config sections added to the generated config (provisioning, bridge, …). */
   extraConfig?: Record<string, unknown>;
+  /** Where the bridge listens, when the network's settings must name it (a webhook URL); a free port otherwise. */
+  bridgePort?: number;
 }): Promise<BridgeFiles> {
   const id = options.id ?? "testnet";
-  const bridgePort = await freePort();
+  const bridgePort = options.bridgePort ?? (await freePort());
   const bridgeUrl = `http://127.0.0.1:${bridgePort}`;
   const configPath = join(options.dir, `${id}.config.yaml`);
   const registrationPath = join(options.dir, `${id}.registration.yaml`);
@@ -155,6 +157,7 @@ export async function startBridgeStack<N extends NetworkPlugin = TestNetwork>(op
   network?: TestNetworkConfig;
   doublePuppet?: boolean;
   extraConfig?: Record<string, unknown>;
+  bridgePort?: number;
 }): Promise<BridgeStack<N>> {
   const plugin = (options.plugin ?? testNetwork(options.network)) as NetworkUnderTest<N>;
   const registrations = [join(options.runDir, `${plugin.id}.registration.yaml`)];
@@ -171,6 +174,7 @@ export async function startBridgeStack<N extends NetworkPlugin = TestNetwork>(op
     plugin: { module: plugin.module, config: plugin.config },
     ...(options.doublePuppet && { doublePuppet: true }),
     ...(options.extraConfig && { extraConfig: options.extraConfig }),
+    ...(options.bridgePort !== undefined && { bridgePort: options.bridgePort }),
   });
   await synapse.start();
   const config = loadConfig(files.configPath);

@@ -334,6 +334,21 @@ export interface NetworkPlugin {
   readonly thirdParty?: ThirdPartyLookup;
   /** The plugin's own bot commands, beside the core's. */
   readonly commands?: Command[];
+  /** Endpoints the network calls on the bridge (webhooks), served by the bridge's own HTTP server. */
+  readonly httpRoutes?: NetworkHttpRoute[];
+}
+
+/**
+ * A POST endpoint served at `/_network/<path>` on the bridge's HTTP server, for a network that pushes to the bridge
+ * (a Telegram webhook). The core refuses callers without the secret before reading anything they send.
+ */
+export interface NetworkHttpRoute {
+  /** Under `/_network/`: letters, digits, `_`, `-` and `/` (e.g. `telegram/webhook`). */
+  path: string;
+  /** The header the caller proves itself with, and the value it must carry. */
+  secret: { header: string; value: string };
+  /** Answers the JSON body; resolve with the HTTP status (and body) to answer with. */
+  handle(body: unknown): Promise<{ status: number; body?: unknown }>;
 }
 
 /** A network module's default export: builds the plugin from nothing but its settings. */

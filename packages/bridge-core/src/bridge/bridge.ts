@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import type express from "express";
+import { createNetworkRoutesRouter, NETWORK_ROUTES_PREFIX } from "../appservice/network-routes.ts";
 import { createAppserviceApp, listen } from "../appservice/server.ts";
 import { registerAccountCommands } from "../commands/account-commands.ts";
 import { registerBuiltinCommands } from "../commands/builtin.ts";
@@ -156,6 +157,14 @@ export class Bridge {
         logger: this.logger.child({ component: "provisioning" }),
       });
       this.app.use(PROVISIONING_PREFIX, router);
+    }
+    if (network.httpRoutes !== undefined && network.httpRoutes.length > 0) {
+      const router = createNetworkRoutesRouter({
+        routes: network.httpRoutes,
+        maxBodyBytes: config.appservice.maxBodyBytes,
+        logger: this.logger.child({ component: "network-routes" }),
+      });
+      this.app.use(NETWORK_ROUTES_PREFIX, router);
     }
     // Anything no router took is answered the Matrix way, never with an HTML page.
     this.app.use((_req: express.Request, res: express.Response) => {
