@@ -34,6 +34,11 @@ export interface NetworkInfo {
   /** Localpart template of portal aliases, with `{id}` standing for the remote room id (`irc_{id}`). */
   aliasTemplate: string;
   capabilities: NetworkCapabilities;
+  /**
+   * Matrix users have no identity of their own on this network (a bot-only API such as Telegram's), so every room
+   * relays from the moment it is bridged instead of waiting for a moderator's `!relay on`.
+   */
+  relayByDefault?: boolean;
 }
 
 export interface RemoteRoomInfo {

@@ -75,6 +75,7 @@ export class TelegramNetwork implements NetworkPlugin {
         receipts: false,
         formatsRelay: true,
       },
+      relayByDefault: true,
     };
     this.sender = new TelegramSender({
       api: () => this.botApi,

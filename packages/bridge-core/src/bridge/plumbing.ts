@@ -114,7 +114,7 @@ export class Plumbing {
           remoteRoomId: info.id,
           kind: "plumbed",
           linkedBy: requester,
-          relay: false,
+          relay: this.options.network.info.relayByDefault ?? false,
           createdAt: Date.now(),
         };
         await store.putRoomLink(link);

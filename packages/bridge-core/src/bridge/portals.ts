@@ -102,7 +102,13 @@ export class Portals {
       // The bot creates the room, which gives it the highest power: PL 100 before room version 12, and creator
       // status from 12 on (where listing a creator in the power levels is refused).
     });
-    const link: RoomLink = { roomId, remoteRoomId: info.id, kind: "portal", createdAt: Date.now() };
+    const link: RoomLink = {
+      roomId,
+      remoteRoomId: info.id,
+      kind: "portal",
+      createdAt: Date.now(),
+      ...(this.options.network.info.relayByDefault && { relay: true }),
+    };
     await store.putRoomLink(link);
     logger.info("portal created", { roomId, remoteRoomId: info.id });
     await this.joinInitialMembers(link);
