@@ -363,6 +363,7 @@ export class Bridge {
     // cut short and stays recorded, to be done at the next start.
     await Promise.race([this.queue.idle(), sleep(DRAIN_GRACE_MS, undefined, { ref: false })]);
     this.stopping.abort();
+    this.servicesOrNull?.matrixEvents.stop();
     await this.queue.idle();
     await this.options.network.stop();
     this.health.set("network", false, "stopped");

@@ -10,6 +10,7 @@ import type { IntentFactory } from "../matrix/intents.ts";
 import { LruMap } from "../matrix/lru-map.ts";
 import type { Membership, MembershipCache } from "../matrix/membership-cache.ts";
 import type { NetworkPlugin } from "../network.ts";
+import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import type { BridgeStore, InboxEntry, MatrixEventJson } from "../store/store.ts";
 import type { DirectChats } from "./direct-chats.ts";
 import type { DisplayNames } from "./display-names.ts";
@@ -20,11 +21,14 @@ import type { Naming } from "./naming.ts";
 import type { Permissions } from "./permissions.ts";
 import type { Plumbing } from "./plumbing.ts";
 import { DOUBLE_PUPPET_SOURCE, type Puppets } from "./puppets.ts";
+import { TimelineGaps } from "./timeline-gaps.ts";
 
 const MEMBERSHIPS = new Set(["join", "invite", "leave", "ban", "knock"]);
 /** How far back the bot reads a room it has just joined, for messages sent while it was only invited. */
 const CATCH_UP_LIMIT = 50;
 const RECENT_EVENTS = 10_000;
+/** The events a bridged room's timeline is read back for (see timeline-gaps.ts). */
+const GAP_CHECKED_TYPES = new Set(["m.room.message", "m.room.redaction", "m.reaction"]);
 
 export interface MatrixEventDeps {
   store: BridgeStore;
@@ -41,6 +45,9 @@ export interface MatrixEventDeps {
   directChats: DirectChats;
   ephemeral: MatrixEphemeral;
   bridgeId: string;
+  /** The bridge's per-room order of work, which events found missing join. */
+  queue: KeyedQueue;
+  gapCheckDelayMs: number;
   logger: Logger;
 }
 
@@ -51,9 +58,48 @@ export interface HandlingOutcome {
 export class MatrixEventHandler {
   private readonly deps: MatrixEventDeps;
   private readonly recentlyHandled = new LruMap<string, true>(RECENT_EVENTS);
+  private readonly gaps: TimelineGaps;
 
   constructor(deps: MatrixEventDeps) {
     this.deps = deps;
+    this.gaps = new TimelineGaps({
+      page: (roomId, from, limit) =>
+        deps.intents.client.request("GET", matrixPath`/_matrix/client/v3/rooms/${roomId}/messages`, {
+          asUser: deps.naming.botUserId,
+          query: { dir: "b", limit, ...(from !== undefined && { from }) },
+        }),
+      concerns: (event) => {
+        const sender = str(event["sender"]);
+        return (
+          GAP_CHECKED_TYPES.has(event.type) &&
+          isUserId(sender) &&
+          !deps.naming.isBridgeUser(sender) &&
+          obj(event["content"])[DOUBLE_PUPPET_SOURCE] !== deps.bridgeId
+        );
+      },
+      seen: (eventId) => this.recentlyHandled.get(eventId) === true,
+      recover: (roomId, event) =>
+        deps.queue.run(roomId, async () => {
+          const sender = str(event["sender"]);
+          if (this.recentlyHandled.get(str(event["event_id"]) ?? "") || !isUserId(sender)) return false;
+          await this.onRoomEvent(
+            roomId,
+            sender,
+            event,
+            { receivedAt: Date.now() },
+            { heldCredentials: false },
+          );
+          return true;
+        }),
+      logger: deps.logger,
+      delayMs: deps.gapCheckDelayMs,
+      since: Date.now(),
+    });
+  }
+
+  /** No more reading back of timelines. */
+  stop(): void {
+    this.gaps.stop();
   }
 
   /**
@@ -102,6 +148,8 @@ export class MatrixEventHandler {
     if (event.type === "m.room.message" && (await this.ranCommand(roomId, sender, event, outcome))) return;
     const link = await this.deps.store.getRoomLinkByMatrix(roomId);
     if (link === null) return;
+    const ts = event["origin_server_ts"];
+    if (isEventId(eventId) && typeof ts === "number") this.gaps.noteHandled(roomId, eventId, ts);
     const { toRemote } = this.deps;
     if (event.type === "m.room.message") await toRemote.message(link, sender, event, receivedAt, resumed);
     else if (event.type === "m.room.redaction") await toRemote.redaction(link, sender, event, receivedAt);

@@ -121,6 +121,8 @@ export function createServices(inputs: ServiceInputs): Services {
     directChats,
     ephemeral: new MatrixEphemeral({ store, network, puppets, naming }),
     bridgeId,
+    queue,
+    gapCheckDelayMs: config.bridge.gapCheckSeconds * 1000,
     logger: child("matrix-events"),
   });
   const remoteEvents = new RemoteToMatrix({

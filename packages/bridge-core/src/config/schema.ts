@@ -42,6 +42,8 @@ export interface BridgeConfig {
     permissions: Record<string, PermissionLevel>;
     /** How relayed messages read on the remote network: `{displayname}` and `{message}` are filled in. */
     relayTemplate: string;
+    /** How long after handling events in a room the bridge reads its timeline back for events never delivered. */
+    gapCheckSeconds: number;
   };
   /** Double puppeting: the second, non-exclusive registration whose token lets the bridge act as local users. */
   doublePuppet?: { registrationPath: string };
@@ -147,6 +149,10 @@ export const rawConfigSchema = z.strictObject(
             .string({ error: "expected a string" })
             .refine((v) => v.includes("{message}"), { error: "must contain {message}" })
             .default("{displayname}: {message}"),
+          gap_check_seconds: z
+            .number({ error: "expected a number of seconds" })
+            .positive({ error: "must be more than 0" })
+            .default(30),
         },
         { error: "expected a mapping" },
       )
@@ -222,6 +228,7 @@ export function toBridgeConfig(raw: RawConfig, baseDir: string): BridgeConfig {
       // whole federation should be a deliberate choice.
       permissions: bridge.permissions ?? { [homeserver.domain]: "user" },
       relayTemplate: bridge.relay_template,
+      gapCheckSeconds: bridge.gap_check_seconds,
     },
     ...(double_puppet !== undefined && {
       doublePuppet: { registrationPath: resolve(baseDir, double_puppet.registration) },

@@ -57,6 +57,7 @@ describe("parseConfig", () => {
         commandPrefix: "!",
         permissions: { "example.org": "user" },
         relayTemplate: "{displayname}: {message}",
+        gapCheckSeconds: 30,
       },
       metrics: { enabled: true },
       media: { allowPrivateAddresses: false },
@@ -117,6 +118,7 @@ media: {allow_private_addresses: true}
       commandPrefix: "?",
       permissions: { "*": "user", "@admin:example.org": "admin" },
       relayTemplate: "<{displayname}> {message}",
+      gapCheckSeconds: 30,
     });
     assert.deepEqual(config.doublePuppet, { registrationPath: "/srv/bridge/doublepuppet.yaml" });
     assert.deepEqual(config.provisioning, { secret: "0123456789abcdef0123456789abcdef" });
