@@ -149,7 +149,13 @@ export class MatrixEventHandler {
     const link = await this.deps.store.getRoomLinkByMatrix(roomId);
     if (link === null) return;
     const ts = event["origin_server_ts"];
-    if (isEventId(eventId) && typeof ts === "number") this.gaps.noteHandled(roomId, eventId, ts);
+    // The bot reads the timeline back, so only rooms it is in (a private chat holds just the user and a ghost).
+    if (
+      isEventId(eventId) &&
+      typeof ts === "number" &&
+      this.deps.cache.isJoined(roomId, this.deps.naming.botUserId)
+    )
+      this.gaps.noteHandled(roomId, eventId, ts);
     const { toRemote } = this.deps;
     if (event.type === "m.room.message") await toRemote.message(link, sender, event, receivedAt, resumed);
     else if (event.type === "m.room.redaction") await toRemote.redaction(link, sender, event, receivedAt);
