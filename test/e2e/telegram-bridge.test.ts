@@ -369,6 +369,69 @@ describe("Telegram bridge with the Bot API emulator and Synapse", () => {
     assert.equal((audio.content["info"] as Record<string, unknown>)["mimetype"], "audio/ogg");
   });
 
+  test("videos cross both ways, and a sticker Telegram serves arrives as an image", async () => {
+    const clip = randomBytes(4000);
+    await emulator.addFile("video-1", clip);
+    await emulator.post(group, carol, {
+      video: {
+        file_id: "video-1",
+        file_unique_id: "vd1",
+        width: 320,
+        height: 240,
+        duration: 3,
+        file_size: clip.byteLength,
+      },
+    });
+    const video = await alice.waitForEvent(
+      (e) => e.sender === ghost(carol) && e.content["msgtype"] === "m.video",
+      { roomId: room },
+    );
+    const mxc = String(video.content["url"]).replace("mxc://", "");
+    const download = await fetch(`${stack.synapse.url}/_matrix/client/v1/media/download/${mxc}`, {
+      headers: { authorization: `Bearer ${alice.accessToken}` },
+    });
+    assert.deepEqual(Buffer.from(await download.arrayBuffer()), clip);
+
+    const mp4 = randomBytes(6000);
+    const upload = await fetch(`${stack.synapse.url}/_matrix/media/v3/upload?filename=clip.mp4`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alice.accessToken}`, "content-type": "video/mp4" },
+      body: mp4,
+    });
+    const { content_uri } = (await upload.json()) as { content_uri: string };
+    await alice.sendMessage(room, {
+      msgtype: "m.video",
+      body: "clip.mp4",
+      url: content_uri,
+      info: { mimetype: "video/mp4", size: mp4.byteLength },
+    });
+    const sent = await emulator.waitForBotMessage(group, (m) => m.video !== undefined, "the video");
+    assert.equal(sent.video?.sha256, createHash("sha256").update(mp4).digest("hex"));
+
+    const webp = randomBytes(2000);
+    await emulator.addFile("sticker-2", webp);
+    await emulator.post(group, carol, {
+      sticker: {
+        file_id: "sticker-2",
+        file_unique_id: "st2",
+        type: "regular",
+        width: 512,
+        height: 512,
+        is_animated: false,
+        is_video: false,
+        emoji: "🎉",
+      },
+    });
+    const sticker = await alice.waitForEvent(
+      (e) =>
+        e.sender === ghost(carol) &&
+        e.content["msgtype"] === "m.image" &&
+        e.content["body"] === "sticker.webp",
+      { roomId: room },
+    );
+    assert.equal((sticker.content["info"] as Record<string, unknown>)["mimetype"], "image/webp");
+  });
+
   test("joins and leaves in the group are mirrored by the ghosts", async () => {
     await emulator.post(group, carol, { new_chat_members: [{ is_bot: false, ...dave }] });
     await alice.waitForEvent(

@@ -36,6 +36,7 @@ export interface BotMessage {
   photo?: UploadedFile;
   document?: UploadedFile;
   voice?: UploadedFile;
+  video?: UploadedFile;
 }
 
 export interface UploadedFile {
