@@ -1,0 +1,51 @@
+// One id per message for the core: the id the room stamped on it (XEP-0359 stanza-id), which every occupant and the
+// history replay see alike, so a message replayed on a later join is recognised as already bridged. Corrections name
+// the original by the sender's own id instead, so both are kept, in both directions, in the plugin's storage.
+
+import { type RemoteMessageId, remoteMessageId } from "bridge-core";
+
+interface Storage {
+  get(key: string): Promise<unknown>;
+  put(key: string, value: unknown): Promise<void>;
+}
+
+export class MessageIds {
+  private readonly storage: Storage;
+
+  constructor(storage: Storage) {
+    this.storage = storage;
+  }
+
+  /** The core's id for a message: the room's stanza-id when there is one, else the sender's id. */
+  canonical(message: { stanzaId?: string; id?: string }): RemoteMessageId | null {
+    const id = message.stanzaId ?? message.id;
+    return id === undefined ? null : remoteMessageId(id);
+  }
+
+  /**
+   * Remembers that `senderId`, `sender`'s own id in `conversation`, is the message the core knows as `canonical`.
+   * Keyed by sender too: anyone can name any id in a correction, and must reach only their own messages with it.
+   */
+  async remember(
+    conversation: string,
+    sender: string,
+    senderId: string,
+    canonical: RemoteMessageId,
+  ): Promise<void> {
+    if (senderId === canonical) return;
+    await this.storage.put(`sender-id ${conversation} ${sender} ${senderId}`, canonical);
+    await this.storage.put(`canonical ${conversation} ${canonical}`, senderId);
+  }
+
+  /** A correction's or retraction's target (`sender`'s own id, or already the room's) as the core's id. */
+  async fromSenderId(conversation: string, sender: string, senderId: string): Promise<RemoteMessageId> {
+    const stored = await this.storage.get(`sender-id ${conversation} ${sender} ${senderId}`);
+    return remoteMessageId(typeof stored === "string" ? stored : senderId);
+  }
+
+  /** The sender's own id of a message the core knows as `canonical` (what a correction must name). */
+  async senderIdOf(conversation: string, canonical: RemoteMessageId): Promise<string> {
+    const stored = await this.storage.get(`canonical ${conversation} ${canonical}`);
+    return typeof stored === "string" ? stored : canonical;
+  }
+}

@@ -1,0 +1,306 @@
+// Matrix → XMPP: what Matrix users do, sent as their puppets (or, in relay mode, as the bot) into the MUC, or as a
+// 1:1 chat to a contact's JID. A puppet joins the room the first time it needs to be there, under its user's display
+// name; a room's refusal (nick taken, banned, members only) reaches the user as the reason their message failed.
+
+import { randomUUID } from "node:crypto";
+import type { Element } from "@xmpp/xml";
+import {
+  type DeliveryResult,
+  type MatrixEdit,
+  type MatrixKick,
+  type MatrixMessage,
+  type MatrixReaction,
+  type MatrixReadReceipt,
+  type MatrixRedaction,
+  type MatrixTyping,
+  PermanentDeliveryError,
+  type RemoteMessageId,
+  remoteMessageId,
+  type UserId,
+} from "bridge-core";
+import type { DisplayNames } from "./display-names.ts";
+import { htmlToStyling } from "./html-to-styling.ts";
+import { bareJid, type Jid, parseJid } from "./jid.ts";
+import type { MessageIds } from "./message-ids.ts";
+import { MucJoinError, type MucRooms } from "./muc-rooms.ts";
+import {
+  chatState,
+  displayedMarker,
+  type MessageType,
+  mucAdmin,
+  reactions,
+  retraction,
+  subjectChange,
+  textMessage,
+} from "./outgoing-stanzas.ts";
+import { PUPPET_RESOURCE, type PuppetJids } from "./puppet-jids.ts";
+import type { Reflections } from "./reflections.ts";
+import { mucOf } from "./room-ids.ts";
+import { describeStanzaError } from "./stanza-errors.ts";
+import type { Transport } from "./transport.ts";
+import { nickFrom } from "./xml-text.ts";
+
+type Side = Pick<MatrixMessage, "sender" | "as" | "remoteRoomId" | "direct">;
+
+interface Storage {
+  get(key: string): Promise<unknown>;
+  put(key: string, value: unknown): Promise<void>;
+}
+
+/** Where a Matrix event goes, and as whom. */
+interface Route {
+  from: string;
+  to: string;
+  type: MessageType;
+  /** The MUC, for groupchat; its bare JID names the conversation. */
+  room?: Jid;
+  conversation: string;
+  /** The sender's nick in the room (their own id for corrections is kept under it). */
+  senderKey: string;
+}
+
+const REACTION_PREFIX = "reaction ";
+
+export class Outbound {
+  private readonly deps: {
+    transport: Transport;
+    /** The full JID of a Matrix user's own logged-in account, when they have one. */
+    accountJid: (userId: UserId) => string | undefined;
+    rooms: MucRooms;
+    reflections: Reflections;
+    ids: MessageIds;
+    puppets: PuppetJids;
+    names: DisplayNames;
+    storage: Storage;
+    botJid: string;
+    timeoutMs: number;
+    /** Where media links point: the homeserver as the bridge reaches it. */
+    mediaBase: string;
+  };
+
+  constructor(deps: Outbound["deps"]) {
+    this.deps = deps;
+  }
+
+  /** Where a Matrix user's stanzas come from: their own account, else their puppet JID on the component. */
+  private puppetJid(userId: UserId): string {
+    const account = this.deps.accountJid(userId);
+    if (account !== undefined) return account;
+    const bare = this.deps.puppets.bareOf(userId);
+    if (bare === null)
+      throw new PermanentDeliveryError("your Matrix id cannot be an XMPP address (it has capitals)");
+    return `${bare}/${PUPPET_RESOURCE}`;
+  }
+
+  /** The puppet (or bot) in the room, joined if need be; or the contact for a DM. */
+  async route(side: Side, options: { join: boolean } = { join: true }): Promise<Route | null> {
+    if (side.direct !== undefined) {
+      if (side.as.kind !== "puppet")
+        throw new PermanentDeliveryError("private chats need your own XMPP address");
+      const to = parseJid(side.direct);
+      if (to === null) throw new PermanentDeliveryError(`${side.direct} is not an XMPP address`);
+      const from = this.puppetJid(side.sender);
+      return { from, to: bareJid(to), type: "chat", conversation: bareJid(to), senderKey: from };
+    }
+    const room = mucOf(side.remoteRoomId);
+    if (room === null) throw new PermanentDeliveryError(`${side.remoteRoomId} is not a MUC`);
+    const from = side.as.kind === "puppet" ? this.puppetJid(side.sender) : this.deps.botJid;
+    let nick = this.deps.rooms.nickOf(from, room);
+    if (nick === undefined) {
+      if (!options.join) return null;
+      nick = await this.joinAs(from, room, side);
+    }
+    return { from, to: bareJid(room), type: "groupchat", room, conversation: bareJid(room), senderKey: nick };
+  }
+
+  private async joinAs(from: string, room: Jid, side: Side): Promise<string> {
+    if (from === this.deps.botJid) throw new Error(`the bridge is not in ${bareJid(room)}`);
+    const name = nickFrom(
+      await this.deps.names.of(side.sender),
+      side.sender.slice(1, side.sender.indexOf(":")),
+    );
+    try {
+      return await this.deps.rooms.join(from, room, [name, `${name}[m]`, `${name}[matrix]`], {
+        maxstanzas: 0,
+      });
+    } catch (err) {
+      if (err instanceof MucJoinError) throw new PermanentDeliveryError(err.message);
+      throw err;
+    }
+  }
+
+  /** Sends and, in a room, waits for the reflection: the message's id is then the room's stanza-id. */
+  private async send(route: Route, stanza: Element): Promise<RemoteMessageId> {
+    const id = stanza.attrs["id"]!;
+    const reflected =
+      route.type === "groupchat" ? this.deps.reflections.expect(route.from, id, this.deps.timeoutMs) : null;
+    await this.deps.transport.send(stanza);
+    const canonical = remoteMessageId((await reflected) ?? id);
+    await this.deps.ids.remember(route.conversation, route.senderKey, id, canonical);
+    return canonical;
+  }
+
+  async message(message: MatrixMessage): Promise<DeliveryResult> {
+    const route = (await this.route(message))!;
+    const text = message.html !== undefined ? htmlToStyling(message.html) : message.body;
+    let body = message.msgtype === "m.emote" ? `/me ${text}` : text;
+    let oobUrl: string | undefined;
+    if (message.media) {
+      oobUrl = this.mediaUrl(message.media.url);
+      body = oobUrl;
+    }
+    const reply = message.replyTo === undefined ? undefined : { id: message.replyTo };
+    const stanza = textMessage({
+      from: route.from,
+      to: route.to,
+      type: route.type,
+      id: randomUUID(),
+      body,
+      ...(reply !== undefined && { reply }),
+      ...(oobUrl !== undefined && { oobUrl }),
+    });
+    return { remoteMessageId: await this.send(route, stanza) };
+  }
+
+  private mediaUrl(mxc: string): string {
+    const [server, id] = mxc.slice("mxc://".length).split("/");
+    return `${this.deps.mediaBase.replace(/\/$/, "")}/_matrix/media/v3/download/${server}/${id}`;
+  }
+
+  async edit(edit: MatrixEdit): Promise<void> {
+    const route = (await this.route(edit))!;
+    const target = await this.deps.ids.senderIdOf(route.conversation, edit.target);
+    const id = randomUUID();
+    const stanza = textMessage({
+      from: route.from,
+      to: route.to,
+      type: route.type,
+      id,
+      body: edit.html !== undefined ? htmlToStyling(edit.html) : edit.body,
+      replace: target,
+    });
+    await this.send(route, stanza);
+  }
+
+  async redaction(redaction: MatrixRedaction): Promise<void> {
+    if (redaction.target.startsWith(REACTION_PREFIX)) return this.unreact(redaction);
+    const route = (await this.route(redaction))!;
+    // In a room, the room's stanza-id names the message for everyone; in a 1:1 chat, the sender's own id does.
+    const target =
+      route.type === "groupchat"
+        ? redaction.target
+        : await this.deps.ids.senderIdOf(route.conversation, redaction.target);
+    await this.send(
+      route,
+      retraction({ from: route.from, to: route.to, type: route.type, id: randomUUID(), target }),
+    );
+  }
+
+  private reactionsKey(route: Route, target: string): string {
+    return `own-reactions ${route.conversation} ${route.from} ${target}`;
+  }
+
+  async reaction(reaction: MatrixReaction): Promise<DeliveryResult> {
+    const route = (await this.route(reaction))!;
+    const key = this.reactionsKey(route, reaction.target);
+    const keys = new Set((await this.deps.storage.get(key)) as string[] | undefined);
+    keys.add(reaction.key);
+    await this.sendReactions(route, reaction.target, [...keys]);
+    await this.deps.storage.put(key, [...keys]);
+    return {
+      remoteMessageId: remoteMessageId(
+        `${REACTION_PREFIX}${JSON.stringify([reaction.target, reaction.key])}`,
+      ),
+    };
+  }
+
+  private async unreact(redaction: MatrixRedaction): Promise<void> {
+    const [target, reactionKey] = JSON.parse(redaction.target.slice(REACTION_PREFIX.length)) as [
+      string,
+      string,
+    ];
+    const route = (await this.route(redaction))!;
+    const key = this.reactionsKey(route, target);
+    const keys = new Set((await this.deps.storage.get(key)) as string[] | undefined);
+    keys.delete(reactionKey);
+    await this.sendReactions(route, target, [...keys]);
+    await this.deps.storage.put(key, [...keys]);
+  }
+
+  private async sendReactions(route: Route, target: string, keys: string[]): Promise<void> {
+    const id = randomUUID();
+    const messageId =
+      route.type === "groupchat"
+        ? target
+        : await this.deps.ids.senderIdOf(route.conversation, remoteMessageId(target));
+    await this.send(
+      route,
+      reactions({ from: route.from, to: route.to, type: route.type, id, target: messageId, keys }),
+    );
+  }
+
+  /** Typing in a room the puppet is not in yet is not worth joining for. */
+  async typing(typing: MatrixTyping): Promise<void> {
+    const route = await this.route(typing, { join: false });
+    if (route === null) return;
+    const state = typing.typing ? "composing" : "paused";
+    await this.deps.transport.send(
+      chatState({ from: route.from, to: route.to, type: route.type, id: randomUUID(), state }),
+    );
+  }
+
+  /**
+   * A Matrix moderator's kick or ban of an occupant's ghost, done by their puppet (which needs the room's rights). A
+   * ban needs the occupant's real JID, which only some rooms show; without it the ban is refused and the user told.
+   */
+  async kick(kick: MatrixKick): Promise<void> {
+    const route = (await this.route(kick))!;
+    const target = parseJid(kick.target);
+    if (route.room === undefined || target === null || bareJid(target) !== bareJid(route.room)) {
+      throw new PermanentDeliveryError(`${kick.target} is not in ${kick.remoteRoomId}`);
+    }
+    const reason = kick.reason ?? "";
+    const request = (item: { nick: string; role: "none" } | { jid: string; affiliation: "outcast" }) =>
+      this.deps.transport
+        .request(
+          mucAdmin({ from: route.from, room: route.to, id: randomUUID(), item, reason }),
+          this.deps.timeoutMs,
+        )
+        .catch((err: unknown) => {
+          const condition = (err as { condition?: string }).condition ?? String(err);
+          throw new PermanentDeliveryError(`the room refused: ${describeStanzaError({ condition })}`);
+        });
+    if (!kick.ban) {
+      await request({ nick: target.resource, role: "none" });
+      return;
+    }
+    const jid = this.deps.rooms.occupants.realJidOf(route.room, target.resource);
+    if (jid === undefined) {
+      throw new PermanentDeliveryError(
+        `the room does not show ${target.resource}'s address, so they cannot be banned`,
+      );
+    }
+    await request({ jid, affiliation: "outcast" });
+  }
+
+  /** A read receipt, as an XEP-0333 marker; like typing, not worth joining a room for. */
+  async readReceipt(receipt: MatrixReadReceipt): Promise<void> {
+    const route = await this.route(receipt, { join: false });
+    if (route === null || receipt.upTo.startsWith(REACTION_PREFIX)) return;
+    // In a room the room's stanza-id names the message for everyone; in a 1:1 chat the sender's own id does.
+    const target =
+      route.type === "groupchat"
+        ? receipt.upTo
+        : await this.deps.ids.senderIdOf(route.conversation, receipt.upTo);
+    await this.deps.transport.send(
+      displayedMarker({ from: route.from, to: route.to, type: route.type, id: randomUUID(), target }),
+    );
+  }
+
+  async topic(side: Side, topic: string): Promise<void> {
+    const route = (await this.route(side))!;
+    await this.deps.transport.send(
+      subjectChange({ from: route.from, to: route.to, id: randomUUID(), subject: topic }),
+    );
+  }
+}

@@ -1,0 +1,355 @@
+// The XMPP network plugin: one XEP-0114 component connection carries the bot, which sits in every bridged MUC and
+// reports what happens there, and a puppet JID for every Matrix user, which speaks for them. Stanza reading and
+// building live in incoming-stanzas.ts and outgoing-stanzas.ts; the two directions in inbound.ts and outbound.ts.
+
+import {
+  type DeliveryResult,
+  type MatrixEdit,
+  type MatrixKick,
+  type MatrixMembership,
+  type MatrixMessage,
+  type MatrixReaction,
+  type MatrixReadReceipt,
+  type MatrixRedaction,
+  type MatrixRoomChange,
+  type MatrixTyping,
+  type NetworkContext,
+  type NetworkInfo,
+  type NetworkPlugin,
+  type PuppetLogin,
+  type RemoteRoomId,
+  type RemoteRoomInfo,
+  type RemoteUserId,
+  type RemoteUserInfo,
+  remoteUserId,
+  type UserId,
+} from "bridge-core";
+import { ClientLogins, sessionOf } from "./client-logins.ts";
+import { ComponentConnection } from "./component-connection.ts";
+import type { XmppConfig } from "./config.ts";
+import { DisplayNames } from "./display-names.ts";
+import { Inbound } from "./inbound.ts";
+import { bareJid, type Jid, parseJid, unescapeLocal } from "./jid.ts";
+import { MessageIds } from "./message-ids.ts";
+import { MucRooms } from "./muc-rooms.ts";
+import { NS } from "./namespaces.ts";
+import { Outbound } from "./outbound.ts";
+import { discoInfo, mucLeave } from "./outgoing-stanzas.ts";
+import { PUPPET_RESOURCE, PuppetJids } from "./puppet-jids.ts";
+import { Reflections } from "./reflections.ts";
+import { jidOfUser, mucOf, roomIdOf } from "./room-ids.ts";
+import { SharedFiles } from "./shared-files.ts";
+import { Transport } from "./transport.ts";
+import { VCardAvatars } from "./vcard-avatars.ts";
+
+interface Running {
+  context: NetworkContext;
+  connection: ComponentConnection;
+  transport: Transport;
+  accounts: ClientLogins;
+  rooms: MucRooms;
+  inbound: Inbound;
+  outbound: Outbound;
+  reflections: Reflections;
+}
+
+export class XmppNetwork implements NetworkPlugin {
+  readonly info: NetworkInfo;
+  private readonly config: XmppConfig;
+  private readonly puppets: PuppetJids;
+  private readonly botJid: string;
+  private running: Running | null = null;
+  private nextIq = 1;
+
+  constructor(config: XmppConfig) {
+    this.config = config;
+    this.puppets = new PuppetJids(config.component.domain);
+    this.botJid = `${config.component.domain}/bridge`;
+    this.info = {
+      id: "xmpp",
+      displayName: config.name,
+      ghostTemplate: "xmpp_{id}",
+      aliasTemplate: "xmpp_{id}",
+      capabilities: {
+        edits: true,
+        redactions: true,
+        reactions: true,
+        replies: true,
+        typing: true,
+        receipts: true,
+      },
+    };
+  }
+
+  private get run(): Running {
+    if (this.running === null) throw new Error("the XMPP network is not started");
+    return this.running;
+  }
+
+  private get timeoutMs(): number {
+    return this.config.request_timeout_seconds * 1000;
+  }
+
+  async start(context: NetworkContext): Promise<void> {
+    const { component } = this.config;
+    const connection = new ComponentConnection({ ...component, logger: context.logger });
+    const reflections = new Reflections();
+    const ids = new MessageIds(context.storage);
+    let inbound: Inbound | null = null;
+    const accounts = new ClientLogins({
+      ...(this.config.accounts.service !== undefined && { service: this.config.accounts.service }),
+      resource: "matrix-bridge",
+      timeoutMs: this.timeoutMs,
+      logger: context.logger,
+      onStanza: (stanza) => inbound?.handle(stanza),
+      onReconnect: (fullJid) => rooms.forgetJid(fullJid),
+    });
+    const transport = new Transport(connection, (full) => accounts.byFullJid(full));
+    const rooms = new MucRooms({
+      transport,
+      botJid: this.botJid,
+      timeoutMs: this.timeoutMs,
+      onOccupant: (change) => inbound?.occupant(change),
+      onPower: (power) => inbound?.power(power),
+      onPhoto: (room, nick) => inbound?.photo(room, nick),
+    });
+    inbound = new Inbound({
+      botJid: this.botJid,
+      rooms,
+      reflections,
+      ids,
+      puppets: this.puppets,
+      accountUser: (bare) => accounts.userOf(bare),
+      storage: context.storage,
+      remote: () => context.remote,
+      files: new SharedFiles({
+        fetchRemote: context.media.fetchRemote,
+        maxBytes: this.config.max_file_bytes,
+        logger: context.logger,
+      }),
+      avatars: new VCardAvatars({
+        transport,
+        botJid: this.botJid,
+        timeoutMs: this.timeoutMs,
+        storage: context.storage,
+        upload: (data, contentType) => context.media.upload(data, contentType, "avatar"),
+      }),
+      logger: context.logger,
+    });
+    const outbound = new Outbound({
+      transport,
+      accountJid: (userId) => accounts.fullJidOf(userId),
+      rooms,
+      reflections,
+      ids,
+      puppets: this.puppets,
+      names: new DisplayNames(context.homeserverUrl),
+      storage: context.storage,
+      botJid: this.botJid,
+      timeoutMs: this.timeoutMs,
+      mediaBase: context.homeserverUrl,
+    });
+    const handler = inbound;
+    connection.onStanza((stanza) => handler.handle(stanza));
+    connection.onReconnect(() => {
+      // The rooms dropped everyone of the bridge with the old stream; the bot rejoins, puppets when next needed.
+      rooms.forgetAll();
+      this.rejoinAll().catch((err: unknown) => context.logger.error("could not rejoin the MUCs", { err }));
+    });
+    this.running = { context, connection, transport, accounts, rooms, inbound, outbound, reflections };
+    await connection.start();
+    context.logger.info("connected to XMPP as a component", {
+      domain: component.domain,
+      host: component.host,
+    });
+    await this.rejoinAll();
+    await this.restoreLogins();
+  }
+
+  /** Users who logged in with their own accounts before this start are logged in again. */
+  private async restoreLogins(): Promise<void> {
+    const { context, accounts } = this.run;
+    for (const { userId, login } of await context.savedLogins()) {
+      const session = sessionOf(login);
+      if (session === null) continue;
+      await accounts.login(userId, session).catch((err: unknown) =>
+        context.logger.warn("could not log a user in again", {
+          userId,
+          err: err instanceof Error ? err.message : err,
+        }),
+      );
+    }
+    context.puppetsConnected(accounts.count);
+  }
+
+  /** `login user@example.org password`: the user's own XMPP account speaks for them from now on. */
+  async login(userId: UserId, args: string[]): Promise<PuppetLogin> {
+    const [jid, ...password] = args;
+    if (jid === undefined || password.length === 0) throw new Error("usage: login user@example.org password");
+    const { accounts, context, rooms } = this.run;
+    const login = await accounts.login(userId, { jid, password: password.join(" ") });
+    context.puppetsConnected(accounts.count);
+    // The puppet makes way, so that the account can take its nick wherever the user goes next.
+    const puppet = this.puppets.bareOf(userId);
+    if (puppet !== null) await rooms.leaveAll(`${puppet}/${PUPPET_RESOURCE}`, "Using their own account now");
+    return login;
+  }
+
+  async logout(userId: UserId): Promise<void> {
+    const { accounts, context, rooms } = this.run;
+    const full = accounts.fullJidOf(userId);
+    await accounts.logout(userId);
+    // The server takes the account out of its rooms as its stream closes.
+    if (full !== undefined) rooms.forgetJid(full);
+    context.puppetsConnected(accounts.count);
+  }
+
+  private async rejoinAll(): Promise<void> {
+    const { context } = this.run;
+    for (const id of await context.linkedRooms()) {
+      const room = mucOf(id);
+      if (room === null) continue;
+      await this.joinAsBot(room).catch((err: unknown) =>
+        context.logger.warn("could not rejoin a MUC", {
+          room: id,
+          err: err instanceof Error ? err.message : err,
+        }),
+      );
+    }
+  }
+
+  /**
+   * The bot joins with the history it missed: everything since the last message it bridged from there, or, for a new
+   * portal, the configured number of recent messages. What it already bridged comes again with the same stanza-id
+   * and the core recognises it.
+   */
+  private async joinAsBot(room: Jid): Promise<void> {
+    const lastSeen = await this.run.context.storage.get(`last-seen ${bareJid(room)}`);
+    const history =
+      typeof lastSeen === "number"
+        ? { since: new Date(lastSeen) }
+        : { maxstanzas: this.config.history_on_join };
+    const nick = this.config.bot_nick;
+    await this.run.rooms.join(this.botJid, room, [nick, `${nick}_`, `${nick}__`], history);
+  }
+
+  async stop(): Promise<void> {
+    const running = this.running;
+    if (running === null) return;
+    this.running = null;
+    running.reflections.cancelAll();
+    // A component that just goes away stays an occupant in some servers' eyes: everyone leaves explicitly.
+    for (const { localJid, room, nick } of running.rooms.forgetAll()) {
+      const occupant = `${bareJid(room)}/${nick}`;
+      await running.transport
+        .send(mucLeave({ from: localJid, occupant, status: "Bridge shutting down" }))
+        .catch(() => {});
+    }
+    await running.accounts.logoutAll();
+    await running.connection.stop();
+  }
+
+  /** Asks the room what it is; null when it does not exist (or cannot be reached). */
+  private async discoRoom(room: Jid): Promise<{ name?: string } | null> {
+    try {
+      const answer = await this.run.transport.request(
+        discoInfo({ from: this.botJid, to: bareJid(room), id: `disco-${this.nextIq++}` }),
+        this.timeoutMs,
+      );
+      const identity = answer.getChild("query", NS.discoInfo)?.getChild("identity");
+      if (identity?.attrs["category"] !== "conference") return null;
+      const name = identity.attrs["name"];
+      return name ? { name } : {};
+    } catch {
+      return null;
+    }
+  }
+
+  async resolveRoom(id: RemoteRoomId): Promise<RemoteRoomInfo | null> {
+    const room = mucOf(id);
+    if (room === null) return null;
+    const info = await this.discoRoom(room);
+    if (info === null) return null;
+    await this.joinAsBot(room);
+    return { id: roomIdOf(room), name: info.name ?? bareJid(room) };
+  }
+
+  async resolveUser(id: RemoteUserId): Promise<RemoteUserInfo | null> {
+    const jid = jidOfUser(id);
+    if (jid === null || jid.domain === this.config.component.domain) return null;
+    if (jid.resource !== "") return { id, displayName: jid.resource };
+    return { id, displayName: unescapeLocal(jid.local) ?? jid.local };
+  }
+
+  async roomMembers(id: RemoteRoomId, limit: number): Promise<RemoteUserInfo[]> {
+    const room = mucOf(id);
+    if (room === null) return [];
+    return this.run.rooms
+      .membersOf(room)
+      .slice(0, limit)
+      .map((nick) => ({ id: remoteUserId(`${bareJid(room)}/${nick}`), displayName: nick }));
+  }
+
+  async validateLink(id: RemoteRoomId, _requester: UserId): Promise<string | null> {
+    const room = mucOf(id);
+    if (room === null)
+      return `${id} is not a MUC: write room@conference.example.org as room_conference.example.org`;
+    if ((await this.discoRoom(room)) === null) return `${bareJid(room)} does not exist or cannot be reached`;
+    return null;
+  }
+
+  async automaticIdentity(userId: UserId): Promise<RemoteUserId | null> {
+    const bare = this.puppets.bareOf(userId);
+    return bare === null ? null : remoteUserId(bare);
+  }
+
+  matrixUserOf(id: RemoteUserId): UserId | null {
+    const jid = parseJid(id);
+    if (jid === null) return null;
+    return this.puppets.userOf(jid) ?? this.running?.accounts.userOf(bareJid(jid)) ?? null;
+  }
+
+  sendMessage(message: MatrixMessage): Promise<DeliveryResult> {
+    return this.run.outbound.message(message);
+  }
+
+  sendEdit(edit: MatrixEdit): Promise<void> {
+    return this.run.outbound.edit(edit);
+  }
+
+  sendRedaction(redaction: MatrixRedaction): Promise<void> {
+    return this.run.outbound.redaction(redaction);
+  }
+
+  sendReaction(reaction: MatrixReaction): Promise<DeliveryResult> {
+    return this.run.outbound.reaction(reaction);
+  }
+
+  sendTyping(typing: MatrixTyping): Promise<void> {
+    return this.run.outbound.typing(typing);
+  }
+
+  sendReadReceipt(receipt: MatrixReadReceipt): Promise<void> {
+    return this.run.outbound.readReceipt(receipt);
+  }
+
+  async handleRoomChange(change: MatrixRoomChange): Promise<void> {
+    if (change.topic === undefined || change.as.kind !== "puppet") return;
+    await this.run.outbound.topic(change, change.topic);
+  }
+
+  handleKick(kick: MatrixKick): Promise<void> {
+    return this.run.outbound.kick(kick);
+  }
+
+  async handleMembership(membership: MatrixMembership): Promise<void> {
+    if (membership.as.kind !== "puppet") return;
+    if (membership.membership === "join") {
+      await this.run.outbound.route(membership);
+      return;
+    }
+    const room = mucOf(membership.remoteRoomId);
+    const bare = this.puppets.bareOf(membership.sender);
+    if (room !== null && bare !== null) await this.run.rooms.leave(`${bare}/${PUPPET_RESOURCE}`, room);
+  }
+}

@@ -1,0 +1,35 @@
+// The XMPP bridge under test: a real XMPP server, a real Synapse, and the bridge with the XMPP plugin loaded exactly
+// as its config names it (`network.module: bridge-xmpp`), connected as the server's component.
+
+import { join } from "node:path";
+import { parseXmppConfig, XmppNetwork } from "bridge-xmpp";
+import { type BridgeStack, startBridgeStack } from "../bridge-stack.ts";
+import { REPO_ROOT } from "../paths.ts";
+import type { XmppServer } from "./xmpp-server.ts";
+
+export const XMPP_MODULE = join(REPO_ROOT, "packages", "bridge-xmpp", "src", "index.ts");
+
+export async function startXmppBridgeStack(options: {
+  runDir: string;
+  server: XmppServer;
+  settings?: Record<string, unknown>;
+  /** Top-level sections added to the bridge's config. */
+  extraConfig?: Record<string, unknown>;
+}): Promise<BridgeStack<XmppNetwork>> {
+  const { server } = options;
+  const config = {
+    component: {
+      host: server.host,
+      port: server.componentPort,
+      domain: server.componentDomain,
+      secret: server.componentSecret,
+    },
+    name: "Test XMPP",
+    ...options.settings,
+  };
+  return startBridgeStack<XmppNetwork>({
+    runDir: options.runDir,
+    plugin: { id: "xmpp", module: XMPP_MODULE, config, create: (c) => new XmppNetwork(parseXmppConfig(c)) },
+    ...(options.extraConfig && { extraConfig: options.extraConfig }),
+  });
+}
