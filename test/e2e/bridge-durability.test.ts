@@ -50,6 +50,20 @@ describe("remote events survive homeserver outages and bridge restarts", () => {
     await alice.waitForEvent((e) => e.sender === ghost() && e.content["body"] === "hello", { roomId: room });
   });
 
+  test("after a restart the bot still answers commands in a DM it joined before", async () => {
+    const bot = `@testnetbot:${stack.synapse.serverName}`;
+    const dm = await alice.createDirectMessage(bot);
+    await alice.waitForEvent(
+      (e) => e.type === "m.room.member" && e.state_key === bot && e.content["membership"] === "join",
+      { roomId: dm },
+    );
+    await stack.restartBridge();
+    await alice.sendText(dm, "!ping");
+    await alice.waitForEvent((e) => e.sender === bot && String(e.content["body"]).startsWith("Pong"), {
+      roomId: dm,
+    });
+  });
+
   test("while the homeserver is down, remote messages wait and then all arrive, once each, in order", async () => {
     await stack.synapse.stop();
     const sent = Array.from({ length: 30 }, (_, i) => `outage ${i}`);

@@ -12,7 +12,7 @@ import { registerBuiltinCommands } from "../commands/builtin.ts";
 import { CommandRegistry } from "../commands/registry.ts";
 import { registerRoomCommands } from "../commands/room-commands.ts";
 import type { BridgeConfig } from "../config/schema.ts";
-import { makeUserId } from "../ids.ts";
+import { isRoomId, makeUserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { MatrixClient } from "../matrix/client.ts";
 import { IntentFactory } from "../matrix/intents.ts";
@@ -287,6 +287,15 @@ export class Bridge {
     await pingHomeserver({ client: this.client, registration, transactionId: this.startupPingId });
     if (!this.startupPingReceived) this.logger.warn("homeserver ping answered but never reached this bridge");
     this.health.set("homeserver", true);
+    // The membership cache starts empty: without this, commands in rooms the bot joined before this start (a DM with
+    // it) would look like messages in a room it is not in.
+    const { joined_rooms: botRooms = [] } = await this.client.request<{ joined_rooms?: string[] }>(
+      "GET",
+      "/_matrix/client/v3/joined_rooms",
+      { asUser: this.naming.botUserId },
+    );
+    for (const roomId of botRooms.filter(isRoomId))
+      this.cache.noteMembership(roomId, this.naming.botUserId, "join");
     if (config.appservice.botDisplayname !== undefined) {
       await this.intents.bot.setDisplayName(config.appservice.botDisplayname);
     }
