@@ -198,6 +198,26 @@ for (const [software, createServer] of XMPP_SERVERS)
       );
     });
 
+    test("XEP-0333: a displayed marker becomes the ghost's read receipt", async () => {
+      const { alice, carol, muc, room } = suite();
+      const said = await aliceSays("have you read this?");
+      await carol.send(
+        xml(
+          "message",
+          { to: muc, type: "groupchat", id: "carol-displayed" },
+          xml("displayed", { xmlns: "urn:xmpp:chat-markers:0", id: stanzaIdOf(said.message) }),
+        ),
+      );
+      await alice.waitForEvent(
+        (e) =>
+          e.type === "m.receipt" &&
+          Object.keys(
+            (e.content[said.eventId] as { "m.read"?: Record<string, unknown> } | undefined)?.["m.read"] ?? {},
+          ).includes(carolGhost()),
+        { roomId: room },
+      );
+    });
+
     test("XEP-0333: a read receipt becomes a displayed marker", async () => {
       const { alice, carol, muc, room } = suite();
       const said = await carolSays("did you read this?", "carol-read");

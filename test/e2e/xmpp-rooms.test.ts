@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { xml } from "@xmpp/client";
+import type { Element } from "@xmpp/xml";
 import { registerUser } from "../harness/matrix-test-client.ts";
 import { ghostOf, useMucSuite, XMPP_SERVERS } from "../harness/xmpp/muc-suite.ts";
 import { XmppTestClient } from "../harness/xmpp/xmpp-client.ts";
@@ -46,6 +47,61 @@ for (const [software, createServer] of XMPP_SERVERS)
         (s) => s.attrs["from"] === `${muc}/Alice` && s.getChildText("subject") === "from matrix",
         "the subject from alice",
       );
+    });
+
+    test("power levels given on Matrix become MUC roles, for occupants and puppets alike", async () => {
+      const { alice, carol, muc, room, server, stack } = suite();
+      const grace = await XmppTestClient.connect(server, "grace");
+      await grace.joinRoom(muc, "grace");
+      const henry = await registerUser(stack.synapse, "henry", { displayName: "Henry" });
+      try {
+        await henry.join(room);
+        await henry.sendText(room, "henry is here");
+        await carol.waitForBody(`${muc}/Henry`, "henry is here");
+        // Changing power levels takes the portal's top level: the room's owner makes alice's JID an owner too.
+        const aliceJid = `alice\\3a${stack.synapse.serverName.replaceAll(":", "\\3a")}@${server.componentDomain}`;
+        await carol.send(
+          xml(
+            "iq",
+            { to: muc, type: "set", id: "own-alice" },
+            xml(
+              "query",
+              { xmlns: "http://jabber.org/protocol/muc#admin" },
+              xml("item", { jid: aliceJid, affiliation: "owner" }),
+            ),
+          ),
+        );
+        const owned = await alice.waitForEvent(
+          (e) =>
+            e.type === "m.room.power_levels" &&
+            (e.content["users"] as Record<string, number>)[alice.userId] === 100,
+          { roomId: room },
+        );
+        const roleOf = (nick: string, role: string) => (s: Element) =>
+          s.name === "presence" &&
+          s.attrs["from"] === `${muc}/${nick}` &&
+          s.getChild("x", "http://jabber.org/protocol/muc#user")?.getChild("item")?.attrs["role"] === role;
+        const users = { ...(owned.content["users"] as Record<string, number>) };
+        const graceGhost = ghost(`${muc}/grace`);
+        await alice.sendState(room, "m.room.power_levels", "", {
+          ...owned.content,
+          users: { ...users, [henry.userId]: 50, [graceGhost]: 50 },
+        });
+        await carol.waitFor(roleOf("grace", "moderator"), "grace made a moderator");
+        await carol.waitFor(roleOf("Henry", "moderator"), "Henry made a moderator");
+        const before = carol.stanzas.length;
+        await alice.sendState(room, "m.room.power_levels", "", {
+          ...owned.content,
+          users: { ...users, [henry.userId]: 50 },
+        });
+        await carol.waitFor(
+          (s) => carol.stanzas.indexOf(s) >= before && roleOf("grace", "participant")(s),
+          "grace a participant again",
+        );
+      } finally {
+        await henry.close();
+        await grace.close();
+      }
     });
 
     test("kicks cross both ways", async () => {

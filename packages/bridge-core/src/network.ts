@@ -130,6 +130,22 @@ export interface MatrixKick extends MatrixSide {
   ban: boolean;
 }
 
+/** A Matrix user changed users' power levels in a bridged room: each remote user's new level, where it changed. */
+export interface MatrixPowerLevels extends MatrixSide {
+  changes: { user: RemoteUserId; level: number }[];
+}
+
+/** Matrix presence states, which both sides are mapped onto. */
+export type PresenceState = "online" | "unavailable" | "offline";
+
+/** A Matrix user's presence changed: their remote identity shows it wherever it is present (rooms, contacts). */
+export interface MatrixPresence {
+  sender: UserId;
+  remoteUserId: RemoteUserId;
+  state: PresenceState;
+  statusMsg?: string;
+}
+
 /** A Matrix user joined or left a bridged room (puppets follow them in and out of the remote room). */
 export interface MatrixMembership extends MatrixSide {
   membership: "join" | "leave";
@@ -230,6 +246,18 @@ export interface RemotePower {
   level: number;
 }
 
+/** A remote user has read everything up to `upTo`: their ghost's read receipt. */
+export interface RemoteReceipt extends RemoteSide {
+  upTo: RemoteMessageId;
+}
+
+/** A remote user's presence: their ghost shows it on Matrix. */
+export interface RemotePresence {
+  user: RemoteUserInfo;
+  state: PresenceState;
+  statusMsg?: string;
+}
+
 /** A remote user wrote privately to a Matrix user's remote identity. */
 export interface RemoteDirectMessage extends Omit<RemoteMessage, "roomId" | "sender"> {
   from: RemoteUserInfo;
@@ -255,6 +283,10 @@ export interface RemoteEvents {
   power(power: RemotePower): Promise<void>;
   profile(user: RemoteUserInfo): Promise<void>;
   roomInfo(room: RemoteRoomInfo): Promise<void>;
+  /** Optional so that hand-made RemoteEvents (test harnesses) need not have it; the bridge always provides it. */
+  presence?(presence: RemotePresence): Promise<void>;
+  /** Optional for the same reason as `presence`. */
+  receipt?(receipt: RemoteReceipt): Promise<void>;
 }
 
 /** A Matrix user's remote identity, after logging in. */
@@ -324,6 +356,10 @@ export interface NetworkPlugin {
   handleMembership?(membership: MatrixMembership): Promise<void>;
   handleRoomChange?(change: MatrixRoomChange): Promise<void>;
   handleKick?(kick: MatrixKick): Promise<void>;
+  /** Power levels a Matrix user gave remote users (ghosts, or other Matrix users' remote identities). */
+  handlePowerLevels?(change: MatrixPowerLevels): Promise<void>;
+  /** A Matrix user with a remote identity changed presence (m.presence). */
+  sendPresence?(presence: MatrixPresence): Promise<void>;
   /**
    * Single puppeting: log `userId` in with what they typed after `login`. Resolve with the identity, or throw an
    * Error whose message is shown to the user.

@@ -5,6 +5,7 @@
 import type { Element } from "@xmpp/xml";
 import {
   type Logger,
+  type MxcUri,
   type RemoteEvents,
   type RemoteMessageId,
   type RemoteUserInfo,
@@ -16,7 +17,11 @@ import { bareJid, fullJid, type Jid, parseJid } from "./jid.ts";
 import type { MessageIds } from "./message-ids.ts";
 import type { OccupantChange, OccupantPower } from "./muc-occupants.ts";
 import type { MucRooms } from "./muc-rooms.ts";
+import { NS } from "./namespaces.ts";
+import type { PepAvatars } from "./pep-avatars.ts";
+import { type PresenceInfo, readPresence } from "./presence.ts";
 import type { PuppetJids } from "./puppet-jids.ts";
+import type { PuppetPresence } from "./puppet-presence.ts";
 import type { Reflections } from "./reflections.ts";
 import { roomIdOf, userIdOf } from "./room-ids.ts";
 import type { SharedFiles } from "./shared-files.ts";
@@ -46,8 +51,12 @@ export class Inbound {
     remote: () => RemoteEvents;
     files: SharedFiles;
     avatars: VCardAvatars;
+    pepAvatars: PepAvatars;
+    contacts: Pick<PuppetPresence, "noteContact">;
     logger: Logger;
   };
+  /** Contact bare JID → when their avatar was last looked up. */
+  private readonly avatarChecks = new Map<string, number>();
   /** The chain of work per conversation, so that what a room says reaches the core in order. */
   private readonly chains = new Map<string, Promise<void>>();
 
@@ -57,7 +66,7 @@ export class Inbound {
 
   handle(stanza: Element): void {
     if (stanza.name === "presence") {
-      this.deps.rooms.handlePresence(stanza);
+      if (!this.deps.rooms.handlePresence(stanza)) this.contactPresence(stanza);
       return;
     }
     if (stanza.name !== "message") return;
@@ -136,6 +145,33 @@ export class Inbound {
       const avatarUrl = await this.deps.avatars.avatarOf(`${bareJid(room)}/${nick}`);
       if (avatarUrl !== null)
         await this.deps.remote().profile({ ...this.occupantInfo(room, nick), avatarUrl });
+    });
+  }
+
+  /** An occupant's availability or status text changed: their ghost's Matrix presence follows. */
+  occupantPresence(room: Jid, nick: string, presence: PresenceInfo): void {
+    const user = this.occupantInfo(room, nick);
+    this.inOrder(bareJid(room), async () => {
+      await this.deps.remote().presence?.({ user, ...presence });
+    });
+  }
+
+  /**
+   * A contact's presence sent to a Matrix user's JID (directed to a puppet, or from the roster of a user's own
+   * account): the contact's ghost shows it. What comes from a MUC, or from the bridge's own JIDs, is no contact's.
+   */
+  private contactPresence(stanza: Element): void {
+    const from = parseJid(stanza.attrs["from"] ?? "");
+    const to = parseJid(stanza.attrs["to"] ?? "");
+    const presence = readPresence(stanza);
+    if (from === null || to === null || presence === null || stanza.getChild("x", NS.mucUser)) return;
+    const contact = { ...from, resource: "" };
+    const bare = bareJid(contact);
+    if (this.deps.puppets.userOf(to) === null && this.deps.accountUser(bareJid(to)) === undefined) return;
+    if (contact.domain === this.deps.puppets.domain || this.deps.accountUser(bare) !== undefined) return;
+    const user = { id: userIdOf(contact), displayName: contact.local || contact.domain };
+    this.inOrder(`presence ${bare}`, async () => {
+      await this.deps.remote().presence?.({ user, ...presence });
     });
   }
 
@@ -222,6 +258,9 @@ export class Inbound {
       case "chat-state":
         await remote.typing({ roomId, sender, typing: message.state === "composing" });
         return;
+      case "displayed":
+        await remote.receipt?.({ roomId, sender, upTo: remoteMessageId(message.target) });
+        return;
       case "error":
         this.deps.logger.warn("the room sent an error", { room: conversation, error: message.error });
         return;
@@ -259,6 +298,14 @@ export class Inbound {
     await this.deps.storage.put(storeKey, [...now]);
   }
 
+  /** A contact's avatar (XEP-0084, else their vCard's photo), looked up at most hourly; null when not due or none. */
+  private async contactAvatar(bare: string): Promise<MxcUri | null> {
+    const last = this.avatarChecks.get(bare);
+    if (last !== undefined && Date.now() - last < AVATAR_RECHECK_MS) return null;
+    this.avatarChecks.set(bare, Date.now());
+    return (await this.deps.pepAvatars.avatarOf(bare)) ?? (await this.deps.avatars.avatarOf(bare));
+  }
+
   /** A 1:1 message to a puppet's JID: the DM of its Matrix user with the sender's ghost. */
   private async direct(message: IncomingMessage): Promise<void> {
     const to = this.deps.puppets.userOf(message.to) ?? this.deps.accountUser(bareJid(message.to)) ?? null;
@@ -266,10 +313,16 @@ export class Inbound {
     const from = { ...message.from, resource: "" };
     // Private messages through a MUC come from an occupant JID, whose bare part is the room: not a contact.
     if (this.deps.rooms.botRooms().some((room) => bareJid(room) === bareJid(from))) return;
+    await this.deps.contacts.noteContact(bareJid(message.to), bareJid(from));
     const id = this.deps.ids.canonical(message) ?? remoteMessageId(`${bareJid(from)} ${Date.now()}`);
     const media = await this.deps.files.of(message);
+    const avatarUrl = await this.contactAvatar(bareJid(from));
     await this.deps.remote().directMessage({
-      from: { id: userIdOf(from), displayName: from.local || from.domain },
+      from: {
+        id: userIdOf(from),
+        displayName: from.local || from.domain,
+        ...(avatarUrl !== null && { avatarUrl }),
+      },
       to,
       id,
       ...textContent(message.body),
@@ -278,6 +331,9 @@ export class Inbound {
     });
   }
 }
+
+/** How often a contact's avatar is looked up again: no notification of a new one reaches the bridge's JIDs. */
+const AVATAR_RECHECK_MS = 60 * 60 * 1000;
 
 /** A body as the core wants it: `/me` as an emote, styling as HTML next to the text. */
 export function textContent(body: string): { body: string; html?: string; msgtype: "m.text" | "m.emote" } {

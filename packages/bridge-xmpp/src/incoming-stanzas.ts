@@ -29,6 +29,7 @@ export type IncomingMessage =
   | (Common & { kind: "retraction"; target: string })
   | (Common & { kind: "reactions"; target: string; keys: string[] })
   | (Common & { kind: "chat-state"; state: string })
+  | (Common & { kind: "displayed"; target: string })
   | (Common & { kind: "subject"; subject: string })
   | (Common & { kind: "error"; error: StanzaError });
 
@@ -98,6 +99,10 @@ export function readMessage(stanza: Element, roomJid?: (from: Jid) => string): I
       ...(oobUrl && { oobUrl }),
     };
   }
+
+  // XEP-0333: the sender has read everything up to `target` (a room's stanza-id in a MUC).
+  const displayed = stanza.getChild("displayed", NS.chatMarkers)?.attrs["id"];
+  if (displayed) return { ...common, kind: "displayed", target: displayed };
 
   // A subject message carries no body (one with a body is an ordinary message that also sets the subject).
   const subject = stanza.getChild("subject");

@@ -4,6 +4,7 @@
 
 import type { Element } from "@xmpp/xml";
 import { bareJid, type Jid } from "./jid.ts";
+import type { PresenceInfo } from "./presence.ts";
 
 /** A MUC standing in Matrix terms: owners 100, admins and moderators 50, everyone else 0. */
 export function powerOf(affiliation: string | undefined, role: string | undefined): number {
@@ -42,6 +43,8 @@ export interface OccupantPresence {
   status: string | undefined;
   /** The SHA-1 of the occupant's vCard photo (XEP-0153), when their client announces one. */
   photo: string | undefined;
+  /** Their availability (show) and status text. */
+  presence: PresenceInfo | null;
 }
 
 export class MucOccupants {
@@ -53,6 +56,8 @@ export class MucOccupants {
     onPower: (power: OccupantPower) => void;
     /** An occupant announced a vCard photo the bridge has not seen from them. */
     onPhoto: (room: Jid, nick: string) => void;
+    /** An occupant's availability or status text changed (offline as they leave). */
+    onPresence: (room: Jid, nick: string, presence: PresenceInfo) => void;
   };
   /** Room bare JID → the nicks of everyone the bot sees there (the bridge's own included). */
   private readonly nicks = new Map<string, Set<string>>();
@@ -60,6 +65,8 @@ export class MucOccupants {
   private readonly levels = new Map<string, number>();
   /** `room nick` → the vCard photo hash last announced. */
   private readonly photos = new Map<string, string>();
+  /** `room nick` → the presence last reported, as JSON. */
+  private readonly presences = new Map<string, string>();
   /** `room nick` → the occupant's real JID, where the room shows it. */
   private readonly realJids = new Map<string, string>();
   /**
@@ -78,6 +85,11 @@ export class MucOccupants {
     );
   }
 
+  /** The power level `nick`'s affiliation and role in `room` stand for, as last seen. */
+  levelOf(room: Jid, nick: string): number {
+    return this.levels.get(`${bareJid(room)} ${nick}`) ?? 0;
+  }
+
   /** The real JID behind `nick`, when the room has shown it to anyone of the bridge. */
   realJidOf(room: Jid, nick: string): string | undefined {
     return this.realJids.get(`${bareJid(room)} ${nick}`);
@@ -93,6 +105,7 @@ export class MucOccupants {
     this.nicks.clear();
     this.levels.clear();
     this.photos.clear();
+    this.presences.clear();
     this.departedOwn.clear();
   }
 
@@ -132,6 +145,7 @@ export class MucOccupants {
     if (!unavailable) {
       this.reportPower(room, nick, item);
       if (!own) this.reportPhoto(room, nick, presence.photo);
+      if (!own) this.reportPresence(room, nick, presence.presence);
       if (nicks.has(nick)) return;
       nicks.add(nick);
       // Those already there when the bot arrives are the room's members (see roomMembers), not new arrivals.
@@ -142,6 +156,8 @@ export class MucOccupants {
     this.levels.delete(`${roomKey} ${nick}`);
     this.photos.delete(`${roomKey} ${nick}`);
     if (own) return;
+    this.reportPresence(room, nick, presence.presence);
+    this.presences.delete(`${roomKey} ${nick}`);
     const reason = item?.getChildText("reason") ?? presence.status;
     const actor = item?.getChild("actor")?.attrs["nick"];
     const newNick = item?.attrs["nick"];
@@ -166,6 +182,15 @@ export class MucOccupants {
     if (!photo || this.photos.get(key) === photo) return;
     this.photos.set(key, photo);
     this.deps.onPhoto(room, nick);
+  }
+
+  private reportPresence(room: Jid, nick: string, presence: PresenceInfo | null): void {
+    if (presence === null) return;
+    const key = `${bareJid(room)} ${nick}`;
+    const json = JSON.stringify(presence);
+    if (this.presences.get(key) === json) return;
+    this.presences.set(key, json);
+    this.deps.onPresence(room, nick, presence);
   }
 
   private reportPower(room: Jid, nick: string, item: Element | undefined): void {

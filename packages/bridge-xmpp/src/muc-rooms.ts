@@ -14,6 +14,7 @@ import {
 } from "./muc-occupants.ts";
 import { NS } from "./namespaces.ts";
 import { mucJoin, mucLeave } from "./outgoing-stanzas.ts";
+import { type PresenceInfo, readPresence } from "./presence.ts";
 import { describeStanzaError } from "./stanza-errors.ts";
 import type { Transport } from "./transport.ts";
 
@@ -49,6 +50,7 @@ export class MucRooms {
     onOccupant: (change: OccupantChange) => void;
     onPower: (power: OccupantPower) => void;
     onPhoto: (room: Jid, nick: string) => void;
+    onPresence: (room: Jid, nick: string, presence: PresenceInfo) => void;
   }) {
     this.occupants = new MucOccupants({
       botJid: options.botJid,
@@ -57,6 +59,7 @@ export class MucRooms {
       onOccupant: options.onOccupant,
       onPower: options.onPower,
       onPhoto: options.onPhoto,
+      onPresence: options.onPresence,
     });
     this.transport = options.transport;
     this.botJid = options.botJid;
@@ -90,6 +93,14 @@ export class MucRooms {
   /** The occupants the bot sees in `room`, the bridge's own left out. */
   membersOf(room: Jid): string[] {
     return this.occupants.membersOf(room);
+  }
+
+  /** The rooms `localJid` is in, with its nick in each. */
+  roomsOf(localJid: string): { room: Jid; nick: string }[] {
+    return [...this.sessions.entries()]
+      .filter(([key, session]) => key.startsWith(`${localJid} `) && session.joined)
+      .map(([key, session]) => ({ room: parseJid(key.slice(localJid.length + 1)), nick: session.nick }))
+      .filter((joined): joined is { room: Jid; nick: string } => joined.room !== null);
   }
 
   /** The rooms the bot is in. */
@@ -202,6 +213,7 @@ export class MucRooms {
       item: x?.getChild("item"),
       status: stanza.getChildText("status") ?? undefined,
       photo: stanza.getChild("x", NS.vcardUpdate)?.getChildText("photo")?.trim() || undefined,
+      presence: readPresence(stanza),
     };
     this.occupants.noteRealJid(presence.room, presence.nick, presence.item);
     if (presence.codes.has("110")) this.ownPresence(to, presence, session);

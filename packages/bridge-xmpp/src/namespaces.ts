@@ -5,6 +5,8 @@ export const NS = {
   mucUser: "http://jabber.org/protocol/muc#user",
   mucAdmin: "http://jabber.org/protocol/muc#admin",
   discoInfo: "http://jabber.org/protocol/disco#info",
+  discoItems: "http://jabber.org/protocol/disco#items",
+  httpUpload: "urn:xmpp:http:upload:0",
   delay: "urn:xmpp:delay",
   stanzaId: "urn:xmpp:sid:0",
   correction: "urn:xmpp:message-correct:0",
@@ -20,5 +22,8 @@ export const NS = {
   stanzas: "urn:ietf:params:xml:ns:xmpp-stanzas",
   oob: "jabber:x:oob",
   vcard: "vcard-temp",
+  pubsub: "http://jabber.org/protocol/pubsub",
+  avatarMetadata: "urn:xmpp:avatar:metadata",
+  avatarData: "urn:xmpp:avatar:data",
   vcardUpdate: "vcard-temp:x:update",
 } as const;

@@ -9,6 +9,7 @@ import {
   type MatrixEdit,
   type MatrixKick,
   type MatrixMessage,
+  type MatrixPowerLevels,
   type MatrixReaction,
   type MatrixReadReceipt,
   type MatrixRedaction,
@@ -20,6 +21,7 @@ import {
 } from "bridge-core";
 import type { DisplayNames } from "./display-names.ts";
 import { htmlToStyling } from "./html-to-styling.ts";
+import type { HttpUpload } from "./http-upload.ts";
 import { bareJid, type Jid, parseJid } from "./jid.ts";
 import type { MessageIds } from "./message-ids.ts";
 import { MucJoinError, type MucRooms } from "./muc-rooms.ts";
@@ -34,6 +36,7 @@ import {
   textMessage,
 } from "./outgoing-stanzas.ts";
 import { PUPPET_RESOURCE, type PuppetJids } from "./puppet-jids.ts";
+import type { PuppetPresence } from "./puppet-presence.ts";
 import type { Reflections } from "./reflections.ts";
 import { mucOf } from "./room-ids.ts";
 import { describeStanzaError } from "./stanza-errors.ts";
@@ -76,6 +79,8 @@ export class Outbound {
     timeoutMs: number;
     /** Where media links point: the homeserver as the bridge reaches it. */
     mediaBase: string;
+    contacts: Pick<PuppetPresence, "noteContact">;
+    upload: Pick<HttpUpload, "upload">;
   };
 
   constructor(deps: Outbound["deps"]) {
@@ -100,6 +105,7 @@ export class Outbound {
       const to = parseJid(side.direct);
       if (to === null) throw new PermanentDeliveryError(`${side.direct} is not an XMPP address`);
       const from = this.puppetJid(side.sender);
+      await this.deps.contacts.noteContact(from.split("/")[0]!, bareJid(to));
       return { from, to: bareJid(to), type: "chat", conversation: bareJid(to), senderKey: from };
     }
     const room = mucOf(side.remoteRoomId);
@@ -146,7 +152,7 @@ export class Outbound {
     let body = message.msgtype === "m.emote" ? `/me ${text}` : text;
     let oobUrl: string | undefined;
     if (message.media) {
-      oobUrl = this.mediaUrl(message.media.url);
+      oobUrl = (await this.deps.upload.upload(message.media)) ?? this.mediaUrl(message.media.url);
       body = oobUrl;
     }
     const reply = message.replyTo === undefined ? undefined : { id: message.replyTo };
@@ -281,6 +287,39 @@ export class Outbound {
       );
     }
     await request({ jid, affiliation: "outcast" });
+  }
+
+  /**
+   * Power levels given on Matrix, as MUC roles: 50 and up makes the occupant a moderator, less a participant. The
+   * sender's occupant asks, so the room decides whether they may; affiliations (owner, admin) are left as they are.
+   */
+  async powerLevels(change: MatrixPowerLevels): Promise<void> {
+    if (change.direct !== undefined) return;
+    const route = await this.route(change);
+    if (route?.room === undefined) return;
+    const refused: string[] = [];
+    for (const { user, level } of change.changes) {
+      const nick = this.occupantNick(route.room, user);
+      if (nick === undefined) continue;
+      if (this.deps.rooms.occupants.levelOf(route.room, nick) >= 50 === level >= 50) continue;
+      const item = { nick, role: level >= 50 ? ("moderator" as const) : ("participant" as const) };
+      await this.deps.transport
+        .request(mucAdmin({ from: route.from, room: route.to, id: randomUUID(), item }), this.deps.timeoutMs)
+        .catch((err: unknown) => {
+          const condition = (err as { condition?: string }).condition ?? String(err);
+          refused.push(`${nick}: ${describeStanzaError({ condition })}`);
+        });
+    }
+    if (refused.length > 0) throw new PermanentDeliveryError(`the room refused: ${refused.join("; ")}`);
+  }
+
+  /** The nick in `room` of a remote user: an occupant (its JID names the nick) or a Matrix user's puppet. */
+  private occupantNick(room: Jid, user: string): string | undefined {
+    const jid = parseJid(user);
+    if (jid === null) return undefined;
+    if (bareJid(jid) === bareJid(room)) return jid.resource || undefined;
+    if (this.deps.puppets.userOf(jid) === null) return undefined;
+    return this.deps.rooms.nickOf(`${bareJid(jid)}/${PUPPET_RESOURCE}`, room);
   }
 
   /** A read receipt, as an XEP-0333 marker; like typing, not worth joining a room for. */

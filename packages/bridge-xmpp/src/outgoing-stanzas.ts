@@ -136,12 +136,43 @@ export function discoInfo(options: { from: string; to: string; id: string }): El
   return xml("iq", { ...options, type: "get" }, xml("query", { xmlns: NS.discoInfo }));
 }
 
-/** A MUC moderation request (XEP-0045 §8–9): a role for a nick (`none` kicks), or an affiliation for a JID (`outcast` bans). */
+/** A disco#items query: which services a server offers. */
+export function discoItems(options: { from: string; to: string; id: string }): Element {
+  return xml("iq", { ...options, type: "get" }, xml("query", { xmlns: NS.discoItems }));
+}
+
+/** An XEP-0363 request for an upload slot. */
+export function uploadSlotRequest(options: {
+  from: string;
+  to: string;
+  id: string;
+  filename: string;
+  size: number;
+  contentType: string;
+}): Element {
+  return xml(
+    "iq",
+    { from: options.from, to: options.to, id: options.id, type: "get" },
+    xml("request", {
+      xmlns: NS.httpUpload,
+      filename: xmlSafe(options.filename) || "file",
+      size: String(options.size),
+      "content-type": xmlSafe(options.contentType),
+    }),
+  );
+}
+
+/**
+ * A MUC moderation request (XEP-0045 §8–9): a role for a nick (`none` kicks, `moderator` gives a voice over others), or
+ * an affiliation for a JID (`outcast` bans).
+ */
 export function mucAdmin(options: {
   from: string;
   room: string;
   id: string;
-  item: { nick: string; role: "none" } | { jid: string; affiliation: "outcast" };
+  item:
+    | { nick: string; role: "none" | "participant" | "moderator" }
+    | { jid: string; affiliation: "outcast" };
   reason?: string;
 }): Element {
   return xml(

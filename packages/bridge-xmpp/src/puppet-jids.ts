@@ -8,9 +8,10 @@ import { escapeLocal, type Jid, unescapeLocal } from "./jid.ts";
 export const PUPPET_RESOURCE = "matrix";
 
 export class PuppetJids {
-  readonly domain: string;
+  /** Null with a relay account: Matrix users then have no JIDs of their own. */
+  readonly domain: string | null;
 
-  constructor(domain: string) {
+  constructor(domain: string | null) {
     this.domain = domain;
   }
 
@@ -20,13 +21,13 @@ export class PuppetJids {
    */
   bareOf(userId: UserId): string | null {
     const local = userId.slice(1);
-    if (local !== local.toLowerCase()) return null;
+    if (this.domain === null || local !== local.toLowerCase()) return null;
     return `${escapeLocal(local)}@${this.domain}`;
   }
 
   /** The Matrix user a JID on the component's domain stands for, or null. */
   userOf(jid: Jid): UserId | null {
-    if (jid.domain !== this.domain || jid.local === "") return null;
+    if (this.domain === null || jid.domain !== this.domain || jid.local === "") return null;
     const unescaped = unescapeLocal(jid.local);
     const userId = unescaped === null ? null : `@${unescaped}`;
     return userId !== null && isUserId(userId) ? userId : null;

@@ -3,7 +3,6 @@
 // names the sender (`from`) and never needs to know which.
 
 import type { Element } from "@xmpp/xml";
-import type { ComponentConnection } from "./component-connection.ts";
 import { parseJid } from "./jid.ts";
 
 /** A logged-in account's connection, as far as sending goes. */
@@ -12,21 +11,27 @@ export interface AccountLink {
   request(iq: Element, timeoutMs: number): Promise<Element>;
 }
 
+/** The bridge's own connection: the component, or the relay account where there is none. */
+export interface MainLink extends AccountLink {
+  readonly domain: string;
+}
+
 export class Transport {
-  private readonly component: ComponentConnection;
+  private readonly main: MainLink;
   private readonly accountOf: (fullJid: string) => AccountLink | undefined;
 
-  constructor(component: ComponentConnection, accountOf: (fullJid: string) => AccountLink | undefined) {
-    this.component = component;
+  constructor(main: MainLink, accountOf: (fullJid: string) => AccountLink | undefined) {
+    this.main = main;
     this.accountOf = accountOf;
   }
 
+  /** A user's own account first: with a relay account, it may share the relay's domain. */
   private linkFor(stanza: Element): AccountLink {
     const from = stanza.attrs["from"] ?? "";
-    if (parseJid(from)?.domain === this.component.domain) return this.component;
     const account = this.accountOf(from);
-    if (account === undefined) throw new Error(`no connection for ${from}`);
-    return account;
+    if (account !== undefined) return account;
+    if (parseJid(from)?.domain === this.main.domain) return this.main;
+    throw new Error(`no connection for ${from}`);
   }
 
   send(stanza: Element): Promise<void> {

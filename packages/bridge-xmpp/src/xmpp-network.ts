@@ -1,5 +1,6 @@
 // The XMPP network plugin: one XEP-0114 component connection carries the bot, which sits in every bridged MUC and
-// reports what happens there, and a puppet JID for every Matrix user, which speaks for them. Stanza reading and
+// reports what happens there, and a puppet JID for every Matrix user, which speaks for them (or, without a component,
+// a relay account carries the bot, which relays for everyone: main-connection.ts). Stanza reading and
 // building live in incoming-stanzas.ts and outgoing-stanzas.ts; the two directions in inbound.ts and outbound.ts.
 
 import {
@@ -8,6 +9,8 @@ import {
   type MatrixKick,
   type MatrixMembership,
   type MatrixMessage,
+  type MatrixPowerLevels,
+  type MatrixPresence,
   type MatrixReaction,
   type MatrixReadReceipt,
   type MatrixRedaction,
@@ -25,17 +28,20 @@ import {
   type UserId,
 } from "bridge-core";
 import { ClientLogins, sessionOf } from "./client-logins.ts";
-import { ComponentConnection } from "./component-connection.ts";
 import type { XmppConfig } from "./config.ts";
 import { DisplayNames } from "./display-names.ts";
+import { HttpUpload } from "./http-upload.ts";
 import { Inbound } from "./inbound.ts";
 import { bareJid, type Jid, parseJid, unescapeLocal } from "./jid.ts";
+import { botJidOf, type MainConnection, mainConnection, serverDomainOf } from "./main-connection.ts";
 import { MessageIds } from "./message-ids.ts";
 import { MucRooms } from "./muc-rooms.ts";
 import { NS } from "./namespaces.ts";
 import { Outbound } from "./outbound.ts";
 import { discoInfo, mucLeave } from "./outgoing-stanzas.ts";
+import { PepAvatars } from "./pep-avatars.ts";
 import { PUPPET_RESOURCE, PuppetJids } from "./puppet-jids.ts";
+import { PuppetPresence } from "./puppet-presence.ts";
 import { Reflections } from "./reflections.ts";
 import { jidOfUser, mucOf, roomIdOf } from "./room-ids.ts";
 import { SharedFiles } from "./shared-files.ts";
@@ -44,12 +50,13 @@ import { VCardAvatars } from "./vcard-avatars.ts";
 
 interface Running {
   context: NetworkContext;
-  connection: ComponentConnection;
+  connection: MainConnection;
   transport: Transport;
   accounts: ClientLogins;
   rooms: MucRooms;
   inbound: Inbound;
   outbound: Outbound;
+  presence: PuppetPresence;
   reflections: Reflections;
 }
 
@@ -63,13 +70,15 @@ export class XmppNetwork implements NetworkPlugin {
 
   constructor(config: XmppConfig) {
     this.config = config;
-    this.puppets = new PuppetJids(config.component.domain);
-    this.botJid = `${config.component.domain}/bridge`;
+    this.puppets = new PuppetJids(config.component?.domain ?? null);
+    this.botJid = botJidOf(config);
     this.info = {
       id: "xmpp",
       displayName: config.name,
       ghostTemplate: "xmpp_{id}",
       aliasTemplate: "xmpp_{id}",
+      // A relay account is the bridge's only identity on XMPP, so every room relays.
+      ...(config.relay !== undefined && { relayByDefault: true }),
       capabilities: {
         edits: true,
         redactions: true,
@@ -91,8 +100,7 @@ export class XmppNetwork implements NetworkPlugin {
   }
 
   async start(context: NetworkContext): Promise<void> {
-    const { component } = this.config;
-    const connection = new ComponentConnection({ ...component, logger: context.logger });
+    const connection = mainConnection(this.config, this.timeoutMs, context.logger);
     const reflections = new Reflections();
     const ids = new MessageIds(context.storage);
     let inbound: Inbound | null = null;
@@ -112,6 +120,14 @@ export class XmppNetwork implements NetworkPlugin {
       onOccupant: (change) => inbound?.occupant(change),
       onPower: (power) => inbound?.power(power),
       onPhoto: (room, nick) => inbound?.photo(room, nick),
+      onPresence: (room, nick, presence) => inbound?.occupantPresence(room, nick, presence),
+    });
+    const presence = new PuppetPresence({
+      transport,
+      rooms,
+      storage: context.storage,
+      accountJid: (userId) => accounts.fullJidOf(userId),
+      puppetResource: PUPPET_RESOURCE,
     });
     inbound = new Inbound({
       botJid: this.botJid,
@@ -134,6 +150,14 @@ export class XmppNetwork implements NetworkPlugin {
         storage: context.storage,
         upload: (data, contentType) => context.media.upload(data, contentType, "avatar"),
       }),
+      pepAvatars: new PepAvatars({
+        transport,
+        botJid: this.botJid,
+        timeoutMs: this.timeoutMs,
+        storage: context.storage,
+        upload: (data, contentType) => context.media.upload(data, contentType, "avatar"),
+      }),
+      contacts: presence,
       logger: context.logger,
     });
     const outbound = new Outbound({
@@ -148,6 +172,16 @@ export class XmppNetwork implements NetworkPlugin {
       botJid: this.botJid,
       timeoutMs: this.timeoutMs,
       mediaBase: context.homeserverUrl,
+      contacts: presence,
+      upload: new HttpUpload({
+        transport,
+        botJid: this.botJid,
+        serverDomain: serverDomainOf(this.config),
+        timeoutMs: this.timeoutMs,
+        maxBytes: this.config.max_file_bytes,
+        download: (url, maxBytes) => context.media.download(url, maxBytes),
+        logger: context.logger,
+      }),
     });
     const handler = inbound;
     connection.onStanza((stanza) => handler.handle(stanza));
@@ -156,11 +190,21 @@ export class XmppNetwork implements NetworkPlugin {
       rooms.forgetAll();
       this.rejoinAll().catch((err: unknown) => context.logger.error("could not rejoin the MUCs", { err }));
     });
-    this.running = { context, connection, transport, accounts, rooms, inbound, outbound, reflections };
+    this.running = {
+      context,
+      connection,
+      transport,
+      accounts,
+      rooms,
+      inbound,
+      outbound,
+      presence,
+      reflections,
+    };
     await connection.start();
-    context.logger.info("connected to XMPP as a component", {
-      domain: component.domain,
-      host: component.host,
+    context.logger.info("connected to XMPP", {
+      as: this.config.component !== undefined ? "component" : "relay account",
+      jid: this.botJid,
     });
     await this.rejoinAll();
     await this.restoreLogins();
@@ -276,7 +320,7 @@ export class XmppNetwork implements NetworkPlugin {
 
   async resolveUser(id: RemoteUserId): Promise<RemoteUserInfo | null> {
     const jid = jidOfUser(id);
-    if (jid === null || jid.domain === this.config.component.domain) return null;
+    if (jid === null || jid.domain === this.config.component?.domain) return null;
     if (jid.resource !== "") return { id, displayName: jid.resource };
     return { id, displayName: unescapeLocal(jid.local) ?? jid.local };
   }
@@ -331,6 +375,14 @@ export class XmppNetwork implements NetworkPlugin {
 
   sendReadReceipt(receipt: MatrixReadReceipt): Promise<void> {
     return this.run.outbound.readReceipt(receipt);
+  }
+
+  handlePowerLevels(change: MatrixPowerLevels): Promise<void> {
+    return this.run.outbound.powerLevels(change);
+  }
+
+  sendPresence(presence: MatrixPresence): Promise<void> {
+    return this.run.presence.send(presence);
   }
 
   async handleRoomChange(change: MatrixRoomChange): Promise<void> {

@@ -5,7 +5,7 @@ import createXmppNetwork from "../src/index.ts";
 
 test("settings get their defaults, and a mistake names its key", () => {
   const config = parseXmppConfig({ component: { domain: "matrix.example.org", secret: "s" } });
-  assert.equal(config.component.port, 5347);
+  assert.equal(config.component?.port, 5347);
   assert.equal(config.bot_nick, "MatrixBridge");
   assert.throws(
     () => parseXmppConfig({ component: { domain: "Matrix.Example.org", secret: "s" } }),
@@ -16,6 +16,23 @@ test("settings get their defaults, and a mistake names its key", () => {
     () => parseXmppConfig({ component: { domain: "m.org", secret: "s" }, extra: 1 }),
     /extra|unrecognized/i,
   );
+});
+
+test("a relay account replaces the component; one of the two is needed, not both", () => {
+  const relay = parseXmppConfig({ relay: { jid: "bridge@example.org", password: "p" } });
+  assert.equal(relay.relay?.jid, "bridge@example.org");
+  assert.throws(() => parseXmppConfig({}), /either component .* or relay/);
+  assert.throws(
+    () =>
+      parseXmppConfig({
+        component: { domain: "m.org", secret: "s" },
+        relay: { jid: "bridge@example.org", password: "p" },
+      }),
+    /either component .* or relay/,
+  );
+  assert.throws(() => parseXmppConfig({ relay: { jid: "example.org", password: "p" } }), /relay\.jid/);
+  const network = createXmppNetwork({ config: { relay: { jid: "Bridge@Example.org", password: "p" } } });
+  assert.equal(network.info.relayByDefault, true);
 });
 
 test("the module's default export builds the plugin from its settings", () => {

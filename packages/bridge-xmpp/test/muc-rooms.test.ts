@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { type Element, Parser } from "@xmpp/xml";
 import type { OccupantChange, OccupantPower } from "../src/muc-occupants.ts";
 import { MucJoinError, MucRooms } from "../src/muc-rooms.ts";
+import type { PresenceInfo } from "../src/presence.ts";
 
 const ROOM = { local: "room", domain: "muc.example.org", resource: "" };
 const BOT = "matrix.example.org/bridge";
@@ -23,6 +24,7 @@ function setup() {
   const changes: OccupantChange[] = [];
   const powers: OccupantPower[] = [];
   const photos: string[] = [];
+  const presences: [string, PresenceInfo][] = [];
   const rooms = new MucRooms({
     transport: {
       send: async (stanza) => {
@@ -34,6 +36,7 @@ function setup() {
     onOccupant: (change) => changes.push(change),
     onPower: (power) => powers.push(power),
     onPhoto: (_, nick) => photos.push(nick),
+    onPresence: (_, nick, info) => presences.push([nick, info]),
   });
   const presence = (to: string, nick: string, inner = "", type?: string) =>
     rooms.handlePresence(
@@ -45,7 +48,7 @@ function setup() {
     `<x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="${affiliation}" role="${role}">${extra}</item>${codes
       .map((code) => `<status code="${code}"/>`)
       .join("")}</x>`;
-  return { rooms, sent, changes, powers, photos, presence, item };
+  return { rooms, sent, changes, powers, photos, presences, presence, item };
 }
 
 test("a join resolves on the room's self-presence; occupants already there are members, not arrivals", async () => {
@@ -136,4 +139,25 @@ test("a new vCard photo hash is reported once per change", async () => {
   presence(BOT, "carol", update(""));
   presence(BOT, "carol", update("bbb"));
   assert.deepEqual(photos, ["carol", "carol"]);
+});
+
+test("occupants' presence is reported when it changes, offline as they leave; the bridge's own is not", async () => {
+  const { rooms, presences, presence, item } = setup();
+  const botJoin = rooms.join(BOT, ROOM, ["Bridge"], { maxstanzas: 0 });
+  presence(BOT, "carol", item("none", "participant"));
+  presence(BOT, "Bridge", item("none", "participant", ["110"]));
+  await botJoin;
+  presence(BOT, "carol", `<show>away</show><status>lunch</status>${item("none", "participant")}`);
+  presence(BOT, "carol", `<show>away</show><status>lunch</status>${item("none", "participant")}`);
+  presence(BOT, "carol", `<status>back</status>${item("none", "participant")}`);
+  presence(BOT, "Bridge", `<show>xa</show>${item("none", "participant", ["110"])}`);
+  presence(BOT, "carol", item("none", "none"), "unavailable");
+  assert.deepEqual(presences, [
+    ["carol", { state: "online" }],
+    ["carol", { state: "unavailable", statusMsg: "lunch" }],
+    ["carol", { state: "online", statusMsg: "back" }],
+    ["carol", { state: "offline" }],
+  ]);
+  assert.deepEqual(rooms.roomsOf(BOT), [{ room: ROOM, nick: "Bridge" }]);
+  assert.deepEqual(rooms.roomsOf(PUPPET), []);
 });

@@ -157,6 +157,9 @@ test("incoming corrections, retractions (both versions), reactions, chat states 
   assert.deepEqual(reacted?.kind === "reactions" && reacted.keys, ["👍", "🎉"]);
   const typing = read(`<composing xmlns="http://jabber.org/protocol/chatstates"/>`);
   assert.equal(typing?.kind === "chat-state" && typing.state, "composing");
+  const displayed = read(`<displayed xmlns="urn:xmpp:chat-markers:0" id="s9"/>`);
+  assert.equal(displayed?.kind === "displayed" && displayed.target, "s9");
+  assert.equal(read(`<displayed xmlns="urn:xmpp:chat-markers:0"/>`), null, "a marker must name a message");
   const subject = read(`<subject>new &amp; topic</subject>`);
   assert.equal(subject?.kind === "subject" && subject.subject, "new & topic");
   assert.equal(read(`<subject>x</subject>`, "chat"), null, "only a room has a subject");

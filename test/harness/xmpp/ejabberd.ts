@@ -13,6 +13,7 @@ import {
   COMPONENT_DOMAIN,
   componentAnswers,
   MUC_DOMAIN,
+  UPLOAD_DOMAIN,
   XMPP_DOMAIN,
   type XmppServer,
 } from "./xmpp-server.ts";
@@ -41,11 +42,16 @@ export class EjabberdServer implements XmppServer {
   readonly c2sPort: number;
   readonly componentPort: number;
   readonly dataDir: string;
+  readonly upload?: { domain: string; httpPort: number };
   private readonly apiPort: number;
   private readonly process: ManagedProcess;
 
-  private constructor(dataDir: string, ports: { c2s: number; component: number; api: number }) {
+  private constructor(
+    dataDir: string,
+    ports: { c2s: number; component: number; api: number; upload: number | undefined },
+  ) {
     this.dataDir = dataDir;
+    if (ports.upload !== undefined) this.upload = { domain: UPLOAD_DOMAIN, httpPort: ports.upload };
     this.c2sPort = ports.c2s;
     this.componentPort = ports.component;
     this.apiPort = ports.api;
@@ -80,8 +86,17 @@ export class EjabberdServer implements XmppServer {
     });
   }
 
-  /** Installs ejabberd if needed and writes its configuration; `start()` runs it. */
-  static async create({ runDir }: { runDir: string }): Promise<EjabberdServer> {
+  /**
+   * Installs ejabberd if needed and writes its configuration; `start()` runs it. With `httpUpload`, it also offers
+   * XEP-0363 uploads (mod_http_upload) over HTTP on 127.0.0.1.
+   */
+  static async create({
+    runDir,
+    httpUpload,
+  }: {
+    runDir: string;
+    httpUpload?: boolean;
+  }): Promise<EjabberdServer> {
     await ensureEjabberdInstalled();
     const dataDir = join(runDir, "ejabberd");
     mkdirSync(join(dataDir, "spool"), { recursive: true });
@@ -89,6 +104,7 @@ export class EjabberdServer implements XmppServer {
       c2s: await freePort(),
       component: await freePort(),
       api: await freePort(),
+      upload: httpUpload === true ? await freePort() : undefined,
     });
   }
 
@@ -116,7 +132,7 @@ listen:
     module: ejabberd_http
     request_handlers:
       /api: mod_http_api
-auth_method: internal
+${this.uploadListener()}auth_method: internal
 auth_password_format: plain
 s2s_access: none
 api_permissions:
@@ -136,6 +152,9 @@ modules:
   mod_roster: {}
   mod_ping: {}
   mod_vcard: {}
+  mod_caps: {}
+  mod_pubsub:
+    plugins: ["flat", "pep"]
   mod_mam:
     default: always
   mod_muc:
@@ -148,6 +167,30 @@ modules:
       persistent: true
       public: true
       mam: true
+${this.uploadModule()}`;
+  }
+
+  private uploadListener(): string {
+    if (this.upload === undefined) return "";
+    return `  -
+    port: ${this.upload.httpPort}
+    ip: "${this.host}"
+    module: ejabberd_http
+    request_handlers:
+      /upload: mod_http_upload
+`;
+  }
+
+  /** Open to everyone: the bridge asks from its component's domain, whose JIDs are no local users. */
+  private uploadModule(): string {
+    if (this.upload === undefined) return "";
+    const url = `http://${this.host}:${this.upload.httpPort}/upload`;
+    return `  mod_http_upload:
+    host: "${this.upload.domain}"
+    put_url: "${url}"
+    get_url: "${url}"
+    docroot: "${join(this.dataDir, "upload")}"
+    access: all
 `;
   }
 

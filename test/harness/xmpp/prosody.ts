@@ -14,6 +14,7 @@ import {
   COMPONENT_DOMAIN,
   componentAnswers,
   MUC_DOMAIN,
+  UPLOAD_DOMAIN,
   XMPP_DOMAIN,
   type XmppServer,
 } from "./xmpp-server.ts";
@@ -33,11 +34,19 @@ export class ProsodyServer implements XmppServer {
   readonly c2sPort: number;
   readonly componentPort: number;
   readonly dataDir: string;
+  readonly upload?: { domain: string; httpPort: number };
   private readonly configPath: string;
   private readonly process: ManagedProcess;
 
-  private constructor(binary: string, dataDir: string, c2sPort: number, componentPort: number) {
+  private constructor(
+    binary: string,
+    dataDir: string,
+    c2sPort: number,
+    componentPort: number,
+    uploadPort: number | undefined,
+  ) {
     this.dataDir = dataDir;
+    if (uploadPort !== undefined) this.upload = { domain: UPLOAD_DOMAIN, httpPort: uploadPort };
     this.c2sPort = c2sPort;
     this.componentPort = componentPort;
     this.configPath = join(dataDir, "prosody.cfg.lua");
@@ -55,12 +64,22 @@ export class ProsodyServer implements XmppServer {
     });
   }
 
-  /** Installs Prosody if needed and writes its configuration; `start()` runs it. */
-  static async create({ runDir }: { runDir: string }): Promise<ProsodyServer> {
+  /**
+   * Installs Prosody if needed and writes its configuration; `start()` runs it. With `httpUpload`, it also offers
+   * XEP-0363 uploads (mod_http_file_share) over HTTP on 127.0.0.1.
+   */
+  static async create({
+    runDir,
+    httpUpload,
+  }: {
+    runDir: string;
+    httpUpload?: boolean;
+  }): Promise<ProsodyServer> {
     const binary = await ensureProsodyInstalled();
     const dataDir = join(runDir, "prosody");
     mkdirSync(join(dataDir, "data"), { recursive: true });
-    return new ProsodyServer(binary, dataDir, await freePort(), await freePort());
+    const uploadPort = httpUpload === true ? await freePort() : undefined;
+    return new ProsodyServer(binary, dataDir, await freePort(), await freePort(), uploadPort);
   }
 
   private writeConfig(logPath: string): void {
@@ -79,9 +98,10 @@ export class ProsodyServer implements XmppServer {
       "s2s_ports = { }",
       `component_ports = { ${this.componentPort} }`,
       `component_interfaces = { ${lua(this.host)} }`,
-      "http_ports = { }",
+      `http_ports = { ${this.upload?.httpPort ?? ""} }`,
+      `http_interfaces = { ${lua(this.host)} }`,
       "https_ports = { }",
-      'modules_enabled = { "roster", "saslauth", "disco", "ping", "posix", "vcard" }',
+      'modules_enabled = { "roster", "saslauth", "disco", "ping", "posix", "vcard", "pep" }',
       'modules_disabled = { "s2s", "tls", "offline", "c2s_direct_tls" }',
       // Tests speak plain text on loopback.
       "c2s_require_encryption = false",
@@ -100,6 +120,14 @@ export class ProsodyServer implements XmppServer {
       "  muc_room_default_changesubject = true",
       `Component ${lua(this.componentDomain)}`,
       `  component_secret = ${lua(this.componentSecret)}`,
+      ...(this.upload === undefined
+        ? []
+        : [
+            `Component ${lua(this.upload.domain)} "http_file_share"`,
+            // Links name the loopback address, which needs no name resolution, and Prosody serves that host name.
+            `  http_host = ${lua(this.host)}`,
+            `  http_external_url = ${lua(`http://${this.host}:${this.upload.httpPort}/`)}`,
+          ]),
       "",
     ];
     writeFileSync(this.configPath, config.join("\n"));

@@ -13,17 +13,25 @@ export async function startXmppBridgeStack(options: {
   runDir: string;
   server: XmppServer;
   settings?: Record<string, unknown>;
+  /** Connect as this ordinary account (relaying every Matrix user) instead of as the server's component. */
+  relayAccount?: { jid: string; password: string };
   /** Top-level sections added to the bridge's config. */
   extraConfig?: Record<string, unknown>;
 }): Promise<BridgeStack<XmppNetwork>> {
   const { server } = options;
+  const connection =
+    options.relayAccount !== undefined
+      ? { relay: { ...options.relayAccount, service: `xmpp://${server.host}:${server.c2sPort}` } }
+      : {
+          component: {
+            host: server.host,
+            port: server.componentPort,
+            domain: server.componentDomain,
+            secret: server.componentSecret,
+          },
+        };
   const config = {
-    component: {
-      host: server.host,
-      port: server.componentPort,
-      domain: server.componentDomain,
-      secret: server.componentSecret,
-    },
+    ...connection,
     name: "Test XMPP",
     ...options.settings,
   };

@@ -150,6 +150,53 @@ export class XmppTestClient {
     return xml("x", { xmlns: "vcard-temp:x:update" }, xml("photo", {}, hash));
   }
 
+  /**
+   * Publishes `photo` as this account's XEP-0084 avatar (data, then metadata), readable by anyone (`open`), as
+   * clients that share their avatar publicly do.
+   */
+  async publishPepAvatar(photo: Buffer, type: string): Promise<void> {
+    const id = createHash("sha1").update(photo).digest("hex");
+    const openToAll = xml(
+      "publish-options",
+      {},
+      xml(
+        "x",
+        { xmlns: "jabber:x:data", type: "submit" },
+        xml(
+          "field",
+          { var: "FORM_TYPE", type: "hidden" },
+          xml("value", {}, "http://jabber.org/protocol/pubsub#publish-options"),
+        ),
+        xml("field", { var: "pubsub#access_model" }, xml("value", {}, "open")),
+      ),
+    );
+    const publish = (node: string, payload: Element) =>
+      this.xmpp.iqCaller.request(
+        xml(
+          "iq",
+          { type: "set", id: randomBytes(8).toString("hex") },
+          xml(
+            "pubsub",
+            { xmlns: "http://jabber.org/protocol/pubsub" },
+            xml("publish", { node }, xml("item", { id }, payload)),
+            openToAll,
+          ),
+        ),
+      );
+    await publish(
+      "urn:xmpp:avatar:data",
+      xml("data", { xmlns: "urn:xmpp:avatar:data" }, photo.toString("base64")),
+    );
+    await publish(
+      "urn:xmpp:avatar:metadata",
+      xml(
+        "metadata",
+        { xmlns: "urn:xmpp:avatar:metadata" },
+        xml("info", { id, type, bytes: String(photo.byteLength) }),
+      ),
+    );
+  }
+
   async leaveRoom(room: string, nick: string): Promise<void> {
     await this.send(xml("presence", { to: `${room}/${nick}`, type: "unavailable" }));
   }

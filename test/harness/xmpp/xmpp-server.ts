@@ -10,6 +10,8 @@ export interface XmppServer {
   /** Client-to-server port (plain text; no TLS in tests). */
   readonly c2sPort: number;
   readonly componentPort: number;
+  /** The XEP-0363 upload service's domain and HTTP port, when the server was made with one. */
+  readonly upload?: { domain: string; httpPort: number };
   /** The users' domain. */
   readonly domain: string;
   /** The MUC service's domain. */
@@ -30,6 +32,7 @@ export interface XmppServer {
 export const XMPP_DOMAIN = "localhost";
 export const MUC_DOMAIN = "muc.localhost";
 export const COMPONENT_DOMAIN = "matrix.localhost";
+export const UPLOAD_DOMAIN = "upload.localhost";
 
 const PROBE_TIMEOUT_MS = 2_000;
 

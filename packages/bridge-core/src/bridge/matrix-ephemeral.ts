@@ -1,5 +1,6 @@
-// Typing notifications and read receipts of Matrix users in bridged rooms (ephemeral events, MSC2409), passed to the
-// network as their puppets. Relayed users have no remote presence to type or read with, so theirs stay on Matrix.
+// Typing notifications, read receipts and presence of Matrix users in bridged rooms (ephemeral events, MSC2409),
+// passed to the network as their puppets. Relayed users have no remote presence to type or read with, so theirs stay
+// on Matrix.
 
 import { isEventId, isRoomId, isUserId, type RoomId, type UserId } from "../ids.ts";
 import type { NetworkPlugin } from "../network.ts";
@@ -24,6 +25,8 @@ export class MatrixEphemeral {
   }
 
   async handle(event: MatrixEventJson): Promise<void> {
+    // Presence belongs to a user, not a room: it comes without a room id.
+    if (event.type === "m.presence") return this.onPresence(event["sender"], obj(event["content"]));
     const roomId = event["room_id"];
     if (!isRoomId(roomId)) return;
     if (event.type === "m.typing") await this.onTyping(roomId, obj(event["content"]));
@@ -57,6 +60,22 @@ export class MatrixEphemeral {
         typing: now.has(userId),
       });
     }
+  }
+
+  private async onPresence(sender: unknown, content: Record<string, unknown>): Promise<void> {
+    const { sendPresence } = this.network;
+    const state = content["presence"];
+    if (!sendPresence || !isUserId(sender) || this.naming.isBridgeUser(sender)) return;
+    if (state !== "online" && state !== "unavailable" && state !== "offline") return;
+    const remoteUserId = await this.puppets.identityOf(sender);
+    if (remoteUserId === null) return;
+    const statusMsg = content["status_msg"];
+    await sendPresence.call(this.network, {
+      sender,
+      remoteUserId,
+      state,
+      ...(typeof statusMsg === "string" && statusMsg !== "" && { statusMsg }),
+    });
   }
 
   private async onReceipt(roomId: RoomId, content: Record<string, unknown>): Promise<void> {

@@ -3,7 +3,7 @@
 // network (matrix-to-remote.ts, matrix-ephemeral.ts).
 
 import type { CommandRegistry } from "../commands/registry.ts";
-import { isEventId, isRoomId, isUserId, type RoomId, type UserId } from "../ids.ts";
+import { isEventId, isRoomId, isUserId, type RemoteUserId, type RoomId, type UserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { matrixPath } from "../matrix/client.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
@@ -11,7 +11,7 @@ import { LruMap } from "../matrix/lru-map.ts";
 import type { Membership, MembershipCache } from "../matrix/membership-cache.ts";
 import type { NetworkPlugin } from "../network.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
-import type { BridgeStore, InboxEntry, MatrixEventJson } from "../store/store.ts";
+import type { BridgeStore, InboxEntry, MatrixEventJson, RoomLink } from "../store/store.ts";
 import type { DirectChats } from "./direct-chats.ts";
 import type { DisplayNames } from "./display-names.ts";
 import { obj, str } from "./matrix-content.ts";
@@ -20,6 +20,7 @@ import type { MatrixToRemote } from "./matrix-to-remote.ts";
 import type { Naming } from "./naming.ts";
 import type { Permissions } from "./permissions.ts";
 import type { Plumbing } from "./plumbing.ts";
+import { changedUserLevels } from "./power-levels.ts";
 import { DOUBLE_PUPPET_SOURCE, type Puppets } from "./puppets.ts";
 import { TimelineGaps } from "./timeline-gaps.ts";
 
@@ -162,7 +163,23 @@ export class MatrixEventHandler {
     else if (event.type === "m.reaction") await toRemote.reaction(link, sender, event, receivedAt);
     else if (event.type === "m.room.topic" || event.type === "m.room.name") {
       await toRemote.roomChange(link, sender, event, receivedAt);
+    } else if (event.type === "m.room.power_levels" && event["state_key"] === "") {
+      await this.onPowerLevels(link, sender, event, receivedAt);
     }
+  }
+
+  /** Levels given to ghosts and to Matrix users with remote identities go to the network as their remote ids. */
+  private async onPowerLevels(link: RoomLink, sender: UserId, event: MatrixEventJson, receivedAt: number) {
+    const { naming, puppets, network } = this.deps;
+    if (!network.handlePowerLevels) return;
+    const prev = obj(event["unsigned"])["prev_content"];
+    const changes: { user: RemoteUserId; level: number }[] = [];
+    for (const [userId, level] of changedUserLevels(event["content"], prev)) {
+      if (!isUserId(userId) || userId === naming.botUserId) continue;
+      const user = naming.remoteUserOf(userId) ?? (await puppets.identityOf(userId));
+      if (user !== null) changes.push({ user, level });
+    }
+    if (changes.length > 0) await this.deps.toRemote.powerLevels(link, sender, changes, receivedAt);
   }
 
   private async onMembership(roomId: RoomId, sender: UserId, event: MatrixEventJson): Promise<void> {

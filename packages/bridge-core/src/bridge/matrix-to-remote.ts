@@ -148,9 +148,11 @@ export class MatrixToRemote {
     const msgtype = str(content["msgtype"]);
     const rawBody = str(content["body"]);
     if (msgtype === undefined || rawBody === undefined) return;
-    // Resumed after a crash between delivering and marking the event handled: it went out already.
+    // Resumed after a crash between delivering and marking the event handled: it went out already. Only a room's
+    // first resumed event can be in that state (see InboxEntry.resumed), so no other pays for the lookup.
     const eventId = event["event_id"];
-    if (isEventId(eventId) && (await this.deps.store.getEventLinkByMatrix(link.roomId, eventId))) return;
+    if (resumed && isEventId(eventId) && (await this.deps.store.getEventLinkByMatrix(link.roomId, eventId)))
+      return;
     const as = await this.sendAs(link, sender);
     if (as === null) return;
     const rawHtml =
@@ -308,6 +310,30 @@ export class MatrixToRemote {
         sender,
         as,
         ...change,
+      }),
+    );
+  }
+
+  /** Power levels a Matrix user gave remote users: the network changes their standing, as the user's puppet. */
+  async powerLevels(
+    link: RoomLink,
+    sender: UserId,
+    changes: { user: RemoteUserId; level: number }[],
+    receivedAt: number,
+  ): Promise<void> {
+    const { handlePowerLevels } = this.deps.network;
+    if (!handlePowerLevels) return;
+    const as = await this.deps.puppets.sendAs(sender, link, () =>
+      this.deps.displayNameOf(link.roomId, sender),
+    );
+    if (as === null || as.kind !== "puppet") return;
+    await this.deliver(link, sender, "m.room.power_levels", receivedAt, () =>
+      handlePowerLevels.call(this.deps.network, {
+        roomId: link.roomId,
+        remoteRoomId: link.remoteRoomId,
+        sender,
+        as,
+        changes,
       }),
     );
   }

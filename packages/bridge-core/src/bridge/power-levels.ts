@@ -122,3 +122,28 @@ export async function powerLevelOf(
   const { create, powerLevels } = await readPowerState(roomId, intents);
   return effectivePowerLevel(userId, create, powerLevels);
 }
+
+/**
+ * The users whose level differs between two `m.room.power_levels` contents, with their new level; a user missing
+ * from a content has its `users_default`. Without the previous content, every user listed now counts as changed.
+ */
+export function changedUserLevels(content: unknown, prevContent: unknown): Map<string, number> {
+  const levelsIn = (c: unknown) => {
+    const users = obj(obj(c)["users"]);
+    const fallback = obj(c)["users_default"];
+    return {
+      of: (user: string) => {
+        const level = users[user];
+        return typeof level === "number" ? level : typeof fallback === "number" ? fallback : 0;
+      },
+      users: Object.keys(users),
+    };
+  };
+  const now = levelsIn(content);
+  const before = levelsIn(prevContent);
+  const changed = new Map<string, number>();
+  for (const user of new Set([...now.users, ...before.users])) {
+    if (prevContent === undefined || now.of(user) !== before.of(user)) changed.set(user, now.of(user));
+  }
+  return changed;
+}

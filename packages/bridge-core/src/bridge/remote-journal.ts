@@ -20,6 +20,8 @@ const KINDS = new Set<string>([
   "power",
   "profile",
   "roomInfo",
+  "presence",
+  "receipt",
 ] satisfies Kind[]);
 
 /** JSON with bytes (media) as base64, since a payload must survive a restart as text. */

@@ -18,7 +18,9 @@ import type {
   RemoteMembership,
   RemoteMessage,
   RemotePower,
+  RemotePresence,
   RemoteReaction,
+  RemoteReceipt,
   RemoteRoomInfo,
   RemoteTyping,
   RemoteUserInfo,
@@ -285,6 +287,24 @@ export class RemoteToMatrix implements RemoteEvents {
   async profile(user: RemoteUserInfo): Promise<void> {
     await this.deps.queue.run(`remote-user:${user.id}`, async () => {
       await this.deps.ghosts.ensure(user);
+    });
+  }
+
+  receipt(r: RemoteReceipt): Promise<void> {
+    return this.inRoom(r.roomId, "m.receipt", async (link) => {
+      const target = await this.eventFor(r.roomId, r.upTo);
+      if (target === undefined) return;
+      const { intent } = await this.speaker(link, r.sender);
+      await intent.sendReadReceipt(link.roomId, target);
+    });
+  }
+
+  async presence(p: RemotePresence): Promise<void> {
+    await this.deps.queue.run(`remote-user:${p.user.id}`, async () => {
+      // A Matrix user's own remote identity: their presence is their own to set.
+      if ((await this.deps.puppets.matrixUserOf(p.user.id)) !== null) return;
+      const ghost = this.deps.intents.intentFor(await this.deps.ghosts.ensure(p.user));
+      await ghost.setPresence(p.state, p.statusMsg);
     });
   }
 

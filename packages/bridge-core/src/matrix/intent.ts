@@ -203,6 +203,15 @@ export class Intent {
     await this.asSelf("POST", path, { body: {}, idempotent: true });
   }
 
+  /** Sets this user's presence (a ghost showing its remote user's). */
+  async setPresence(presence: "online" | "unavailable" | "offline", statusMsg?: string): Promise<void> {
+    const path = matrixPath`/_matrix/client/v3/presence/${this.userId}/status`;
+    await this.asSelf("PUT", path, {
+      body: { presence, ...(statusMsg !== undefined && { status_msg: statusMsg }) },
+      idempotent: true,
+    });
+  }
+
   /** Sets this user's display name, unless it already has it. */
   async setDisplayName(name: string): Promise<void> {
     if ((await this.ownProfileField("displayName")) === name) return;

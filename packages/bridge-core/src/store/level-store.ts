@@ -12,6 +12,7 @@ import type {
   UserId,
 } from "../ids.ts";
 import type { PuppetLogin } from "../network.ts";
+import { ReadThroughCache } from "./read-through-cache.ts";
 import type {
   BridgeStore,
   EventLink,
@@ -31,6 +32,8 @@ type Sub = ReturnType<typeof makeSublevel>;
 /** Transaction ids older than this are forgotten at start-up; homeservers retry for minutes, not weeks. */
 const TXN_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const SEQ_WIDTH = 16;
+/** Room links and logins kept in memory (see read-through-cache.ts). */
+const CACHED_ROWS = 50_000;
 // A separator that cannot occur in Matrix ids, so composite keys never collide.
 const SEP = "\u0000";
 
@@ -63,6 +66,8 @@ export class LevelStore implements BridgeStore {
   private readonly loginsByRemote: Sub;
   private readonly pluginData: Sub;
   private readonly remoteInbox: Sub;
+  private readonly roomLinks = new ReadThroughCache<RoomId, RoomLink>(CACHED_ROWS);
+  private readonly loginsCache = new ReadThroughCache<UserId, PuppetLogin>(CACHED_ROWS);
   private nextRemoteSeq = 0;
   private nextSeq = 0;
   // acceptTransaction is a check-then-write; running them one at a time makes it atomic within this process.
@@ -177,7 +182,10 @@ export class LevelStore implements BridgeStore {
   }
 
   async getRoomLinkByMatrix(roomId: RoomId): Promise<RoomLink | null> {
-    return ((await this.roomsByMatrix.get(roomId)) as RoomLink | undefined) ?? null;
+    return this.roomLinks.get(
+      roomId,
+      async () => ((await this.roomsByMatrix.get(roomId)) as RoomLink | undefined) ?? null,
+    );
   }
 
   async getRoomLinkByRemote(remoteRoomId: RemoteRoomId): Promise<RoomLink | null> {
@@ -197,6 +205,7 @@ export class LevelStore implements BridgeStore {
       { type: "put", sublevel: this.roomsByMatrix, key: link.roomId, value: link as unknown as Json },
       { type: "put", sublevel: this.roomsByRemote, key: link.remoteRoomId, value: { roomId: link.roomId } },
     ]);
+    this.roomLinks.set(link.roomId, link);
   }
 
   async deleteRoomLink(roomId: RoomId): Promise<void> {
@@ -206,6 +215,7 @@ export class LevelStore implements BridgeStore {
       { type: "del", sublevel: this.roomsByMatrix, key: roomId },
       { type: "del", sublevel: this.roomsByRemote, key: link.remoteRoomId },
     ]);
+    this.roomLinks.set(roomId, null);
   }
 
   async countRoomLinks(): Promise<number> {
@@ -264,10 +274,14 @@ export class LevelStore implements BridgeStore {
       { type: "put", sublevel: this.logins, key: userId, value: login as unknown as Json },
       { type: "put", sublevel: this.loginsByRemote, key: login.remoteUserId, value: { userId } },
     ]);
+    this.loginsCache.set(userId, login);
   }
 
   async getLogin(userId: UserId): Promise<PuppetLogin | null> {
-    return ((await this.logins.get(userId)) as PuppetLogin | undefined) ?? null;
+    return this.loginsCache.get(
+      userId,
+      async () => ((await this.logins.get(userId)) as PuppetLogin | undefined) ?? null,
+    );
   }
 
   async getUserByRemote(remoteUserId: RemoteUserId): Promise<UserId | null> {
@@ -282,6 +296,7 @@ export class LevelStore implements BridgeStore {
       { type: "del", sublevel: this.logins, key: userId },
       { type: "del", sublevel: this.loginsByRemote, key: login.remoteUserId },
     ]);
+    this.loginsCache.set(userId, null);
   }
 
   async listLogins(): Promise<LoginRecord[]> {

@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { MatrixEphemeral } from "../../src/bridge/matrix-ephemeral.ts";
+import { Naming } from "../../src/bridge/naming.ts";
+import type { Puppets } from "../../src/bridge/puppets.ts";
+import { type RemoteUserId, remoteUserId, type UserId } from "../../src/ids.ts";
+import type { MatrixPresence, NetworkPlugin } from "../../src/network.ts";
+import type { BridgeStore } from "../../src/store/store.ts";
+
+const naming = new Naming({
+  domain: "example.org",
+  botLocalpart: "testnetbot",
+  ghostTemplate: "testnet_{id}",
+  aliasTemplate: "testnet_{id}",
+});
+
+/** An ephemeral handler whose network records presence, with `identities` as the users' remote identities. */
+function setUp(identities: Record<string, string>) {
+  const sent: MatrixPresence[] = [];
+  const network = {
+    info: { capabilities: {} },
+    sendPresence: async (presence: MatrixPresence) => {
+      sent.push(presence);
+    },
+  } as unknown as NetworkPlugin;
+  const puppets = {
+    identityOf: async (userId: UserId): Promise<RemoteUserId | null> => {
+      const id = identities[userId];
+      return id === undefined ? null : remoteUserId(id);
+    },
+  } as unknown as Puppets;
+  const ephemeral = new MatrixEphemeral({ store: {} as BridgeStore, network, puppets, naming });
+  return { sent, ephemeral };
+}
+
+describe("Matrix presence", () => {
+  it("goes to the network as the user's remote identity, with its status message", async () => {
+    const { sent, ephemeral } = setUp({ "@alice:example.org": "alice-remote" });
+    await ephemeral.handle({
+      type: "m.presence",
+      sender: "@alice:example.org",
+      content: { presence: "unavailable", status_msg: "lunch" },
+    });
+    await ephemeral.handle({
+      type: "m.presence",
+      sender: "@alice:example.org",
+      content: { presence: "online" },
+    });
+    assert.deepEqual(sent, [
+      {
+        sender: "@alice:example.org",
+        remoteUserId: "alice-remote",
+        state: "unavailable",
+        statusMsg: "lunch",
+      },
+      { sender: "@alice:example.org", remoteUserId: "alice-remote", state: "online" },
+    ]);
+  });
+
+  it("is ignored for users without a remote identity, the bridge's own users and unknown states", async () => {
+    const { sent, ephemeral } = setUp({
+      "@alice:example.org": "alice-remote",
+      "@testnet_bob:example.org": "bob",
+    });
+    await ephemeral.handle({
+      type: "m.presence",
+      sender: "@carol:example.org",
+      content: { presence: "online" },
+    });
+    await ephemeral.handle({
+      type: "m.presence",
+      sender: "@testnet_bob:example.org",
+      content: { presence: "online" },
+    });
+    await ephemeral.handle({
+      type: "m.presence",
+      sender: "@alice:example.org",
+      content: { presence: "busy" },
+    });
+    await ephemeral.handle({ type: "m.presence", sender: "not a user", content: { presence: "online" } });
+    assert.deepEqual(sent, []);
+  });
+});
