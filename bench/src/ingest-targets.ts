@@ -1,0 +1,177 @@
+// The two receivers the ingest benchmark feeds the same streams: bridge-core's Bridge with the no-op network, and
+// matrix-appservice-bridge with a no-op `onEvent`. Each is started fresh, warmed up with a short stream of its own,
+// then measured twice: on the full stream sent as fast as it is acknowledged (throughput, and latency including the
+// backlog that builds up), and on single-event transactions each sent once the previous one was handled (the
+// pipeline's own latency).
+
+import { mkdirSync } from "node:fs";
+import { type RoomId, remoteRoomId } from "bridge-core";
+import { freePort } from "../../test/harness/free-port.ts";
+import { loadAppserviceBridge } from "./appservice-bridge-loader.ts";
+import { BENCH_DOMAIN, startCoreBridge } from "./core-bridge.ts";
+import type { FakeHomeserver } from "./fake-homeserver.ts";
+import { startFakeHomeserver } from "./fake-homeserver.ts";
+import { NoopNetwork } from "./noop-network.ts";
+import { makeStream, roomIdOf, StreamMeasurement, type StreamShape } from "./synthetic-stream.ts";
+
+export interface IngestShape extends StreamShape {
+  /** Single-event transactions of the paced measurement. */
+  pacedTransactions: number;
+}
+
+export interface IngestRun {
+  eventsPerSecond: number;
+  latenciesMs: number[];
+  pacedLatenciesMs: number[];
+  /** Requests the receiver made to the homeserver while handling the streams (none are expected). */
+  homeserverRequests: number;
+}
+
+const WARM_UP_TRANSACTIONS = 10;
+const DELIVERY_TIMEOUT_MS = 120_000;
+
+/** A receiver listening for transactions; `seen` is what its handler calls with each event's body. */
+interface Receiver {
+  url: string;
+  hsToken: string;
+  homeserver: FakeHomeserver;
+  /** Resolves once everything handed to the handler is finished (bridge-core's queue), where the receiver knows. */
+  idle(): Promise<void>;
+}
+
+async function measure(
+  receiver: Receiver,
+  shape: IngestShape,
+  label: string,
+  setMeasurement: (measurement: StreamMeasurement) => void,
+): Promise<IngestRun> {
+  const send = async (streamShape: StreamShape, streamLabel: string, paced: boolean) => {
+    const measurement = new StreamMeasurement(streamShape.transactions * streamShape.eventsPerTransaction);
+    setMeasurement(measurement);
+    const stream = makeStream(streamShape, BENCH_DOMAIN, streamLabel);
+    const result = await measurement.run(
+      receiver.url,
+      receiver.hsToken,
+      stream,
+      DELIVERY_TIMEOUT_MS,
+      paced ? { eventsPerTransaction: streamShape.eventsPerTransaction } : undefined,
+    );
+    await receiver.idle();
+    return result;
+  };
+  await send(
+    { ...shape, transactions: Math.min(WARM_UP_TRANSACTIONS, shape.transactions) },
+    `${label}w`,
+    false,
+  );
+  const before = countRequests(receiver.homeserver.otherRequests);
+  const full = await send(shape, label, false);
+  const paced = await send(
+    { ...shape, transactions: shape.pacedTransactions, eventsPerTransaction: 1 },
+    `${label}p`,
+    true,
+  );
+  return {
+    eventsPerSecond: full.eventsPerSecond,
+    latenciesMs: full.latenciesMs,
+    pacedLatenciesMs: paced.latenciesMs,
+    homeserverRequests: countRequests(receiver.homeserver.otherRequests) - before,
+  };
+}
+
+function countRequests(requests: Map<string, number>): number {
+  let n = 0;
+  for (const count of requests.values()) n += count;
+  return n;
+}
+
+/** bridge-core on a fresh store in `dir`, with `sync` as the store's fsync setting and every stream room a portal. */
+export async function runCoreIngest(options: {
+  dir: string;
+  shape: IngestShape;
+  sync: boolean;
+  label: string;
+}): Promise<IngestRun> {
+  let measurement: StreamMeasurement | null = null;
+  const network = new NoopNetwork((message) => measurement?.seen(message.body));
+  mkdirSync(options.dir, { recursive: true });
+  const under = await startCoreBridge({ dir: options.dir, sync: options.sync, network });
+  try {
+    for (let r = 0; r < options.shape.rooms; r++) {
+      await under.bridge.store.putRoomLink({
+        roomId: roomIdOf(r, BENCH_DOMAIN) as RoomId,
+        remoteRoomId: remoteRoomId(`#room${r}`),
+        kind: "portal",
+        createdAt: Date.now(),
+      });
+    }
+    const receiver: Receiver = {
+      url: under.bridgeUrl,
+      hsToken: under.registration.hs_token,
+      homeserver: under.homeserver,
+      idle: () => under.bridge.queue.idle(),
+    };
+    return await measure(receiver, options.shape, options.label, (m) => {
+      measurement = m;
+    });
+  } finally {
+    await under.stop();
+  }
+}
+
+let appserviceBridgeLoggingQuiet = false;
+
+/** matrix-appservice-bridge with its default queue, no stores, and an `onEvent` that only notes the event. */
+export async function runAppserviceBridgeIngest(options: {
+  shape: IngestShape;
+  label: string;
+}): Promise<IngestRun> {
+  const {
+    AppServiceRegistration,
+    Bridge: AppserviceBridge,
+    Logger: AppserviceBridgeLogger,
+  } = await loadAppserviceBridge();
+  if (!appserviceBridgeLoggingQuiet) {
+    // Warnings only, as for bridge-core: a log line per request would measure the console.
+    AppserviceBridgeLogger.configure({ console: "warn" });
+    appserviceBridgeLoggingQuiet = true;
+  }
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const registration = new AppServiceRegistration(url);
+  const hsToken = AppServiceRegistration.generateToken();
+  registration.setId("bench-mab");
+  registration.setHomeserverToken(hsToken);
+  registration.setAppServiceToken(AppServiceRegistration.generateToken());
+  registration.setSenderLocalpart("benchbot");
+  registration.addRegexPattern("users", `@bench_.*:${BENCH_DOMAIN}`, true);
+  const homeserver = await startFakeHomeserver({ bridgeUrl: url, hsToken });
+  let measurement: StreamMeasurement | null = null;
+  const bridge = new AppserviceBridge({
+    homeserverUrl: homeserver.url,
+    domain: BENCH_DOMAIN,
+    registration,
+    // Its default stores are nedb files, and nedb calls util.isDate, which Node removed in version 23: without
+    // stores (and so without the per-event context lookups in them) is how it runs on current Node. That leaves it
+    // less work per event than the bridge-core side, which reads and writes its store for every event.
+    disableStores: true,
+    controller: {
+      onEvent: (request) => {
+        const event = request.getData();
+        measurement?.seen((event.content as { body?: unknown } | undefined)?.body);
+        request.resolve(undefined);
+      },
+      onLog: () => undefined,
+    },
+  });
+  try {
+    await bridge.run(port, undefined, "127.0.0.1");
+    const receiver: Receiver = { url, hsToken, homeserver, idle: async () => undefined };
+    return await measure(receiver, options.shape, options.label, (m) => {
+      measurement = m;
+    });
+  } finally {
+    await bridge.close();
+    await homeserver.close();
+  }
+}

@@ -1,0 +1,176 @@
+// Benchmark 1, ingest: the same synthetic transaction stream over loopback HTTP into bridge-core (with the store's
+// fsync per transaction on, as configured by default, and off) and into matrix-appservice-bridge, each with a handler
+// that does nothing. Events per second, and per-event latency from the PUT leaving to the handler seeing the event.
+
+import { join } from "node:path";
+import { createRunDir } from "../../test/harness/run-dir.ts";
+import {
+  type IngestRun,
+  type IngestShape,
+  runAppserviceBridgeIngest,
+  runCoreIngest,
+} from "./ingest-targets.ts";
+import { type BenchContext, type ResultFiles, table, writeResult } from "./results.ts";
+import { describeMachine, finishMachineNote, median, percentile, round } from "./stats.ts";
+
+export const INGEST_TARGETS = { ratioAtLeast: 3, p99AtMostMs: 5 };
+
+export const FULL_INGEST_SHAPE: IngestShape = {
+  transactions: 200,
+  eventsPerTransaction: 100,
+  rooms: 20,
+  senders: 50,
+  pacedTransactions: 500,
+};
+
+const VARIANTS = [
+  { key: "coreSync", label: "bridge-core, store.sync on (default)" },
+  { key: "coreNoSync", label: "bridge-core, store.sync off" },
+  { key: "appserviceBridge", label: "matrix-appservice-bridge 11" },
+] as const;
+type VariantKey = (typeof VARIANTS)[number]["key"];
+
+interface VariantSummary {
+  label: string;
+  eventsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  pacedP50Ms: number;
+  pacedP99Ms: number;
+  homeserverRequests: number;
+  runs: { eventsPerSecond: number; p50Ms: number; p99Ms: number; pacedP50Ms: number; pacedP99Ms: number }[];
+}
+
+export interface IngestResult {
+  variants: Record<VariantKey, VariantSummary>;
+  /** bridge-core's events/s over matrix-appservice-bridge's, per run, then the median of those. */
+  ratioSync: number;
+  ratioNoSync: number;
+  files: ResultFiles;
+}
+
+function summarize(label: string, runs: IngestRun[]): VariantSummary {
+  const perRun = runs.map((run) => ({
+    eventsPerSecond: round(run.eventsPerSecond, 0),
+    p50Ms: round(percentile(run.latenciesMs, 50)),
+    p99Ms: round(percentile(run.latenciesMs, 99)),
+    pacedP50Ms: round(percentile(run.pacedLatenciesMs, 50)),
+    pacedP99Ms: round(percentile(run.pacedLatenciesMs, 99)),
+  }));
+  return {
+    label,
+    eventsPerSecond: median(perRun.map((r) => r.eventsPerSecond)),
+    p50Ms: median(perRun.map((r) => r.p50Ms)),
+    p99Ms: median(perRun.map((r) => r.p99Ms)),
+    pacedP50Ms: median(perRun.map((r) => r.pacedP50Ms)),
+    pacedP99Ms: median(perRun.map((r) => r.pacedP99Ms)),
+    homeserverRequests: Math.max(...runs.map((r) => r.homeserverRequests)),
+    runs: perRun,
+  };
+}
+
+export async function runIngestBenchmark(
+  context: BenchContext,
+  shape: IngestShape = FULL_INGEST_SHAPE,
+): Promise<IngestResult> {
+  const machine = describeMachine();
+  const runDir = createRunDir("bench-ingest");
+  const runs: Record<VariantKey, IngestRun[]> = { coreSync: [], coreNoSync: [], appserviceBridge: [] };
+  const ratiosSync: number[] = [];
+  const ratiosNoSync: number[] = [];
+  let failed = true;
+  try {
+    for (let i = 0; i < context.runs; i++) {
+      const dir = (name: string) => join(runDir.path, `${name}-${i}`);
+      const coreSync = await runCoreIngest({ dir: dir("core-sync"), shape, sync: true, label: `s${i}` });
+      const coreNoSync = await runCoreIngest({ dir: dir("core-nosync"), shape, sync: false, label: `n${i}` });
+      const mab = await runAppserviceBridgeIngest({ shape, label: `m${i}` });
+      runs.coreSync.push(coreSync);
+      runs.coreNoSync.push(coreNoSync);
+      runs.appserviceBridge.push(mab);
+      ratiosSync.push(coreSync.eventsPerSecond / mab.eventsPerSecond);
+      ratiosNoSync.push(coreNoSync.eventsPerSecond / mab.eventsPerSecond);
+      context.log(
+        `ingest run ${i + 1}/${context.runs}: core sync ${Math.round(coreSync.eventsPerSecond)} ev/s, ` +
+          `core no-sync ${Math.round(coreNoSync.eventsPerSecond)} ev/s, ` +
+          `matrix-appservice-bridge ${Math.round(mab.eventsPerSecond)} ev/s`,
+      );
+    }
+    failed = false;
+  } finally {
+    runDir.finish(failed);
+  }
+  const variants = {
+    coreSync: summarize(VARIANTS[0].label, runs.coreSync),
+    coreNoSync: summarize(VARIANTS[1].label, runs.coreNoSync),
+    appserviceBridge: summarize(VARIANTS[2].label, runs.appserviceBridge),
+  };
+  const ratioSync = round(median(ratiosSync), 2);
+  const ratioNoSync = round(median(ratiosNoSync), 2);
+  const yesNo = (ok: boolean) => (ok ? "yes" : "no");
+  const ratioOf = (key: VariantKey) =>
+    key === "coreSync" ? ratioSync : key === "coreNoSync" ? ratioNoSync : 1;
+  const { ratioAtLeast, p99AtMostMs } = INGEST_TARGETS;
+  const markdown = [
+    "# Ingest",
+    "",
+    `${shape.transactions} transactions × ${shape.eventsPerTransaction} m.room.message events (${shape.rooms} rooms, ` +
+      `${shape.senders} senders), PUT one at a time over loopback HTTP as a homeserver sends them; latency from the PUT ` +
+      `leaving to the handler seeing the event. Medians of ${context.runs} runs, each on a fresh store after a warm-up ` +
+      "stream; ratios are per run (same run), then their median. bridge-core runs with a no-op network plugin " +
+      "(events go out as puppets, mapped in the store) and a fake homeserver answering the start-up ping; " +
+      "matrix-appservice-bridge with its default queue, no stores (its nedb stores do not run on Node ≥ 23) and an " +
+      'onEvent that only notes the event. "Stream" latency is on the full stream, sent as fast as it is ' +
+      'acknowledged, so it includes the backlog that builds up when handling is slower than acceptance; "paced" ' +
+      `latency is on ${shape.pacedTransactions} single-event transactions, each sent once the previous one was handled.`,
+    "",
+    ...table(
+      [
+        "receiver",
+        "events/s",
+        "× matrix-appservice-bridge",
+        "stream p50 ms",
+        "stream p99 ms",
+        "paced p50 ms",
+        "paced p99 ms",
+        `≥ ${ratioAtLeast}×`,
+        `p99 ≤ ${p99AtMostMs} ms (stream / paced)`,
+      ],
+      VARIANTS.map(({ key }) => {
+        const v = variants[key];
+        const core = key !== "appserviceBridge";
+        return [
+          v.label,
+          v.eventsPerSecond,
+          `${ratioOf(key)}×`,
+          v.p50Ms,
+          v.p99Ms,
+          v.pacedP50Ms,
+          v.pacedP99Ms,
+          core ? yesNo(ratioOf(key) >= ratioAtLeast) : "—",
+          core ? `${yesNo(v.p99Ms <= p99AtMostMs)} / ${yesNo(v.pacedP99Ms <= p99AtMostMs)}` : "—",
+        ];
+      }),
+    ),
+  ];
+  const files = writeResult(
+    context,
+    "ingest",
+    {
+      machine: finishMachineNote(machine),
+      shape,
+      runs: context.runs,
+      targets: INGEST_TARGETS,
+      variants,
+      ratioSync,
+      ratioNoSync,
+      ratiosSyncPerRun: ratiosSync.map((r) => round(r, 2)),
+      ratiosNoSyncPerRun: ratiosNoSync.map((r) => round(r, 2)),
+    },
+    markdown,
+  );
+  context.log(
+    `ingest: bridge-core ${ratioSync}× (sync on), ${ratioNoSync}× (sync off) matrix-appservice-bridge`,
+  );
+  return { variants, ratioSync, ratioNoSync, files };
+}

@@ -1,0 +1,69 @@
+// A network plugin that does nothing but tell the benchmark what the core handed it: what is measured is the core's
+// own work from the homeserver's request to the plugin's `sendMessage`. Every Matrix user gets an automatic identity,
+// so messages go out as puppets without any lookup on the homeserver (the relay path would ask for display names).
+
+import {
+  type DeliveryResult,
+  localpartOf,
+  type MatrixMessage,
+  type NetworkContext,
+  type NetworkInfo,
+  type NetworkPlugin,
+  type RemoteRoomInfo,
+  type RemoteUserId,
+  type RemoteUserInfo,
+  remoteMessageId,
+  remoteUserId,
+  type UserId,
+} from "bridge-core";
+
+export class NoopNetwork implements NetworkPlugin {
+  readonly info: NetworkInfo = {
+    id: "bench",
+    displayName: "Benchmark network",
+    ghostTemplate: "bench_{id}",
+    aliasTemplate: "bench_{id}",
+    capabilities: {
+      edits: false,
+      redactions: false,
+      reactions: false,
+      replies: false,
+      typing: false,
+      receipts: false,
+    },
+  };
+  private readonly onMessage: (message: MatrixMessage) => void;
+  private delivered = 0;
+  /** How many linked rooms the core reported at start. */
+  linkedRoomsAtStart = 0;
+
+  constructor(onMessage: (message: MatrixMessage) => void) {
+    this.onMessage = onMessage;
+  }
+
+  /** Reads what a real plugin reads at start to rejoin its rooms and reconnect its puppets, and does nothing with it. */
+  async start(context: NetworkContext): Promise<void> {
+    this.linkedRoomsAtStart = (await context.linkedRooms()).length;
+    await context.savedLogins();
+  }
+  async stop(): Promise<void> {}
+
+  async resolveRoom(): Promise<RemoteRoomInfo | null> {
+    return null;
+  }
+
+  async resolveUser(): Promise<RemoteUserInfo | null> {
+    return null;
+  }
+
+  async automaticIdentity(userId: UserId): Promise<RemoteUserId | null> {
+    return remoteUserId(`mx_${localpartOf(userId)}`);
+  }
+
+  /** Answers with a message id as a real network would, so the core also does its usual event mapping write. */
+  async sendMessage(message: MatrixMessage): Promise<DeliveryResult> {
+    this.onMessage(message);
+    this.delivered += 1;
+    return { remoteMessageId: remoteMessageId(`bench-${this.delivered}`) };
+  }
+}
