@@ -3,21 +3,17 @@
 // core's relay mode). Matrix users then have no JIDs of their own, unless they log in with their own accounts.
 
 import { type Client, client } from "@xmpp/client";
-import type { Element } from "@xmpp/xml";
 import type { Logger } from "bridge-core";
 import { bareJid, parseJid } from "./jid.ts";
-import { decodeWholeCharacters } from "./whole-characters.ts";
+import { XmppStream } from "./xmpp-stream.ts";
 
 /** The resource the relay account binds, so that the bot's full JID is known before it connects. */
 export const RELAY_RESOURCE = "bridge";
 
-export class RelayConnection {
+export class RelayConnection extends XmppStream<Client> {
   readonly domain: string;
   readonly fullJid: string;
-  private readonly xmpp: Client;
   private readonly timeoutMs: number;
-  private readonly onlineListeners: (() => void)[] = [];
-  private stopped = false;
 
   constructor(options: {
     jid: string;
@@ -29,28 +25,20 @@ export class RelayConnection {
     const jid = parseJid(options.jid);
     if (jid === null || jid.local === "")
       throw new Error(`${options.jid} is not an XMPP account (user@example.org)`);
+    super(
+      client({
+        service: options.service ?? `xmpp://${jid.domain}`,
+        domain: jid.domain,
+        username: jid.local,
+        password: options.password,
+        resource: RELAY_RESOURCE,
+      }),
+      options.logger,
+      "XMPP relay account",
+    );
     this.domain = jid.domain;
     this.fullJid = `${bareJid(jid)}/${RELAY_RESOURCE}`;
     this.timeoutMs = options.timeoutMs;
-    this.xmpp = client({
-      service: options.service ?? `xmpp://${jid.domain}`,
-      domain: jid.domain,
-      username: jid.local,
-      password: options.password,
-      resource: RELAY_RESOURCE,
-    });
-    decodeWholeCharacters(this.xmpp);
-    const { logger } = options;
-    let wasOnline = false;
-    this.xmpp.on("error", (err) => logger.warn("XMPP relay account connection error", { err: err.message }));
-    this.xmpp.on("offline", () => {
-      if (!this.stopped) logger.warn("lost the XMPP relay account's connection; reconnecting");
-    });
-    this.xmpp.on("online", () => {
-      if (wasOnline) logger.info("XMPP relay account connection is back");
-      wasOnline = true;
-      for (const listener of this.onlineListeners) listener();
-    });
   }
 
   /** Logs in; rejects with the server's reason when it refuses, and when it binds another resource than asked. */
@@ -68,32 +56,5 @@ export class RelayConnection {
         (err as { condition?: string }).condition ?? (err instanceof Error ? err.message : String(err));
       throw new Error(`the relay account could not log in: ${reason}`);
     }
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.xmpp.reconnect.stop();
-    await this.xmpp.stop().catch(() => {});
-  }
-
-  /** Runs `listener` every time the stream comes back after a loss (not on the first start). */
-  onReconnect(listener: () => void): void {
-    let first = true;
-    this.onlineListeners.push(() => {
-      if (first) first = false;
-      else listener();
-    });
-  }
-
-  onStanza(listener: (stanza: Element) => void): void {
-    this.xmpp.on("stanza", listener);
-  }
-
-  async send(stanza: Element): Promise<void> {
-    await this.xmpp.send(stanza);
-  }
-
-  request(iq: Element, timeoutMs: number): Promise<Element> {
-    return this.xmpp.iqCaller.request(iq, timeoutMs);
   }
 }
