@@ -15,6 +15,7 @@ import type { Logger } from "../log.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import { type NetworkPlugin, PermanentDeliveryError, type SendAs } from "../network.ts";
 import type { BridgeStore, MatrixEventJson, RoomLink } from "../store/store.ts";
+import type { DeliveriesInFlight } from "./deliveries-in-flight.ts";
 import {
   editOf,
   type Json,
@@ -34,6 +35,8 @@ export interface MatrixToRemoteDeps {
   intents: IntentFactory;
   network: NetworkPlugin;
   puppets: Puppets;
+  /** Where the messages being sent are counted, for answers about them that arrive before they are mapped. */
+  inFlight: DeliveriesInFlight;
   relayTemplate: string;
   /** Aborted when the bridge stops. */
   stopping: AbortSignal;
@@ -192,7 +195,9 @@ export class MatrixToRemote {
       });
       await this.mapped(link, str(event["event_id"]), result.remoteMessageId);
     };
-    await this.deliver(link, sender, msgtype, receivedAt, delivered, resumed);
+    await this.deps.inFlight.track(link.remoteRoomId, () =>
+      this.deliver(link, sender, msgtype, receivedAt, delivered, resumed),
+    );
   }
 
   private async authorOf(link: RoomLink, eventId: EventId): Promise<string | undefined> {

@@ -27,6 +27,7 @@ import type {
 } from "../network.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import type { BridgeStore, RoomLink } from "../store/store.ts";
+import type { DeliveriesInFlight } from "./deliveries-in-flight.ts";
 import type { DirectChats } from "./direct-chats.ts";
 import type { Ghosts } from "./ghosts.ts";
 import { type Portals, remoteRoomKey } from "./portals.ts";
@@ -42,10 +43,15 @@ export interface RemoteToMatrixDeps {
   portals: Portals;
   puppets: Puppets;
   queue: KeyedQueue;
+  /** Matrix messages still being sent to the network, which answers about them may have to wait for. */
+  inFlight: DeliveriesInFlight;
   bridgeId: string;
   logger: Logger;
   onBridged: (type: string, receivedAt: number) => void;
 }
+
+/** How long an answer about a message still being sent waits for it to be mapped. */
+const IN_FLIGHT_WAIT_MS = 10_000;
 
 /** Pauses between tries while the homeserver cannot be reached: about half an hour in all, then the event is dropped. */
 const PASSING_TROUBLE_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, ...Array(28).fill(60_000)];
@@ -132,6 +138,13 @@ export class RemoteToMatrix implements RemoteEvents {
     return (await this.deps.store.getEventLinkByRemote(roomId, id))?.eventId;
   }
 
+  /** The Matrix event a remote event is about; if it is not mapped yet, once the room's sends in flight are done. */
+  private async targetOf(roomId: RemoteRoomId, id: RemoteMessageId): Promise<EventId | undefined> {
+    const known = await this.eventFor(roomId, id);
+    if (known !== undefined || !(await this.deps.inFlight.settled(roomId, IN_FLIGHT_WAIT_MS))) return known;
+    return this.eventFor(roomId, id);
+  }
+
   message(m: RemoteMessage): Promise<void> {
     return this.inRoom(m.roomId, m.msgtype ?? "m.text", async (link) => {
       // Already mapped: our own message echoed back by the network, or a redelivery.
@@ -174,7 +187,7 @@ export class RemoteToMatrix implements RemoteEvents {
 
   edit(e: RemoteEdit): Promise<void> {
     return this.inRoom(e.roomId, "m.replace", async (link) => {
-      const target = await this.eventFor(e.roomId, e.target);
+      const target = await this.targetOf(e.roomId, e.target);
       if (target === undefined) return;
       const { intent, real } = await this.speaker(link, e.sender);
       const newContent: Record<string, unknown> = { msgtype: "m.text", body: e.body };
@@ -196,7 +209,7 @@ export class RemoteToMatrix implements RemoteEvents {
 
   deletion(d: RemoteDeletion): Promise<void> {
     return this.inRoom(d.roomId, "m.room.redaction", async (link) => {
-      const target = await this.eventFor(d.roomId, d.target);
+      const target = await this.targetOf(d.roomId, d.target);
       if (target === undefined) return;
       const { intent } = await this.speaker(link, d.sender);
       const txnId = txnIdFor("d", d.roomId, d.target);
@@ -212,7 +225,7 @@ export class RemoteToMatrix implements RemoteEvents {
 
   reaction(r: RemoteReaction): Promise<void> {
     return this.inRoom(r.roomId, "m.reaction", async (link) => {
-      const target = await this.eventFor(r.roomId, r.target);
+      const target = await this.targetOf(r.roomId, r.target);
       if (target === undefined || (await this.eventFor(r.roomId, r.id)) !== undefined) return;
       const { intent } = await this.speaker(link, r.sender);
       const eventId = await intent.react(link.roomId, target, r.key, txnIdFor("r", r.roomId, r.id));
@@ -292,7 +305,7 @@ export class RemoteToMatrix implements RemoteEvents {
 
   receipt(r: RemoteReceipt): Promise<void> {
     return this.inRoom(r.roomId, "m.receipt", async (link) => {
-      const target = await this.eventFor(r.roomId, r.upTo);
+      const target = await this.targetOf(r.roomId, r.upTo);
       if (target === undefined) return;
       const { intent } = await this.speaker(link, r.sender);
       await intent.sendReadReceipt(link.roomId, target);

@@ -9,6 +9,7 @@ import type { MembershipCache } from "../matrix/membership-cache.ts";
 import type { NetworkPlugin } from "../network.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import type { BridgeStore } from "../store/store.ts";
+import { DeliveriesInFlight } from "./deliveries-in-flight.ts";
 import { DirectChats } from "./direct-chats.ts";
 import { DisplayNames } from "./display-names.ts";
 import type { Ghosts } from "./ghosts.ts";
@@ -84,11 +85,13 @@ export function createServices(inputs: ServiceInputs): Services {
     logger: child("plumbing"),
     isBridgeAdmin: (userId) => permissions.levelOf(userId) === "admin",
   });
+  const inFlight = new DeliveriesInFlight();
   const toRemote = new MatrixToRemote({
     store,
     intents,
     network,
     puppets,
+    inFlight,
     relayTemplate: config.bridge.relayTemplate,
     retryDelaysMs: inputs.deliveryRetryDelaysMs,
     stopping: inputs.stopping,
@@ -134,6 +137,7 @@ export function createServices(inputs: ServiceInputs): Services {
     portals,
     puppets,
     queue,
+    inFlight,
     bridgeId,
     logger: child("remote-to-matrix"),
     onBridged: (type, receivedAt) => observe.bridged("remote_to_matrix", type, receivedAt),
