@@ -129,6 +129,14 @@ export class XmppNetwork implements NetworkPlugin {
       accountJid: (userId) => accounts.fullJidOf(userId),
       puppetResource: PUPPET_RESOURCE,
     });
+    // vCard photos and PEP avatars are fetched and uploaded the same way.
+    const avatarSources = {
+      transport,
+      botJid: this.botJid,
+      timeoutMs: this.timeoutMs,
+      storage: context.storage,
+      upload: (data: Uint8Array, contentType: string) => context.media.upload(data, contentType, "avatar"),
+    };
     inbound = new Inbound({
       botJid: this.botJid,
       rooms,
@@ -143,20 +151,8 @@ export class XmppNetwork implements NetworkPlugin {
         maxBytes: this.config.max_file_bytes,
         logger: context.logger,
       }),
-      avatars: new VCardAvatars({
-        transport,
-        botJid: this.botJid,
-        timeoutMs: this.timeoutMs,
-        storage: context.storage,
-        upload: (data, contentType) => context.media.upload(data, contentType, "avatar"),
-      }),
-      pepAvatars: new PepAvatars({
-        transport,
-        botJid: this.botJid,
-        timeoutMs: this.timeoutMs,
-        storage: context.storage,
-        upload: (data, contentType) => context.media.upload(data, contentType, "avatar"),
-      }),
+      avatars: new VCardAvatars(avatarSources),
+      pepAvatars: new PepAvatars(avatarSources),
       contacts: presence,
       logger: context.logger,
     });
