@@ -14,11 +14,11 @@ import { IrcNetwork, parseIrcConfig } from "bridge-irc";
 import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
 import { eventually } from "../harness/eventually.ts";
 import { filesUnder } from "../harness/files-under.ts";
-import { freePort } from "../harness/free-port.ts";
-import { InspircdServer } from "../harness/irc/inspircd.ts";
+import type { InspircdServer } from "../harness/irc/inspircd.ts";
 import { IRC_MODULE } from "../harness/irc/irc-bridge-stack.ts";
 import { connectIrcClient, type IrcTestClient } from "../harness/irc/irc-client.ts";
-import { linkBlock, whois } from "../harness/irc/server-probes.ts";
+import { LEAF_NAME, startLinkedInspircd } from "../harness/irc/linked-inspircd.ts";
+import { whois } from "../harness/irc/server-probes.ts";
 import { type MatrixEvent, registerUser, type TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
 
@@ -54,44 +54,11 @@ describe("IRC accounts, reconnection and netsplits with InspIRCd, Atheme and Syn
   }
 
   before(async () => {
-    const hubLinkPort = await freePort();
-    const leafLinkPort = await freePort();
-    const linkPassword = randomBytes(12).toString("hex");
-    hub = await InspircdServer.create({
-      runDir: runDir.path,
-      options: {
-        services: true,
-        // Every channel keeps its history: whoever joins after the bridge came back still sees what it said.
-        extraModules: ["chanhistory"],
-        defaultModes: "notH 100:1d",
-        extraConfig: [
-          `<bind address="127.0.0.1" port="${hubLinkPort}" type="servers">`,
-          linkBlock("leaf.test", leafLinkPort, linkPassword),
-        ].join("\n"),
-      },
-    });
-    await hub.start();
-    runDir.addTeardown((failed) => hub.destroy(failed));
-    // Linked servers must load the same modules; the leaf copies the hub's, whatever they are.
-    const modules = [...readFileSync(hub.configPath, "utf8").matchAll(/<module name="([^"]+)">/g)].map(
-      (m) => m[1]!,
-    );
-    leaf = await InspircdServer.create({
-      runDir: join(runDir.path, "leaf"),
-      options: {
-        serverName: "leaf.test",
-        modules,
-        extraConfig: [
-          `<bind address="127.0.0.1" port="${leafLinkPort}" type="servers">`,
-          linkBlock(hub.name, hubLinkPort, linkPassword),
-          `<autoconnect period="1" server="${hub.name}">`,
-          `<uline server="${hub.services!.name}" silent="yes">`,
-          `<sasl target="${hub.services!.name}" requiressl="no">`,
-        ].join("\n"),
-      },
-    });
-    await leaf.start();
-    runDir.addTeardown((failed) => leaf.destroy(failed));
+    // Every channel keeps its history: whoever joins after the bridge came back still sees what it said.
+    ({ hub, leaf } = await startLinkedInspircd(runDir, {
+      extraModules: ["chanhistory"],
+      defaultModes: "notH 100:1d",
+    }));
 
     carol = await connectIrcClient({ host: hub.host, port: hub.port, nick: "carol" });
     runDir.addTeardown(() => carol.quit());
@@ -287,7 +254,11 @@ describe("IRC accounts, reconnection and netsplits with InspIRCd, Atheme and Syn
     const since = alice.eventsSeen(room).length;
     await leaf.stop();
     const split = await carol.waitFor((e) => e.type === "quit" && e.nick === "dave");
-    assert.equal(split.message, `${hub.name} leaf.test`, "the server's split message, as the bot saw it too");
+    assert.equal(
+      split.message,
+      `${hub.name} ${LEAF_NAME}`,
+      "the server's split message, as the bot saw it too",
+    );
     const splitAt = Date.now();
     await dave.quit().catch(() => undefined);
     const daveAgain = await connectIrcClient({ host: hub.host, port: hub.port, nick: "dave" });
@@ -299,7 +270,7 @@ describe("IRC accounts, reconnection and netsplits with InspIRCd, Atheme and Syn
       (e) => e.state_key === ghost("erin") && e.content["membership"] === "leave",
       { roomId: room, timeoutMs: (NETSPLIT_GRACE_SECONDS + 10) * 1000 },
     );
-    assert.equal(erinLeft.content["reason"], `${hub.name} leaf.test`);
+    assert.equal(erinLeft.content["reason"], `${hub.name} ${LEAF_NAME}`);
     assert.ok(
       Date.now() - splitAt >= (NETSPLIT_GRACE_SECONDS - 1) * 1000,
       "erin's leave waited for the grace time",
