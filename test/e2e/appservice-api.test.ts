@@ -197,6 +197,29 @@ describe("application service API with a real Synapse", () => {
     await stack.network.waitForMessage((m) => m.body === "after the restart");
   });
 
+  test("a known transaction id with other events is a new transaction; an event it repeats is handled once", async () => {
+    const event = (id: string) => ({
+      type: "m.room.message",
+      room_id: portalId,
+      sender: alice.userId,
+      event_id: `$reuse-${id}`,
+      origin_server_ts: Date.now(),
+      content: { msgtype: "m.text", body: `reused id ${id}` },
+    });
+    const path = "/_matrix/app/v1/transactions/1";
+    // A homeserver that numbers its transactions anew after a restart (Synapse on SQLite) sends id 1 again with new
+    // events; one that retries a failed transaction sends it again with what queued up since (Dendrite).
+    assert.equal((await stack.asHomeserver("PUT", path, { events: [event("a")] })).status, 200);
+    assert.equal((await stack.asHomeserver("PUT", path, { events: [event("a"), event("b")] })).status, 200);
+    await stack.restartBridge();
+    assert.equal((await stack.asHomeserver("PUT", path, { events: [event("c")] })).status, 200);
+    assert.equal((await stack.asHomeserver("PUT", path, { events: [event("c")] })).status, 200);
+    await stack.network.waitForMessage((m) => m.body === "reused id c");
+    await stack.bridge.queue.idle();
+    const bodies = stack.network.received.map((m) => m.body).filter((b) => b.startsWith("reused id "));
+    assert.deepEqual(bodies, ["reused id a", "reused id b", "reused id c"]);
+  });
+
   test("missing and wrong hs_tokens are refused; the legacy query token works", async () => {
     const path = "/_matrix/app/v1/transactions/e2e-auth";
     const missing = await stack.asHomeserver("PUT", path, { events: [] }, null);

@@ -197,15 +197,23 @@ export class Bridge {
       logger: this.logger.child({ component: "appservice" }),
       handlers: {
         transaction: async (txnId, parsed) => {
-          const entries = await this.store.acceptTransaction(txnId, parsed.items);
-          if (entries === null) {
+          const accepted = await this.store.acceptTransaction(txnId, parsed.items);
+          if (accepted === null) {
             this.metrics?.transactionReplayed();
             this.logger.debug("transaction replayed; already accepted", { txnId });
             return;
           }
+          const { entries, alreadyAccepted, reusedId } = accepted;
+          if (reusedId) {
+            this.logger.info("transaction id reused with other events; taking it as a new transaction", {
+              txnId,
+              events: parsed.items.length,
+              alreadyAccepted,
+            });
+          }
           const counts: Partial<Record<InboxEntry["kind"], number>> = {};
           for (const entry of entries) counts[entry.kind] = (counts[entry.kind] ?? 0) + 1;
-          this.metrics?.transactionAccepted(counts);
+          this.metrics?.transactionAccepted(counts, reusedId);
           this.logger.debug("transaction accepted", { txnId, events: entries.length });
           if (this.acceptedWhileStarting !== null) this.acceptedWhileStarting.push(...entries);
           else for (const entry of entries) this.dispatch(entry);

@@ -109,7 +109,9 @@ export class BridgeMetrics {
     });
     this.transactions = new Counter({
       name: `${PREFIX}transactions_total`,
-      help: "Application service transactions received from the homeserver; replayed ones were already accepted.",
+      help:
+        "Application service transactions received from the homeserver: accepted; reused_id, accepted although its id " +
+        "was known with other events (a homeserver numbering anew after a restart); replayed, the same id and events again.",
       labelNames: ["outcome"],
       registers,
     });
@@ -152,7 +154,7 @@ export class BridgeMetrics {
     });
 
     // Zero series exist from the start, so rates and alerts on them work before the first transaction arrives.
-    for (const outcome of ["accepted", "replayed"]) this.transactions.inc({ outcome }, 0);
+    for (const outcome of ["accepted", "reused_id", "replayed"]) this.transactions.inc({ outcome }, 0);
     for (const kind of TRANSACTION_KINDS) this.transactionEvents.inc({ kind }, 0);
   }
 
@@ -175,9 +177,12 @@ export class BridgeMetrics {
     });
   }
 
-  /** A new transaction was accepted; `counts` holds how many of its events were of each kind. */
-  transactionAccepted(counts: TransactionEventCounts = {}): void {
-    this.transactions.inc({ outcome: "accepted" });
+  /**
+   * A new transaction was accepted; `counts` holds how many of its events were of each kind (those not accepted
+   * before). `reusedId`: its id had come before with other events.
+   */
+  transactionAccepted(counts: TransactionEventCounts = {}, reusedId = false): void {
+    this.transactions.inc({ outcome: reusedId ? "reused_id" : "accepted" });
     for (const kind of TRANSACTION_KINDS) {
       const n = counts[kind];
       if (n !== undefined && Number.isFinite(n) && n > 0) this.transactionEvents.inc({ kind }, n);

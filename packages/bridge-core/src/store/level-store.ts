@@ -1,6 +1,7 @@
 // The embedded store on `level` (LevelDB). Each kind of record lives in its own sublevel; writes that must happen
 // together (a transaction id and its events) go in one atomic batch.
 
+import { createHash } from "node:crypto";
 import { Level } from "level";
 import type {
   EventId,
@@ -14,6 +15,7 @@ import type {
 import type { PuppetLogin } from "../network.ts";
 import { ReadThroughCache } from "./read-through-cache.ts";
 import type {
+  AcceptedTransaction,
   BridgeStore,
   EventLink,
   InboxEntry,
@@ -29,8 +31,11 @@ const makeSublevel = (db: Level<string, Json>, name: string) =>
   db.sublevel<string, Json>(name, { valueEncoding: "json" });
 type Sub = ReturnType<typeof makeSublevel>;
 
-/** Transaction ids older than this are forgotten at start-up; homeservers retry for minutes, not weeks. */
-const TXN_RETENTION_MS = 7 * 24 * 3600 * 1000;
+/**
+ * Transaction ids and accepted event ids older than this are forgotten after start-up; homeservers retry for minutes
+ * or hours, not weeks.
+ */
+const RETENTION_MS = 7 * 24 * 3600 * 1000;
 const SEQ_WIDTH = 16;
 /** Room links and logins kept in memory (see read-through-cache.ts). */
 const CACHED_ROWS = 50_000;
@@ -56,6 +61,8 @@ export class LevelStore implements BridgeStore {
   private readonly db: Level<string, Json>;
   private readonly sync: boolean;
   private readonly txns: Sub;
+  /** Event ids of every accepted event, whichever transaction brought it. */
+  private readonly acceptedEvents: Sub;
   private readonly inbox: Sub;
   private readonly roomsByMatrix: Sub;
   private readonly roomsByRemote: Sub;
@@ -65,6 +72,7 @@ export class LevelStore implements BridgeStore {
   private readonly logins: Sub;
   private readonly loginsByRemote: Sub;
   private readonly pluginData: Sub;
+  private readonly noticesGiven: Sub;
   private readonly remoteInbox: Sub;
   private readonly roomLinks = new ReadThroughCache<RoomId, RoomLink>(CACHED_ROWS);
   private readonly loginsCache = new ReadThroughCache<UserId, PuppetLogin>(CACHED_ROWS);
@@ -72,12 +80,15 @@ export class LevelStore implements BridgeStore {
   private nextSeq = 0;
   // acceptTransaction is a check-then-write; running them one at a time makes it atomic within this process.
   private acceptChain: Promise<unknown> = Promise.resolve();
+  /** Forgetting old records runs beside the bridge's start, not ahead of it; close waits for it. */
+  private forgetting: Promise<void> = Promise.resolve();
 
   private constructor(options: LevelStoreOptions) {
     this.db = new Level<string, Json>(options.path, { valueEncoding: "json" });
     this.sync = options.sync;
     const sub = (name: string): Sub => makeSublevel(this.db, name);
     this.txns = sub("txn");
+    this.acceptedEvents = sub("accepted-event");
     this.inbox = sub("inbox");
     this.roomsByMatrix = sub("room-m");
     this.roomsByRemote = sub("room-r");
@@ -87,6 +98,7 @@ export class LevelStore implements BridgeStore {
     this.logins = sub("login");
     this.loginsByRemote = sub("login-r");
     this.pluginData = sub("plugin");
+    this.noticesGiven = sub("notice");
     this.remoteInbox = sub("remote-inbox");
   }
 
@@ -96,40 +108,76 @@ export class LevelStore implements BridgeStore {
     for await (const key of store.inbox.keys({ reverse: true, limit: 1 })) store.nextSeq = Number(key) + 1;
     for await (const key of store.remoteInbox.keys({ reverse: true, limit: 1 }))
       store.nextRemoteSeq = Number(key) + 1;
-    await store.forgetOldTransactions();
+    const cutoff = Date.now() - RETENTION_MS;
+    store.forgetting = Promise.all(
+      [store.txns, store.acceptedEvents].map((sub) => store.forgetBefore(sub, cutoff)),
+    )
+      .then(() => undefined)
+      .catch(() => undefined);
     return store;
   }
 
-  private async forgetOldTransactions(): Promise<void> {
-    const cutoff = Date.now() - TXN_RETENTION_MS;
-    const stale: string[] = [];
-    for await (const [key, value] of this.txns.iterator()) {
-      if (typeof value["at"] === "number" && value["at"] < cutoff) stale.push(key);
-    }
-    if (stale.length > 0) await this.txns.batch(stale.map((key) => ({ type: "del" as const, key })));
-  }
-
-  acceptTransaction(txnId: TransactionId, items: NewInboxItem[]): Promise<InboxEntry[] | null> {
+  acceptTransaction(txnId: TransactionId, items: NewInboxItem[]): Promise<AcceptedTransaction | null> {
     const run = this.acceptChain.then(async () => {
-      if ((await this.txns.get(txnId)) !== undefined) return null;
+      const digest = digestOf(items);
+      const known = await this.txns.get(txnId);
+      if (known !== undefined && known["digest"] === digest) return null;
+      // Within one transaction too: an event listed twice is stored once.
+      const ids = items.map((item) => item.event["event_id"]);
+      const named = [...new Set(ids.filter((id): id is string => typeof id === "string"))];
+      const before = named.length === 0 ? [] : await this.acceptedEvents.getMany(named);
+      const accepted = new Set(named.filter((_, i) => before[i] !== undefined));
       const receivedAt = Date.now();
-      const entries = items.map((item) => ({ ...item, seq: this.nextSeq++, txnId, receivedAt }));
+      const fresh = items.filter((_, i) => {
+        const id = ids[i];
+        if (typeof id !== "string") return true;
+        if (accepted.has(id)) return false;
+        accepted.add(id);
+        return true;
+      });
+      const entries = fresh.map((item) => ({ ...item, seq: this.nextSeq++, txnId, receivedAt }));
       await this.db.batch(
         [
-          { type: "put", sublevel: this.txns, key: txnId, value: { at: receivedAt } },
-          ...entries.map((entry) => ({
-            type: "put" as const,
-            sublevel: this.inbox,
-            key: seqKey(entry.seq),
-            value: entry as unknown as Json,
-          })),
+          { type: "put", sublevel: this.txns, key: txnId, value: { at: receivedAt, digest } },
+          ...entries.flatMap((entry) => {
+            const id = entry.event["event_id"];
+            const put = {
+              type: "put" as const,
+              sublevel: this.inbox,
+              key: seqKey(entry.seq),
+              value: entry as unknown as Json,
+            };
+            return typeof id === "string"
+              ? [
+                  put,
+                  { type: "put" as const, sublevel: this.acceptedEvents, key: id, value: { at: receivedAt } },
+                ]
+              : [put];
+          }),
         ],
         { sync: this.sync },
       );
-      return entries;
+      return { entries, alreadyAccepted: items.length - fresh.length, reusedId: known !== undefined };
     });
     this.acceptChain = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Deletes the records of a sublevel written before `cutoff` (their value's `at`). The scan runs beside new
+   * transactions; the deletion runs between them and spares a record that one of them wrote anew meanwhile.
+   */
+  private async forgetBefore(sub: Sub, cutoff: number): Promise<void> {
+    const stale: string[] = [];
+    for await (const [key, value] of sub.iterator()) if (isOlder(value, cutoff)) stale.push(key);
+    if (stale.length === 0) return;
+    const run = this.acceptChain.then(async () => {
+      const now = await sub.getMany(stale);
+      const still = stale.filter((_, i) => isOlder(now[i], cutoff));
+      await sub.batch(still.map((key) => ({ type: "del" as const, key })));
+    });
+    this.acceptChain = run.catch(() => undefined);
+    await run;
   }
 
   async pendingInbox(): Promise<InboxEntry[]> {
@@ -307,6 +355,15 @@ export class LevelStore implements BridgeStore {
     return out;
   }
 
+  async getNoticeGiven(roomId: RoomId, topic: string): Promise<string | null> {
+    const value = (await this.noticesGiven.get(roomId + SEP + topic))?.["situation"];
+    return typeof value === "string" ? value : null;
+  }
+
+  async putNoticeGiven(roomId: RoomId, topic: string, situation: string): Promise<void> {
+    await this.noticesGiven.put(roomId + SEP + topic, { situation });
+  }
+
   async getPluginData(key: string): Promise<unknown> {
     // Wrapped, because a sublevel's JSON values must be objects and plugins may keep any JSON value.
     return (await this.pluginData.get(key))?.["value"] ?? null;
@@ -320,8 +377,28 @@ export class LevelStore implements BridgeStore {
     await this.pluginData.del(key);
   }
 
+  async bridgeSecret(name: string, create: () => string): Promise<string> {
+    // A sublevel of its own, apart from the plugin's records, so that no plugin key can read or replace it.
+    const secrets = makeSublevel(this.db, "secret");
+    const kept = (await secrets.get(name))?.["value"];
+    if (typeof kept === "string") return kept;
+    const value = create();
+    // Synced: a key lost to a power cut would void every link handed out since.
+    await secrets.put(name, { value }, { sync: true });
+    return value;
+  }
+
   async close(): Promise<void> {
     await this.acceptChain;
+    await this.forgetting;
     await this.db.close();
   }
 }
+
+/** What identifies a transaction's content: a retry of the same transaction carries the same events, in order. */
+function digestOf(items: NewInboxItem[]): string {
+  return createHash("sha256").update(JSON.stringify(items)).digest("base64url");
+}
+
+const isOlder = (value: Json | undefined, cutoff: number): boolean =>
+  typeof value?.["at"] === "number" && value["at"] < cutoff;

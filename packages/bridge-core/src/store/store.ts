@@ -35,6 +35,19 @@ export interface InboxEntry {
 
 export type NewInboxItem = Pick<InboxEntry, "kind" | "event">;
 
+/** What became of a transaction the homeserver delivered. */
+export interface AcceptedTransaction {
+  /** The events stored for handling: the transaction's, less those an earlier transaction brought already. */
+  entries: InboxEntry[];
+  /** Events left out because they had been accepted before, under this transaction id or another. */
+  alreadyAccepted: number;
+  /**
+   * The id was known with other events: a homeserver that numbers its transactions anew after a restart (Synapse on
+   * SQLite), or one that retries a failed transaction with what queued up since (Dendrite).
+   */
+  reusedId: boolean;
+}
+
 /** A remote event as the network reported it: which callback, and its argument (JSON; bytes as base64). */
 export interface RemoteEventRecord {
   kind: string;
@@ -56,6 +69,11 @@ export interface RoomLink {
   linkedBy?: UserId;
   /** Whether Matrix users without a remote identity are relayed by the bridge's own account in this room. */
   relay?: boolean;
+  /**
+   * Why bridging is stopped in this room, in both directions, while the link itself is kept: "encrypted" when the
+   * room turned on end-to-end encryption, which the bridge can neither read nor send (see encrypted-rooms.ts).
+   */
+  paused?: "encrypted";
   createdAt: number;
 }
 
@@ -79,10 +97,12 @@ export interface LoginRecord {
 
 export interface BridgeStore {
   /**
-   * Records a transaction's events for handling, atomically with the transaction id. Returns the stored entries, or
-   * `null` when this transaction id was accepted before (a replay, possibly from before a restart).
+   * Records a transaction's events for handling, atomically with the transaction id and a digest of its events.
+   * Returns `null` for a replay: the same id with the same events, accepted before (possibly before a restart). A
+   * transaction id is only the homeserver's retry key, so the same id with other events is a new transaction; events
+   * are recognised by their event ids, and one accepted before is never stored twice.
    */
-  acceptTransaction(txnId: TransactionId, items: NewInboxItem[]): Promise<InboxEntry[] | null>;
+  acceptTransaction(txnId: TransactionId, items: NewInboxItem[]): Promise<AcceptedTransaction | null>;
   /** Entries accepted but not yet handled, in arrival order: what a restart must resume. */
   pendingInbox(): Promise<InboxEntry[]>;
   /**
@@ -123,10 +143,23 @@ export interface BridgeStore {
   deleteLogin(userId: UserId): Promise<void>;
   listLogins(): Promise<LoginRecord[]>;
 
+  /**
+   * One-time notices the bridge gave in a room, by topic ("encrypted", "unpermitted:<user id>"), with the situation
+   * they described: a restart must not repeat them, but a changed situation is told again.
+   */
+  getNoticeGiven(roomId: RoomId, topic: string): Promise<string | null>;
+  putNoticeGiven(roomId: RoomId, topic: string, situation: string): Promise<void>;
+
   /** The network plugin's own records (its settings per user, saved sessions, …), as JSON values by key. */
   getPluginData(key: string): Promise<unknown>;
   putPluginData(key: string, value: unknown): Promise<void>;
   deletePluginData(key: string): Promise<void>;
+
+  /**
+   * A secret of the bridge itself (the key that signs media links): made by `create` the first time `name` is asked
+   * for, then the same value at every later start.
+   */
+  bridgeSecret(name: string, create: () => string): Promise<string>;
 
   close(): Promise<void>;
 }

@@ -64,12 +64,14 @@ describe("BridgeMetrics", () => {
     m.transactionAccepted({ timeline: 3, ephemeral: 2 });
     m.transactionAccepted({ timeline: 1, to_device: 0 });
     m.transactionAccepted();
+    m.transactionAccepted({ timeline: 1 }, true);
     m.transactionReplayed();
 
     text = await m.metricsText();
     assert.equal(sampleValue(text, "bridge_transactions_total", { outcome: "accepted" }), 3);
+    assert.equal(sampleValue(text, "bridge_transactions_total", { outcome: "reused_id" }), 1);
     assert.equal(sampleValue(text, "bridge_transactions_total", { outcome: "replayed" }), 1);
-    assert.equal(sampleValue(text, "bridge_transaction_events_total", { kind: "timeline" }), 4);
+    assert.equal(sampleValue(text, "bridge_transaction_events_total", { kind: "timeline" }), 5);
     assert.equal(sampleValue(text, "bridge_transaction_events_total", { kind: "ephemeral" }), 2);
     assert.equal(sampleValue(text, "bridge_transaction_events_total", { kind: "to_device" }), 0);
   });

@@ -12,7 +12,7 @@ import {
   transactionId,
 } from "../../src/ids.ts";
 import { LevelStore } from "../../src/store/level-store.ts";
-import type { EventLink, NewInboxItem, RoomLink } from "../../src/store/store.ts";
+import type { AcceptedTransaction, EventLink, NewInboxItem, RoomLink } from "../../src/store/store.ts";
 
 let dir: string;
 let path: string;
@@ -46,12 +46,22 @@ const bodies = (entries: { event: Record<string, unknown> }[]) =>
   entries.map((e) => (e.event["content"] as { body?: string } | undefined)?.body ?? e.event["type"]);
 const seqs = (entries: { seq: number }[]) => entries.map((e) => e.seq);
 
+/** A timeline event with an event id, as homeservers send them. */
+const event = (id: string, body = id): NewInboxItem => ({
+  kind: "timeline",
+  event: { ...message(body).event, event_id: `$${id}` },
+});
+/** The stored entries of an accepted transaction; fails on a replay. */
+const stored = (accepted: AcceptedTransaction | null) => {
+  assert.ok(accepted, "accepted, not taken for a replay");
+  return accepted.entries;
+};
+
 describe("acceptTransaction", () => {
   it("stores the events in order with increasing seq", async () => {
     const before = Date.now();
-    const first = await store.acceptTransaction(txn("t1"), [message("a"), typing, message("b")]);
-    const second = await store.acceptTransaction(txn("t2"), [message("c")]);
-    assert.ok(first && second);
+    const first = stored(await store.acceptTransaction(txn("t1"), [message("a"), typing, message("b")]));
+    const second = stored(await store.acceptTransaction(txn("t2"), [message("c")]));
     assert.deepEqual(seqs(first), [0, 1, 2]);
     assert.deepEqual(seqs(second), [3]);
     assert.deepEqual(first[1], { ...typing, seq: 1, txnId: "t1", receivedAt: first[1]?.receivedAt });
@@ -59,19 +69,53 @@ describe("acceptTransaction", () => {
     assert.deepEqual(await store.pendingInbox(), [...first, ...second]);
   });
 
-  it("returns null for a transaction id seen before and stores nothing more", async () => {
-    assert.ok(await store.acceptTransaction(txn("t1"), [message("a")]));
-    assert.equal(await store.acceptTransaction(txn("t1"), [message("a")]), null);
-    assert.equal(await store.acceptTransaction(txn("t1"), [message("other")]), null);
-    assert.deepEqual(bodies(await store.pendingInbox()), ["a"]);
+  it("returns null for the same transaction id with the same events, and stores nothing more", async () => {
+    assert.ok(await store.acceptTransaction(txn("t1"), [event("a"), typing]));
+    assert.equal(await store.acceptTransaction(txn("t1"), [event("a"), typing]), null);
+    assert.deepEqual(bodies(await store.pendingInbox()), ["a", "m.typing"]);
+  });
+
+  it("takes a known id with other events as a new transaction: a homeserver that numbers anew after a restart", async () => {
+    stored(await store.acceptTransaction(txn("1"), [event("a"), event("b")]));
+    const again = await store.acceptTransaction(txn("1"), [event("c"), typing]);
+    assert.deepEqual(again && { ...again, entries: bodies(again.entries) }, {
+      entries: ["c", "m.typing"],
+      alreadyAccepted: 0,
+      reusedId: true,
+    });
+    assert.deepEqual(bodies(await store.pendingInbox()), ["a", "b", "c", "m.typing"]);
+    // The newest content under the id is what a replay is recognised by.
+    assert.equal(await store.acceptTransaction(txn("1"), [event("c"), typing]), null);
+  });
+
+  it("stores an event once, whichever transaction brings it again: a retry with more events in it", async () => {
+    stored(await store.acceptTransaction(txn("t1"), [event("a")]));
+    const retried = await store.acceptTransaction(txn("t1"), [event("a"), event("b"), event("c")]);
+    assert.deepEqual(retried && { ...retried, entries: bodies(retried.entries) }, {
+      entries: ["b", "c"],
+      alreadyAccepted: 1,
+      reusedId: true,
+    });
+    const other = await store.acceptTransaction(txn("t9"), [event("c"), event("d"), event("d")]);
+    assert.deepEqual(other && bodies(other.entries), ["d"]);
+    assert.equal(other?.alreadyAccepted, 2);
+    assert.deepEqual(bodies(await store.pendingInbox()), ["a", "b", "c", "d"]);
+  });
+
+  it("remembers accepted events after they were handled and after close and reopen", async () => {
+    const [entry] = stored(await store.acceptTransaction(txn("t1"), [event("a")]));
+    await store.completeInbox(entry!.seq);
+    await reopen();
+    assert.deepEqual(stored(await store.acceptTransaction(txn("1"), [event("a"), event("b")])).length, 1);
+    assert.deepEqual(bodies(await store.pendingInbox()), ["b"]);
   });
 
   it("remembers an empty transaction too", async () => {
-    assert.deepEqual(await store.acceptTransaction(txn("empty"), []), []);
+    assert.deepEqual(stored(await store.acceptTransaction(txn("empty"), [])), []);
     assert.equal(await store.acceptTransaction(txn("empty"), []), null);
   });
 
-  it("still refuses a replayed transaction id after close and reopen", async () => {
+  it("still refuses a replayed transaction after close and reopen", async () => {
     await store.acceptTransaction(txn("t1"), [message("a")]);
     await store.completeInbox(0);
     await reopen();
@@ -91,23 +135,35 @@ describe("acceptTransaction", () => {
     const results = await Promise.all(
       ["x", "y", "z"].map((id) => store.acceptTransaction(txn(id), [message(id), message(id)])),
     );
-    const all = results.flatMap((r) => seqs(r ?? []));
+    const all = results.flatMap((r) => seqs(r?.entries ?? []));
     assert.deepEqual(
       all.toSorted((a, b) => a - b),
       [0, 1, 2, 3, 4, 5],
     );
   });
 
-  it("forgets transaction ids after a week, at start-up", async (t) => {
+  it("forgets transaction ids and accepted event ids after a week, after start-up", async (t) => {
     const start = Date.parse("2025-01-01T00:00:00Z");
     t.mock.timers.enable({ apis: ["Date"], now: start });
-    await store.acceptTransaction(txn("old"), []);
+    await store.acceptTransaction(txn("old"), [event("old")]);
+    await store.completeInbox(0);
     t.mock.timers.setTime(start + 24 * 3600 * 1000);
     await reopen();
-    assert.equal(await store.acceptTransaction(txn("old"), []), null, "a day later it is still a replay");
+    assert.equal(
+      await store.acceptTransaction(txn("old"), [event("old")]),
+      null,
+      "a day later it is still a replay",
+    );
+    assert.deepEqual(
+      stored(await store.acceptTransaction(txn("new"), [event("old")])),
+      [],
+      "and the event known",
+    );
     t.mock.timers.setTime(start + 8 * 24 * 3600 * 1000);
     await reopen();
-    assert.deepEqual(await store.acceptTransaction(txn("old"), []), [], "after a week it is forgotten");
+    // Forgetting runs beside the start; closing waits for it.
+    await reopen();
+    assert.deepEqual(bodies(stored(await store.acceptTransaction(txn("old"), [event("old")]))), ["old"]);
   });
 });
 
@@ -150,7 +206,7 @@ describe("inbox", () => {
     await store.completeInbox(1);
     await reopen();
     const more = await store.acceptTransaction(txn("t2"), [message("d"), message("e")]);
-    assert.deepEqual(seqs(more ?? []), [3, 4]);
+    assert.deepEqual(seqs(more?.entries ?? []), [3, 4]);
     const pending = await store.pendingInbox();
     assert.deepEqual(seqs(pending), [2, 3, 4]);
     assert.deepEqual(bodies(pending), ["c", "d", "e"]);
@@ -298,14 +354,16 @@ describe("scrubbing an entry that held credentials", () => {
       .join("\n");
 
   it("leaves no trace of the entry in the database's files", async () => {
-    const [entry] = (await store.acceptTransaction(txn("scrub-1"), [message("login alice hunter2-secret")]))!;
+    const [entry] = (await store.acceptTransaction(txn("scrub-1"), [message("login alice hunter2-secret")]))!
+      .entries;
     assert.ok(onDisk().includes("hunter2-secret"), "the accepted entry is on disk, as it must be");
     await store.completeInbox(entry!.seq, { scrub: true });
     assert.ok(!onDisk().includes("hunter2-secret"));
   });
 
   it("without scrubbing, a handled entry lingers until LevelDB compacts", async () => {
-    const [entry] = (await store.acceptTransaction(txn("scrub-2"), [message("ordinary-words-here")]))!;
+    const [entry] = (await store.acceptTransaction(txn("scrub-2"), [message("ordinary-words-here")]))!
+      .entries;
     await store.completeInbox(entry!.seq);
     assert.ok(onDisk().includes("ordinary-words-here"));
   });
