@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { type RemoteRoomId, type RemoteUserId, type RoomId, remoteRoomId, type UserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
+import type { Intent } from "../matrix/intent.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import type { RemoteDirectMessage } from "../network.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
@@ -68,6 +69,37 @@ export class DirectChats {
     });
   }
 
+  /**
+   * A new private chat from the ghost of `peer` to `owner`, replacing one the bridge cannot serve (an encrypted one,
+   * which stays linked but paused). The ghost creates it, so it is not encrypted unless the homeserver forces it.
+   */
+  reopen(owner: UserId, peer: RemoteUserId): Promise<RoomLink> {
+    return this.queue.run(remoteRoomKey(dmKey(owner, peer)), async () => {
+      const link = await this.open(this.intents.intentFor(this.naming.ghostUserId(peer)), owner, peer);
+      this.logger.info("direct chat opened again without encryption", { roomId: link.roomId, owner, peer });
+      return link;
+    });
+  }
+
+  private async open(ghost: Intent, owner: UserId, peer: RemoteUserId): Promise<RoomLink> {
+    const roomId = await ghost.createRoom({
+      preset: "trusted_private_chat",
+      is_direct: true,
+      invite: [owner],
+    });
+    const link: RoomLink = {
+      roomId,
+      remoteRoomId: dmKey(owner, peer),
+      kind: "dm",
+      peer,
+      owner,
+      createdAt: Date.now(),
+    };
+    // The old room keeps its own (paused) link; the remote side now leads here.
+    await this.store.putRoomLink(link);
+    return link;
+  }
+
   /** A remote user wrote privately to a Matrix user: into their DM, which is made (and the user invited) if need be. */
   message(m: RemoteDirectMessage): Promise<void> {
     const receivedAt = Date.now();
@@ -76,15 +108,14 @@ export class DirectChats {
       if ((await this.store.getEventLinkByRemote(key, m.id)) !== null) return;
       const ghost = this.intents.intentFor(await this.ghosts.ensure(m.from));
       let link = await this.store.getRoomLinkByRemote(key);
-      if (link === null) {
-        const roomId = await ghost.createRoom({
-          preset: "trusted_private_chat",
-          is_direct: true,
-          invite: [m.to],
+      // A chat stopped because it is encrypted is never written into: the message opens a new one instead.
+      if (link === null || link.paused !== undefined) {
+        link = await this.open(ghost, m.to, m.from.id);
+        this.logger.info("direct chat opened from the network", {
+          roomId: link.roomId,
+          owner: m.to,
+          peer: m.from.id,
         });
-        link = { roomId, remoteRoomId: key, kind: "dm", peer: m.from.id, owner: m.to, createdAt: Date.now() };
-        await this.store.putRoomLink(link);
-        this.logger.info("direct chat opened from the network", { roomId, owner: m.to, peer: m.from.id });
       }
       const content: Record<string, unknown> = { msgtype: m.msgtype ?? "m.text", body: m.body };
       if (m.html !== undefined)

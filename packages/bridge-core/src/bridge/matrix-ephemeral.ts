@@ -1,6 +1,6 @@
 // Typing notifications, read receipts and presence of Matrix users in bridged rooms (ephemeral events, MSC2409),
 // passed to the network as their puppets. Relayed users have no remote presence to type or read with, so theirs stay
-// on Matrix.
+// on Matrix; so do those of users the permissions leave out, and everything in a room whose bridging is paused.
 
 import { isEventId, isRoomId, isUserId, type RoomId, type UserId } from "../ids.ts";
 import type { NetworkPlugin } from "../network.ts";
@@ -14,10 +14,19 @@ export class MatrixEphemeral {
   private readonly network: NetworkPlugin;
   private readonly puppets: Puppets;
   private readonly naming: Naming;
+  private readonly allows: (userId: UserId) => boolean;
   /** Who was typing in each room at the last typing event: the homeserver sends the whole set each time. */
   private readonly typing = new Map<RoomId, Set<UserId>>();
 
-  constructor(options: { store: BridgeStore; network: NetworkPlugin; puppets: Puppets; naming: Naming }) {
+  constructor(options: {
+    store: BridgeStore;
+    network: NetworkPlugin;
+    puppets: Puppets;
+    naming: Naming;
+    /** Whether the permissions let the user be bridged. */
+    allows: (userId: UserId) => boolean;
+  }) {
+    this.allows = options.allows;
     this.store = options.store;
     this.network = options.network;
     this.puppets = options.puppets;
@@ -34,10 +43,11 @@ export class MatrixEphemeral {
   }
 
   private async puppetIn(roomId: RoomId, userId: UserId) {
-    if (this.naming.isBridgeUser(userId)) return null;
+    if (this.naming.isBridgeUser(userId) || !this.allows(userId)) return null;
     const link = await this.store.getRoomLinkByMatrix(roomId);
-    const remoteUserId = link === null ? null : await this.puppets.identityOf(userId);
-    return link === null || remoteUserId === null ? null : { link, remoteUserId };
+    if (link === null || link.paused !== undefined) return null;
+    const remoteUserId = await this.puppets.identityOf(userId);
+    return remoteUserId === null ? null : { link, remoteUserId };
   }
 
   private async onTyping(roomId: RoomId, content: Record<string, unknown>): Promise<void> {
@@ -65,7 +75,8 @@ export class MatrixEphemeral {
   private async onPresence(sender: unknown, content: Record<string, unknown>): Promise<void> {
     const { sendPresence } = this.network;
     const state = content["presence"];
-    if (!sendPresence || !isUserId(sender) || this.naming.isBridgeUser(sender)) return;
+    if (!sendPresence || !isUserId(sender) || this.naming.isBridgeUser(sender) || !this.allows(sender))
+      return;
     if (state !== "online" && state !== "unavailable" && state !== "offline") return;
     const remoteUserId = await this.puppets.identityOf(sender);
     if (remoteUserId === null) return;

@@ -14,6 +14,7 @@ import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import type { BridgeStore, InboxEntry, MatrixEventJson, RoomLink } from "../store/store.ts";
 import type { DirectChats } from "./direct-chats.ts";
 import type { DisplayNames } from "./display-names.ts";
+import { type EncryptedRooms, showsEncryption } from "./encrypted-rooms.ts";
 import { obj, str } from "./matrix-content.ts";
 import type { MatrixEphemeral } from "./matrix-ephemeral.ts";
 import type { MatrixToRemote } from "./matrix-to-remote.ts";
@@ -23,6 +24,7 @@ import type { Plumbing } from "./plumbing.ts";
 import { changedUserLevels } from "./power-levels.ts";
 import { DOUBLE_PUPPET_SOURCE, type Puppets } from "./puppets.ts";
 import { TimelineGaps } from "./timeline-gaps.ts";
+import type { UserGate } from "./user-gate.ts";
 
 const MEMBERSHIPS = new Set(["join", "invite", "leave", "ban", "knock"]);
 /** How far back the bot reads a room it has just joined, for messages sent while it was only invited. */
@@ -39,6 +41,9 @@ export interface MatrixEventDeps {
   commands: CommandRegistry;
   network: NetworkPlugin;
   permissions: Permissions;
+  /** Whether a user may be bridged at all; every path acting for a Matrix user on the network asks it. */
+  gate: UserGate;
+  encrypted: EncryptedRooms;
   plumbing: Plumbing;
   puppets: Puppets;
   displayNames: DisplayNames;
@@ -146,9 +151,12 @@ export class MatrixEventHandler {
       if (this.recentlyHandled.get(eventId)) return;
       this.recentlyHandled.set(eventId, true);
     }
+    // Encrypted messages (and commands) cannot be read: the room is told so, once, instead of met with silence.
+    if (showsEncryption(event)) return this.deps.encrypted.noticed(roomId, sender, event.type);
     if (event.type === "m.room.message" && (await this.ranCommand(roomId, sender, event, outcome))) return;
     const link = await this.deps.store.getRoomLinkByMatrix(roomId);
-    if (link === null) return;
+    if (link === null || link.paused !== undefined) return;
+    if (!(await this.deps.gate.admit(roomId, sender, this.speakerIn(link)))) return;
     const ts = event["origin_server_ts"];
     // The bot reads the timeline back, so only rooms it is in (a private chat holds just the user and a ghost).
     if (
@@ -176,7 +184,10 @@ export class MatrixEventHandler {
     const changes: { user: RemoteUserId; level: number }[] = [];
     for (const [userId, level] of changedUserLevels(event["content"], prev)) {
       if (!isUserId(userId) || userId === naming.botUserId) continue;
-      const user = naming.remoteUserOf(userId) ?? (await puppets.identityOf(userId));
+      // A Matrix user who may not be bridged has no standing on the network to give.
+      const ghost = naming.remoteUserOf(userId);
+      if (ghost === null && !this.deps.gate.allows(userId)) continue;
+      const user = ghost ?? (await puppets.identityOf(userId));
       if (user !== null) changes.push({ user, level });
     }
     if (changes.length > 0) await this.deps.toRemote.powerLevels(link, sender, changes, receivedAt);
@@ -187,7 +198,7 @@ export class MatrixEventHandler {
     const content = obj(event["content"]);
     const membership = str(content["membership"]);
     if (!isUserId(target) || membership === undefined || !MEMBERSHIPS.has(membership)) return;
-    const { cache, naming, displayNames, permissions } = this.deps;
+    const { cache, naming, displayNames, gate } = this.deps;
     const wasJoined = cache.isJoined(roomId, target);
     cache.noteMembership(roomId, target, membership as Membership);
     displayNames.note(roomId, target, membership === "join" ? str(content["displayname"]) : undefined);
@@ -201,15 +212,26 @@ export class MatrixEventHandler {
       return;
     }
     if (target === naming.botUserId && membership === "invite") {
-      await this.onBotInvited(roomId, sender, content["is_direct"] === true);
+      await this.onBotInvited(roomId, sender, event);
       const inviteId = str(event["event_id"]);
       if (inviteId !== undefined) await this.catchUpAfterJoin(roomId, inviteId);
       return;
     }
     const invitedGhost = naming.remoteUserOf(target);
     if (invitedGhost !== null && membership === "invite" && !naming.isBridgeUser(sender)) {
-      if (permissions.levelOf(sender) === "none") return;
+      const ghost = this.deps.intents.intentFor(target);
+      if (!gate.allows(sender)) {
+        this.deps.logger.info("refusing a private chat from a user without permission", { roomId, sender });
+        await ghost.leave(roomId, "You are not allowed to use this bridge.");
+        return;
+      }
       await this.deps.directChats.ghostInvited(roomId, sender, invitedGhost, content["is_direct"] === true);
+      // An encrypted private chat is told so by the ghost, and a new one without encryption is opened.
+      if (
+        this.deps.cache.isJoined(roomId, target) &&
+        (await this.deps.encrypted.isEncrypted(roomId, ghost, event))
+      )
+        await this.deps.encrypted.noticed(roomId, sender, "state on joining");
       return;
     }
     const kickedGhost = naming.remoteUserOf(target);
@@ -220,7 +242,11 @@ export class MatrixEventHandler {
     ) {
       const link = await this.deps.store.getRoomLinkByMatrix(roomId);
       const reason = str(content["reason"]);
-      if (link !== null)
+      if (
+        link !== null &&
+        link.paused === undefined &&
+        (await gate.admit(roomId, sender, this.speakerIn(link)))
+      )
         await this.deps.toRemote.kick(link, sender, kickedGhost, reason, membership === "ban");
       return;
     }
@@ -230,14 +256,22 @@ export class MatrixEventHandler {
     if (joined !== wasJoined) await this.passMembership(roomId, target, joined ? "join" : "leave");
   }
 
-  /** A Matrix user with a remote identity joined or left a bridged room: their puppet follows. */
+  /**
+   * A Matrix user with a remote identity joined or left a bridged room: their puppet follows. A user who may not be
+   * bridged gets no puppet (no connection is opened for them) and is told why when they arrive.
+   */
   private async passMembership(roomId: RoomId, userId: UserId, membership: "join" | "leave"): Promise<void> {
-    const { network, store, puppets } = this.deps;
-    if (!network.handleMembership) return;
+    const { network, store, puppets, gate } = this.deps;
     const link = await store.getRoomLinkByMatrix(roomId);
-    const remoteUserId = link === null ? null : await puppets.identityOf(userId);
-    // A private chat has no remote room to enter or leave.
-    if (link === null || remoteUserId === null || link.kind === "dm") return;
+    // A private chat has no remote room to enter or leave; a paused room is not bridged.
+    if (link === null || link.kind === "dm" || link.paused !== undefined) return;
+    if (!gate.allows(userId)) {
+      if (membership === "join") await gate.admit(roomId, userId, this.speakerIn(link));
+      return;
+    }
+    if (!network.handleMembership) return;
+    const remoteUserId = await puppets.identityOf(userId);
+    if (remoteUserId === null) return;
     await network.handleMembership({
       roomId,
       remoteRoomId: link.remoteRoomId,
@@ -247,6 +281,14 @@ export class MatrixEventHandler {
     });
   }
 
+  /** Who tells a room's users why they are not bridged: a private chat's ghost, else the bot. */
+  private speakerIn(link: RoomLink) {
+    const { intents, naming } = this.deps;
+    return link.kind === "dm" && link.peer !== undefined
+      ? intents.intentFor(naming.ghostUserId(link.peer))
+      : intents.bot;
+  }
+
   /** Runs the message as a bot command if it is one; true when it was. */
   private async ranCommand(
     roomId: RoomId,
@@ -254,7 +296,7 @@ export class MatrixEventHandler {
     event: MatrixEventJson,
     outcome: HandlingOutcome,
   ): Promise<boolean> {
-    const { store, commands, intents, permissions, cache, naming } = this.deps;
+    const { store, commands, intents, gate, cache, naming } = this.deps;
     const content = obj(event["content"]);
     const body = str(content["body"]);
     if (content["msgtype"] !== "m.text" || body === undefined || !cache.isJoined(roomId, naming.botUserId))
@@ -262,7 +304,7 @@ export class MatrixEventHandler {
     const isManagementRoom = (await store.getUserRecord(sender)).managementRoomId === roomId;
     const parsed = commands.parse(body, isManagementRoom);
     if (parsed === null) return false;
-    if (permissions.levelOf(sender) === "none") return true;
+    if (!(await gate.admit(roomId, sender, intents.bot))) return true;
     await commands.run(parsed, {
       roomId,
       sender,
@@ -282,17 +324,25 @@ export class MatrixEventHandler {
     return true;
   }
 
-  private async onBotInvited(roomId: RoomId, inviter: UserId, isDirect: boolean): Promise<void> {
-    const { intents, permissions, store, logger } = this.deps;
+  private async onBotInvited(roomId: RoomId, inviter: UserId, invite: MatrixEventJson): Promise<void> {
+    const { intents, permissions, store, logger, encrypted } = this.deps;
     if (permissions.levelOf(inviter) === "none") {
       logger.info("refusing invite from a user without permission", { roomId, inviter });
       await intents.bot.leave(roomId, "You are not allowed to use this bridge.");
       return;
     }
     await intents.bot.join(roomId);
+    const isDirect = obj(invite["content"])["is_direct"] === true;
     if (isDirect) {
       const record = await store.getUserRecord(inviter);
       await store.putUserRecord(inviter, { ...record, managementRoomId: roomId });
+    }
+    // An encrypted room gets the explanation (and, for a DM, a new chat) instead of a greeting it could not answer.
+    if (await encrypted.isEncrypted(roomId, intents.bot, invite)) {
+      await encrypted.noticed(roomId, inviter, "state on joining");
+      return;
+    }
+    if (isDirect) {
       const name = this.deps.network.info.displayName;
       await intents.bot.sendNotice(
         roomId,

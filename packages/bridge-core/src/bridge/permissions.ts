@@ -1,5 +1,7 @@
 // Who may use the bridge: `bridge.permissions` maps "*", a server name or a full user id to a level; the most specific
-// entry wins. Without any entry, users of the bridge's own homeserver may use it and nobody else may.
+// entry wins, and a user no entry names has no permission. The section is authoritative when present: listing one
+// admin does not quietly let every local user in. Without the section, the config loader supplies its default
+// (users of the bridge's own homeserver are "user", nobody else is anything), so this class never guesses.
 
 import { serverNameOf, type UserId } from "../ids.ts";
 
@@ -7,17 +9,23 @@ export type PermissionLevel = "none" | "user" | "admin";
 
 export class Permissions {
   private readonly table: Record<string, "user" | "admin">;
-  private readonly domain: string;
 
-  constructor(table: Record<string, "user" | "admin">, domain: string) {
+  constructor(table: Record<string, "user" | "admin">) {
     this.table = table;
-    this.domain = domain;
   }
 
   levelOf(userId: UserId): PermissionLevel {
-    const explicit = this.entry(userId) ?? this.entry(serverNameOf(userId)) ?? this.entry("*");
-    if (explicit !== undefined) return explicit;
-    return serverNameOf(userId) === this.domain ? "user" : "none";
+    return (
+      this.entry(userId) ??
+      this.entry(serverNameOf(userId)) ??
+      this.entry("*") ??
+      (serverNameOf(userId) === "localhost" ? "user" : "none")
+    );
+  }
+
+  /** Whether the user may be bridged at all: their messages, their presence, a puppet of theirs on the network. */
+  allows(userId: UserId): boolean {
+    return this.levelOf(userId) !== "none";
   }
 
   // Own keys only: a server named "constructor" or "toString" must not pick up a function from Object.prototype.

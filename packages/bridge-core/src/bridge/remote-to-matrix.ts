@@ -108,6 +108,12 @@ export class RemoteToMatrix implements RemoteEvents {
         this.deps.logger.warn("event for a remote room the network does not know; dropped", { roomId, type });
         return;
       }
+      // The room turned on encryption: the bridge cannot encrypt, and posting in plaintext where users expect
+      // secrecy is worse than not posting (the room was told; see encrypted-rooms.ts).
+      if (link.paused !== undefined) {
+        this.deps.logger.debug("event for a paused room; not bridged", { roomId, type, paused: link.paused });
+        return;
+      }
       await retryWhilePassing(() => task(link), {
         logger: this.deps.logger,
         signal: this.deps.stopping,

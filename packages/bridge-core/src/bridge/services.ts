@@ -12,6 +12,7 @@ import type { BridgeStore } from "../store/store.ts";
 import { DeliveriesInFlight } from "./deliveries-in-flight.ts";
 import { DirectChats } from "./direct-chats.ts";
 import { DisplayNames } from "./display-names.ts";
+import { EncryptedRooms } from "./encrypted-rooms.ts";
 import type { Ghosts } from "./ghosts.ts";
 import { MatrixEphemeral } from "./matrix-ephemeral.ts";
 import { MatrixEventHandler } from "./matrix-events.ts";
@@ -22,6 +23,7 @@ import { Plumbing } from "./plumbing.ts";
 import { Portals } from "./portals.ts";
 import { Puppets } from "./puppets.ts";
 import { RemoteToMatrix } from "./remote-to-matrix.ts";
+import { UserGate } from "./user-gate.ts";
 
 export interface ServiceInputs {
   config: BridgeConfig;
@@ -74,7 +76,13 @@ export function createServices(inputs: ServiceInputs): Services {
     domain: config.homeserver.domain,
   });
   const displayNames = new DisplayNames(intents.bot);
-  const permissions = new Permissions(config.bridge.permissions, config.homeserver.domain);
+  const permissions = new Permissions(config.bridge.permissions);
+  const gate = new UserGate({
+    permissions,
+    store,
+    networkName: network.info.displayName,
+    logger: child("permissions"),
+  });
   const plumbing = new Plumbing({
     store,
     intents,
@@ -109,6 +117,15 @@ export function createServices(inputs: ServiceInputs): Services {
     logger: child("direct-chats"),
     onBridged: (type, receivedAt) => observe.bridged("remote_to_matrix", type, receivedAt),
   });
+  const encrypted = new EncryptedRooms({
+    store,
+    intents,
+    naming,
+    queue,
+    directChats,
+    networkName: network.info.displayName,
+    logger: child("encrypted-rooms"),
+  });
   const matrixEvents = new MatrixEventHandler({
     store,
     intents,
@@ -117,12 +134,14 @@ export function createServices(inputs: ServiceInputs): Services {
     commands: inputs.commands,
     network,
     permissions,
+    gate,
+    encrypted,
     plumbing,
     puppets,
     displayNames,
     toRemote,
     directChats,
-    ephemeral: new MatrixEphemeral({ store, network, puppets, naming }),
+    ephemeral: new MatrixEphemeral({ store, network, puppets, naming, allows: (u) => gate.allows(u) }),
     bridgeId,
     queue,
     gapCheckDelayMs: config.bridge.gapCheckSeconds * 1000,

@@ -77,7 +77,11 @@ export function registerRoomCommands(registry: CommandRegistry, plumbing: Plumbi
           return;
         }
         const on = link.relay === true;
-        await ctx.reply(`Relay mode is ${on ? "on" : "off"} in this room: ${explain(on)}`);
+        const paused =
+          link.paused === "encrypted"
+            ? " Bridging is paused: this room is end-to-end encrypted, which the bridge cannot read or send yet."
+            : "";
+        await ctx.reply(`Relay mode is ${on ? "on" : "off"} in this room: ${explain(on)}${paused}`);
         return;
       }
       const wanted = choice.toLowerCase();

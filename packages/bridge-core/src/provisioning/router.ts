@@ -26,6 +26,8 @@ export interface LinkJson {
   kind: RoomLink["kind"];
   relay: boolean;
   linked_by: string | null;
+  /** Why bridging is stopped while the link is kept ("encrypted"), or null while the room is bridged. */
+  paused: RoomLink["paused"] | null;
 }
 
 export const linkJson = (link: RoomLink): LinkJson => ({
@@ -33,6 +35,7 @@ export const linkJson = (link: RoomLink): LinkJson => ({
   kind: link.kind,
   relay: link.relay === true,
   linked_by: link.linkedBy ?? null,
+  paused: link.paused ?? null,
 });
 
 type Handler = (req: Request, res: Response) => Promise<void>;

@@ -15,7 +15,7 @@ const naming = new Naming({
 });
 
 /** An ephemeral handler whose network records presence, with `identities` as the users' remote identities. */
-function setUp(identities: Record<string, string>) {
+function setUp(identities: Record<string, string>, allows: (userId: UserId) => boolean = () => true) {
   const sent: MatrixPresence[] = [];
   const network = {
     info: { capabilities: {} },
@@ -29,7 +29,7 @@ function setUp(identities: Record<string, string>) {
       return id === undefined ? null : remoteUserId(id);
     },
   } as unknown as Puppets;
-  const ephemeral = new MatrixEphemeral({ store: {} as BridgeStore, network, puppets, naming });
+  const ephemeral = new MatrixEphemeral({ store: {} as BridgeStore, network, puppets, naming, allows });
   return { sent, ephemeral };
 }
 

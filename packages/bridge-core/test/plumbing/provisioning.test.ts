@@ -157,7 +157,7 @@ describe("routes", () => {
     const answer = await call(LINKS, { userId: MEMBER });
     assert.equal(answer.status, 200);
     assert.deepEqual(answer.json, {
-      links: [{ remote_room_id: LOBBY, kind: "plumbed", relay: false, linked_by: MOD }],
+      links: [{ remote_room_id: LOBBY, kind: "plumbed", relay: false, linked_by: MOD, paused: null }],
     });
   });
 
@@ -165,14 +165,20 @@ describe("routes", () => {
     await t.store.putRoomLink({ roomId: PORTAL, remoteRoomId: GARDEN, kind: "portal", createdAt: 1 });
     const answer = await call(`${PROVISIONING_PREFIX}/rooms/${encodeURIComponent(PORTAL)}/links`);
     assert.deepEqual(answer.json, {
-      links: [{ remote_room_id: GARDEN, kind: "portal", relay: false, linked_by: null }],
+      links: [{ remote_room_id: GARDEN, kind: "portal", relay: false, linked_by: null, paused: null }],
     });
   });
 
   it("POST links links the room and answers with the link", async () => {
     const answer = await call(LINKS, { method: "POST", body: { remote_room_id: LOBBY } });
     assert.equal(answer.status, 200, answer.text);
-    assert.deepEqual(answer.json, { remote_room_id: LOBBY, kind: "plumbed", relay: false, linked_by: MOD });
+    assert.deepEqual(answer.json, {
+      remote_room_id: LOBBY,
+      kind: "plumbed",
+      relay: false,
+      linked_by: MOD,
+      paused: null,
+    });
     assert.equal((await t.store.getRoomLinkByMatrix(ROOM))?.linkedBy, MOD);
   });
 
@@ -232,7 +238,13 @@ describe("routes", () => {
     await t.plumbing.link(ROOM, LOBBY, MOD);
     const answer = await call(RELAY, { method: "PUT", body: { enabled: true } });
     assert.equal(answer.status, 200, answer.text);
-    assert.deepEqual(answer.json, { remote_room_id: LOBBY, kind: "plumbed", relay: true, linked_by: MOD });
+    assert.deepEqual(answer.json, {
+      remote_room_id: LOBBY,
+      kind: "plumbed",
+      relay: true,
+      linked_by: MOD,
+      paused: null,
+    });
     assert.equal((await t.store.getRoomLinkByMatrix(ROOM))?.relay, true);
     assertError(
       await call(RELAY, { method: "PUT", userId: MEMBER, body: { enabled: false } }),
