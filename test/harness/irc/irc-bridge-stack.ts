@@ -13,6 +13,8 @@ export async function startIrcBridgeStack(options: {
   runDir: string;
   server: IrcServer;
   settings?: Record<string, unknown>;
+  /** Top-level sections added to the bridge's config (media, bridge, …). */
+  extraConfig?: Record<string, unknown>;
 }): Promise<BridgeStack<IrcNetwork>> {
   const config = {
     server: { host: options.server.host, port: options.server.port, name: "Test IRC" },
@@ -22,5 +24,6 @@ export async function startIrcBridgeStack(options: {
   return startBridgeStack<IrcNetwork>({
     runDir: options.runDir,
     plugin: { id: "irc", module: IRC_MODULE, config, create: (c) => new IrcNetwork(parseIrcConfig(c)) },
+    ...(options.extraConfig && { extraConfig: options.extraConfig }),
   });
 }
