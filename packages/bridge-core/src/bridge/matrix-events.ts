@@ -69,11 +69,9 @@ export class MatrixEventHandler {
   constructor(deps: MatrixEventDeps) {
     this.deps = deps;
     this.gaps = new TimelineGaps({
-      page: (roomId, from, limit) =>
-        deps.intents.client.request("GET", matrixPath`/_matrix/client/v3/rooms/${roomId}/messages`, {
-          asUser: deps.naming.botUserId,
-          query: { dir: "b", limit, ...(from !== undefined && { from }) },
-        }),
+      client: deps.intents.client,
+      botUserId: deps.naming.botUserId,
+      canRead: (roomId) => deps.cache.isJoined(roomId, deps.naming.botUserId),
       concerns: (event) => {
         const sender = str(event["sender"]);
         return (
@@ -84,23 +82,21 @@ export class MatrixEventHandler {
         );
       },
       seen: (eventId) => this.recentlyHandled.get(eventId) === true,
-      recover: (roomId, event) =>
-        deps.queue.run(roomId, async () => {
-          const sender = str(event["sender"]);
-          if (this.recentlyHandled.get(str(event["event_id"]) ?? "") || !isUserId(sender)) return false;
-          await this.onRoomEvent(
-            roomId,
-            sender,
-            event,
-            { receivedAt: Date.now() },
-            { heldCredentials: false },
-          );
-          return true;
-        }),
+      accept: (events) => deps.store.acceptRecovered(events.map((event) => ({ kind: "timeline", event }))),
+      handle: async (entry) => {
+        const { heldCredentials } = await this.handle(entry);
+        await deps.store.completeInbox(entry.seq, { scrub: heldCredentials });
+      },
+      queue: deps.queue,
       logger: deps.logger,
       delayMs: deps.gapCheckDelayMs,
-      since: Date.now(),
+      lastHeard: deps.store.lastAcceptedBeforeOpen,
     });
+  }
+
+  /** A transaction arrived from the homeserver; `replayed`: one it had delivered before. */
+  noteTransaction(replayed: boolean): void {
+    this.gaps.noteTransaction(replayed);
   }
 
   /** No more reading back of timelines. */
@@ -114,6 +110,7 @@ export class MatrixEventHandler {
    */
   async handle(entry: InboxEntry): Promise<HandlingOutcome> {
     const outcome: HandlingOutcome = { heldCredentials: false };
+    await this.gaps.recoverBefore(entry);
     await this.route(entry, outcome);
     return outcome;
   }

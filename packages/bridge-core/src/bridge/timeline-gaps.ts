@@ -1,31 +1,44 @@
 // Events the homeserver never delivered. Synapse sends an application service its events in order, but its scheduler
-// can strand a transaction it creates while it counts the bridge as down, just as its recovery ends: that transaction
-// stays unsent until the next outage, and the events in it would never be bridged. So, a while after events were
-// handled in a room, the bridge reads the room's recent timeline back and handles what it never saw that is older
-// than what it did see (newer events may simply still be on their way). Such an event arrives late, but it arrives.
+// can strand a transaction: while it counts the bridge as down (after a stop, a crash or a failed delivery) it only
+// stores new transactions, and one stored just as its recovery finishes stays unsent until the next outage. The
+// events in it would be bridged never, or — if they came through another way meanwhile — twice.
+//
+// Two readings of the room's timeline find such events, and each found event is accepted like a delivered one (by
+// event id, durably), so that the homeserver delivering it after all, even after a restart, changes nothing:
+// - In order: while the homeserver may be recovering (after the bridge starts, or when it retries a transaction),
+//   the first event of each transaction in a room is preceded by a look at the events before it; any that were never
+//   delivered are handled first.
+// - Late: a while after events were handled in a room, the timeline is read back for anything older that the bridge
+//   never saw. This catches what the first reading cannot (a homeserver that gave no sign of recovering); such an
+//   event arrives after later ones, but it arrives.
 
-import type { EventId, RoomId } from "../ids.ts";
+import type { EventId, RoomId, UserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
-import type { MatrixEventJson } from "../store/store.ts";
+import { type MatrixClient, matrixPath } from "../matrix/client.ts";
+import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
+import type { InboxEntry, MatrixEventJson } from "../store/store.ts";
 
 export interface TimelineGapsDeps {
-  /** One page of the room's timeline, newest first (`/messages?dir=b`), from `from` or from the newest event. */
-  page(
-    roomId: RoomId,
-    from: string | undefined,
-    limit: number,
-  ): Promise<{ chunk?: MatrixEventJson[]; end?: string }>;
+  client: MatrixClient;
+  /** Who reads the timelines: the bot, which is in every room it can check. */
+  botUserId: UserId;
+  /** Whether the bot can read the room (it has joined it). */
+  canRead(roomId: RoomId): boolean;
   /** Whether the event is one the bridge should have been given: a bridged type, not from the bridge itself. */
   concerns(event: MatrixEventJson): boolean;
-  /** Handles an event found missing, in the room's order of work; false if it was handled meanwhile after all. */
-  recover(roomId: RoomId, event: MatrixEventJson): Promise<boolean>;
-  /** Whether the event was handled (or is queued to be). */
+  /** Whether the event was handled already: a quick look before asking the store. */
   seen(eventId: string): boolean;
+  /** Accepts events found missing; returns those never accepted before, in order. */
+  accept(events: MatrixEventJson[]): Promise<InboxEntry[]>;
+  /** Handles an accepted entry and marks it done. */
+  handle(entry: InboxEntry): Promise<void>;
+  /** The bridge's per-room order of work, which events found late join. */
+  queue: KeyedQueue;
   logger: Logger;
   /** How long after handling events in a room its timeline is read back. */
   delayMs: number;
-  /** Events older than this were the previous run's to handle (they came back through the inbox if they were not). */
-  since: number;
+  /** When the previous run last heard from the homeserver (null if there was none): where recovery may begin. */
+  lastHeard: number | null;
 }
 
 interface RoomState {
@@ -36,17 +49,86 @@ interface RoomState {
   timer?: NodeJS.Timeout;
 }
 
-/** Pages read back at most per check: enough for a busy room's events in one delay. */
+/** Pages read back at most per late check: enough for a busy room's events in one delay. */
 const MAX_PAGES = 10;
 const PAGE_SIZE = 100;
+/** Events before a transaction's first event looked at: the homeserver's `/context` splits its limit in two. */
+const CONTEXT_LIMIT = 100;
+/**
+ * How long after the first transaction of a recovery events are checked in order. A recovering homeserver sends
+ * what it held back within moments; the transaction it strands is stored at the very end.
+ */
+const RECOVERY_WINDOW_MS = 30_000;
+/** Clocks differ: the homeserver's timestamps are compared with the bridge's time less this. */
+const CLOCK_MARGIN_MS = 60_000;
 
 export class TimelineGaps {
   private readonly deps: TimelineGapsDeps;
   private readonly rooms = new Map<RoomId, RoomState>();
+  /**
+   * Events older than this were delivered to the previous run (and came back through the inbox if it did not handle
+   * them): about when it last heard from the homeserver.
+   */
+  private readonly since: number;
+  /** While open, transactions are checked in order; `closesAt` is set by the first transaction after opening. */
+  private recovery: { since: number; closesAt?: number } | null;
+  private lastTransactionAt: number;
+  private readonly checkedTransactions = new Map<RoomId, string>();
   private stopped = false;
 
   constructor(deps: TimelineGapsDeps) {
     this.deps = deps;
+    const now = Date.now();
+    // A store that never recorded when it last heard from the homeserver (new, or written by an older version)
+    // cannot tell what it was given before: nothing older than this start is looked for.
+    this.since = deps.lastHeard === null ? now : deps.lastHeard - CLOCK_MARGIN_MS;
+    this.lastTransactionAt = deps.lastHeard ?? now;
+    this.recovery = { since: this.since };
+  }
+
+  /**
+   * A transaction arrived. A replayed one means the homeserver took an earlier delivery for failed: it is recovering,
+   * and may strand what it stores meanwhile.
+   */
+  noteTransaction(replayed: boolean): void {
+    const now = Date.now();
+    if (replayed && this.recovery === null)
+      this.recovery = { since: this.lastTransactionAt - CLOCK_MARGIN_MS };
+    if (this.recovery !== null && this.recovery.closesAt === undefined)
+      this.recovery.closesAt = now + RECOVERY_WINDOW_MS;
+    this.lastTransactionAt = now;
+  }
+
+  /**
+   * Before an event is handled: while the homeserver may be recovering, the first event of each transaction in a room
+   * is preceded by any event before it that was never delivered, handled now, in the room's order.
+   */
+  async recoverBefore(entry: InboxEntry): Promise<void> {
+    const recovery = this.recovery;
+    if (recovery === null || this.stopped || entry.kind !== "timeline") return;
+    if (recovery.closesAt !== undefined && Date.now() > recovery.closesAt) {
+      this.recovery = null;
+      return;
+    }
+    const roomId = entry.event["room_id"] as RoomId;
+    const eventId = entry.event["event_id"];
+    const transaction = `${entry.txnId} ${entry.receivedAt}`;
+    if (typeof eventId !== "string" || this.checkedTransactions.get(roomId) === transaction) return;
+    this.checkedTransactions.set(roomId, transaction);
+    if (!this.deps.canRead(roomId)) return;
+    const before = await this.deps.client
+      .request<{ events_before?: MatrixEventJson[] }>(
+        "GET",
+        matrixPath`/_matrix/client/v3/rooms/${roomId}/context/${eventId}`,
+        { asUser: this.deps.botUserId, query: { limit: CONTEXT_LIMIT } },
+      )
+      .catch((err: unknown) => {
+        this.deps.logger.warn("could not read the events before one", { roomId, eventId, err });
+        return { events_before: [] };
+      });
+    // Newest first from the homeserver; handled oldest first.
+    const missing = this.missing(before.events_before ?? [], recovery.since).reverse();
+    await this.handleFound(roomId, missing, "before a later one");
   }
 
   /** An event of a bridged room was handled: the room's timeline is read back once the delay has passed. */
@@ -54,7 +136,7 @@ export class TimelineGaps {
     if (this.stopped) return;
     let state = this.rooms.get(roomId);
     if (state === undefined) {
-      state = { newest: { eventId, ts }, checkedUpTo: this.deps.since };
+      state = { newest: { eventId, ts }, checkedUpTo: this.since };
       this.rooms.set(roomId, state);
     } else if (ts >= state.newest.ts) {
       state.newest = { eventId, ts };
@@ -63,7 +145,7 @@ export class TimelineGaps {
     if (state.timer === undefined) {
       state.timer = setTimeout(() => {
         if (state.timer !== undefined) delete state.timer;
-        this.check(roomId).catch((err: unknown) =>
+        this.checkLate(roomId).catch((err: unknown) =>
           this.deps.logger.warn("could not read a room's timeline back", { roomId, err }),
         );
       }, this.deps.delayMs);
@@ -76,7 +158,34 @@ export class TimelineGaps {
     for (const state of this.rooms.values()) clearTimeout(state.timer);
   }
 
-  private async check(roomId: RoomId): Promise<void> {
+  private missing(events: MatrixEventJson[], since: number): MatrixEventJson[] {
+    return events.filter((event) => {
+      const eventId = event["event_id"];
+      return (
+        typeof eventId === "string" &&
+        eventTs(event) >= since &&
+        !this.deps.seen(eventId) &&
+        this.deps.concerns(event)
+      );
+    });
+  }
+
+  /** Accepts what was found (the store drops what was accepted before) and handles it, oldest first. */
+  private async handleFound(roomId: RoomId, events: MatrixEventJson[], where: string): Promise<number> {
+    if (events.length === 0) return 0;
+    const entries = await this.deps.accept(events);
+    for (const entry of entries) {
+      const eventId = entry.event["event_id"];
+      this.deps.logger.warn("recovered an event the homeserver never delivered", { roomId, eventId, where });
+      // A failure leaves the entry in the inbox, handled at the next start; the event it came before goes on.
+      await this.deps.handle(entry).catch((err: unknown) => {
+        this.deps.logger.error("handling a recovered event failed", { roomId, eventId, err });
+      });
+    }
+    return entries.length;
+  }
+
+  private async checkLate(roomId: RoomId): Promise<void> {
     const state = this.rooms.get(roomId);
     if (state === undefined || this.stopped) return;
     const { newest, checkedUpTo } = state;
@@ -84,12 +193,10 @@ export class TimelineGaps {
     // Only what is older than the newest handled event can be missing; anything newer may still be on its way.
     const cut = window.findIndex((event) => event["event_id"] === newest.eventId);
     const before = cut < 0 ? window.filter((event) => eventTs(event) < newest.ts) : window.slice(0, cut);
-    for (const event of before) {
-      const eventId = event["event_id"];
-      if (typeof eventId !== "string" || this.deps.seen(eventId) || !this.deps.concerns(event)) continue;
-      if (await this.deps.recover(roomId, event)) {
-        this.deps.logger.warn("recovered an event the homeserver never delivered", { roomId, eventId });
-      }
+    const missing = this.missing(before, checkedUpTo);
+    if (missing.length > 0) {
+      // In the room's order of work: what is queued there now (the missing events' own delivery, perhaps) goes first.
+      await this.deps.queue.run(roomId, () => this.handleFound(roomId, missing, "late"));
     }
     state.checkedUpTo = Math.max(state.checkedUpTo, newest.ts);
   }
@@ -99,7 +206,14 @@ export class TimelineGaps {
     const events: MatrixEventJson[] = [];
     let from: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const { chunk = [], end } = await this.deps.page(roomId, from, PAGE_SIZE);
+      const { chunk = [], end } = await this.deps.client.request<{ chunk?: MatrixEventJson[]; end?: string }>(
+        "GET",
+        matrixPath`/_matrix/client/v3/rooms/${roomId}/messages`,
+        {
+          asUser: this.deps.botUserId,
+          query: { dir: "b", limit: PAGE_SIZE, ...(from !== undefined && { from }) },
+        },
+      );
       for (const event of chunk) {
         if (eventTs(event) < since) return events.reverse();
         events.push(event);

@@ -1,7 +1,6 @@
 // The embedded store on `level` (LevelDB). Each kind of record lives in its own sublevel; writes that must happen
 // together (a transaction id and its events) go in one atomic batch.
 
-import { createHash } from "node:crypto";
 import { Level } from "level";
 import type {
   EventId,
@@ -13,6 +12,8 @@ import type {
   UserId,
 } from "../ids.ts";
 import type { PuppetLogin } from "../network.ts";
+import { LevelInbox } from "./level-inbox.ts";
+import { type Json, makeSublevel, type Sub, seqKey } from "./level-keys.ts";
 import { ReadThroughCache } from "./read-through-cache.ts";
 import type {
   AcceptedTransaction,
@@ -26,30 +27,10 @@ import type {
   UserRecord,
 } from "./store.ts";
 
-type Json = Record<string, unknown>;
-const makeSublevel = (db: Level<string, Json>, name: string) =>
-  db.sublevel<string, Json>(name, { valueEncoding: "json" });
-type Sub = ReturnType<typeof makeSublevel>;
-
-/**
- * Transaction ids and accepted event ids older than this are forgotten after start-up; homeservers retry for minutes
- * or hours, not weeks.
- */
-const RETENTION_MS = 7 * 24 * 3600 * 1000;
-const SEQ_WIDTH = 16;
 /** Room links and logins kept in memory (see read-through-cache.ts). */
 const CACHED_ROWS = 50_000;
 // A separator that cannot occur in Matrix ids, so composite keys never collide.
 const SEP = "\u0000";
-
-const seqKey = (seq: number): string => String(seq).padStart(SEQ_WIDTH, "0");
-/** The inbox sublevel's keys on the root database: `!inbox!…`, bounded by the character after the separator. */
-const INBOX_START = "!inbox!";
-const INBOX_END = '!inbox"';
-
-interface Compactable {
-  compactRange(start: string, end: string): Promise<void>;
-}
 
 export interface LevelStoreOptions {
   path: string;
@@ -60,10 +41,7 @@ export interface LevelStoreOptions {
 export class LevelStore implements BridgeStore {
   private readonly db: Level<string, Json>;
   private readonly sync: boolean;
-  private readonly txns: Sub;
-  /** Event ids of every accepted event, whichever transaction brought it. */
-  private readonly acceptedEvents: Sub;
-  private readonly inbox: Sub;
+  private readonly inbox: LevelInbox;
   private readonly roomsByMatrix: Sub;
   private readonly roomsByRemote: Sub;
   private readonly eventsByMatrix: Sub;
@@ -77,19 +55,12 @@ export class LevelStore implements BridgeStore {
   private readonly roomLinks = new ReadThroughCache<RoomId, RoomLink>(CACHED_ROWS);
   private readonly loginsCache = new ReadThroughCache<UserId, PuppetLogin>(CACHED_ROWS);
   private nextRemoteSeq = 0;
-  private nextSeq = 0;
-  // acceptTransaction is a check-then-write; running them one at a time makes it atomic within this process.
-  private acceptChain: Promise<unknown> = Promise.resolve();
-  /** Forgetting old records runs beside the bridge's start, not ahead of it; close waits for it. */
-  private forgetting: Promise<void> = Promise.resolve();
 
   private constructor(options: LevelStoreOptions) {
     this.db = new Level<string, Json>(options.path, { valueEncoding: "json" });
     this.sync = options.sync;
     const sub = (name: string): Sub => makeSublevel(this.db, name);
-    this.txns = sub("txn");
-    this.acceptedEvents = sub("accepted-event");
-    this.inbox = sub("inbox");
+    this.inbox = new LevelInbox(this.db, this.sync);
     this.roomsByMatrix = sub("room-m");
     this.roomsByRemote = sub("room-r");
     this.eventsByMatrix = sub("event-m");
@@ -105,105 +76,30 @@ export class LevelStore implements BridgeStore {
   static async open(options: LevelStoreOptions): Promise<LevelStore> {
     const store = new LevelStore(options);
     await store.db.open();
-    for await (const key of store.inbox.keys({ reverse: true, limit: 1 })) store.nextSeq = Number(key) + 1;
+    await store.inbox.open();
     for await (const key of store.remoteInbox.keys({ reverse: true, limit: 1 }))
       store.nextRemoteSeq = Number(key) + 1;
-    const cutoff = Date.now() - RETENTION_MS;
-    store.forgetting = Promise.all(
-      [store.txns, store.acceptedEvents].map((sub) => store.forgetBefore(sub, cutoff)),
-    )
-      .then(() => undefined)
-      .catch(() => undefined);
     return store;
   }
 
   acceptTransaction(txnId: TransactionId, items: NewInboxItem[]): Promise<AcceptedTransaction | null> {
-    const run = this.acceptChain.then(async () => {
-      const digest = digestOf(items);
-      const known = await this.txns.get(txnId);
-      if (known !== undefined && known["digest"] === digest) return null;
-      // Within one transaction too: an event listed twice is stored once.
-      const ids = items.map((item) => item.event["event_id"]);
-      const named = [...new Set(ids.filter((id): id is string => typeof id === "string"))];
-      const before = named.length === 0 ? [] : await this.acceptedEvents.getMany(named);
-      const accepted = new Set(named.filter((_, i) => before[i] !== undefined));
-      const receivedAt = Date.now();
-      const fresh = items.filter((_, i) => {
-        const id = ids[i];
-        if (typeof id !== "string") return true;
-        if (accepted.has(id)) return false;
-        accepted.add(id);
-        return true;
-      });
-      const entries = fresh.map((item) => ({ ...item, seq: this.nextSeq++, txnId, receivedAt }));
-      await this.db.batch(
-        [
-          { type: "put", sublevel: this.txns, key: txnId, value: { at: receivedAt, digest } },
-          ...entries.flatMap((entry) => {
-            const id = entry.event["event_id"];
-            const put = {
-              type: "put" as const,
-              sublevel: this.inbox,
-              key: seqKey(entry.seq),
-              value: entry as unknown as Json,
-            };
-            return typeof id === "string"
-              ? [
-                  put,
-                  { type: "put" as const, sublevel: this.acceptedEvents, key: id, value: { at: receivedAt } },
-                ]
-              : [put];
-          }),
-        ],
-        { sync: this.sync },
-      );
-      return { entries, alreadyAccepted: items.length - fresh.length, reusedId: known !== undefined };
-    });
-    this.acceptChain = run.catch(() => undefined);
-    return run;
+    return this.inbox.accept(txnId, items);
   }
 
-  /**
-   * Deletes the records of a sublevel written before `cutoff` (their value's `at`). The scan runs beside new
-   * transactions; the deletion runs between them and spares a record that one of them wrote anew meanwhile.
-   */
-  private async forgetBefore(sub: Sub, cutoff: number): Promise<void> {
-    const stale: string[] = [];
-    for await (const [key, value] of sub.iterator()) if (isOlder(value, cutoff)) stale.push(key);
-    if (stale.length === 0) return;
-    const run = this.acceptChain.then(async () => {
-      const now = await sub.getMany(stale);
-      const still = stale.filter((_, i) => isOlder(now[i], cutoff));
-      await sub.batch(still.map((key) => ({ type: "del" as const, key })));
-    });
-    this.acceptChain = run.catch(() => undefined);
-    await run;
+  acceptRecovered(items: NewInboxItem[]): Promise<InboxEntry[]> {
+    return this.inbox.acceptRecovered(items);
   }
 
-  async pendingInbox(): Promise<InboxEntry[]> {
-    const out: InboxEntry[] = [];
-    for await (const value of this.inbox.values()) out.push(value as unknown as InboxEntry);
-    return out;
+  get lastAcceptedBeforeOpen(): number | null {
+    return this.inbox.lastAcceptedBeforeOpen;
   }
 
-  async completeInbox(seq: number, options: { scrub?: boolean } = {}): Promise<void> {
-    await this.inbox.del(seqKey(seq));
-    // LevelDB keeps deleted values in its log and tables until it compacts them. Compacting the inbox's range
-    // flushes the log and rewrites the tables without the entry, so a password typed into a room is gone from disk.
-    if (options.scrub) await this.scrub(seqKey(seq));
+  pendingInbox(): Promise<InboxEntry[]> {
+    return this.inbox.pending();
   }
 
-  /**
-   * LevelDB keeps a deleted value in its log and tables until a compaction rewrites the table that holds it. The
-   * first compaction flushes the log into a table (put and deletion side by side, possibly pushed to a deep level);
-   * a second deletion then lands in a table just above it, so the second compaction must merge the two and drops
-   * both, leaving no copy of the value on disk.
-   */
-  private async scrub(key: string): Promise<void> {
-    const db = this.db as unknown as Compactable;
-    await db.compactRange(INBOX_START, INBOX_END);
-    await this.inbox.del(key);
-    await db.compactRange(INBOX_START, INBOX_END);
+  completeInbox(seq: number, options: { scrub?: boolean } = {}): Promise<void> {
+    return this.inbox.complete(seq, options);
   }
 
   async recordRemoteEvent(event: RemoteEventRecord): Promise<number> {
@@ -383,22 +279,15 @@ export class LevelStore implements BridgeStore {
     const kept = (await secrets.get(name))?.["value"];
     if (typeof kept === "string") return kept;
     const value = create();
-    // Synced: a key lost to a power cut would void every link handed out since.
-    await secrets.put(name, { value }, { sync: true });
+    // Synced like accepted transactions: a key lost to a power cut would void every link handed out since.
+    await this.db.batch([{ type: "put", sublevel: secrets, key: name, value: { value } }], {
+      sync: this.sync,
+    });
     return value;
   }
 
   async close(): Promise<void> {
-    await this.acceptChain;
-    await this.forgetting;
+    await this.inbox.close();
     await this.db.close();
   }
 }
-
-/** What identifies a transaction's content: a retry of the same transaction carries the same events, in order. */
-function digestOf(items: NewInboxItem[]): string {
-  return createHash("sha256").update(JSON.stringify(items)).digest("base64url");
-}
-
-const isOlder = (value: Json | undefined, cutoff: number): boolean =>
-  typeof value?.["at"] === "number" && value["at"] < cutoff;

@@ -103,6 +103,17 @@ export interface BridgeStore {
    * are recognised by their event ids, and one accepted before is never stored twice.
    */
   acceptTransaction(txnId: TransactionId, items: NewInboxItem[]): Promise<AcceptedTransaction | null>;
+  /**
+   * Events the bridge found by reading a room's timeline back (the homeserver never delivered them): stores those not
+   * accepted before, by event id, and returns them, in order. Recorded like a transaction's, so that the homeserver
+   * delivering them after all, even after a restart, changes nothing.
+   */
+  acceptRecovered(items: NewInboxItem[]): Promise<InboxEntry[]>;
+  /**
+   * When the store last accepted events before it was opened (null if never): about when the previous run last heard
+   * from the homeserver. Events sent after that may have been left undelivered while the bridge was away.
+   */
+  readonly lastAcceptedBeforeOpen: number | null;
   /** Entries accepted but not yet handled, in arrival order: what a restart must resume. */
   pendingInbox(): Promise<InboxEntry[]>;
   /**

@@ -2,15 +2,18 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TimelineGaps } from "../../src/bridge/timeline-gaps.ts";
-import type { EventId, RoomId } from "../../src/ids.ts";
+import type { EventId, RoomId, TransactionId, UserId } from "../../src/ids.ts";
 import { Logger } from "../../src/log.ts";
-import type { MatrixEventJson } from "../../src/store/store.ts";
+import type { MatrixClient } from "../../src/matrix/client.ts";
+import { KeyedQueue } from "../../src/pipeline/keyed-queue.ts";
+import type { InboxEntry, MatrixEventJson } from "../../src/store/store.ts";
 
 const ROOM = "!room:hs.test" as RoomId;
 
 function event(n: number, sender = "@alice:hs.test"): MatrixEventJson {
   return {
     type: "m.room.message",
+    room_id: ROOM,
     event_id: `$e${n}`,
     sender,
     origin_server_ts: 1_000 + n,
@@ -18,54 +21,127 @@ function event(n: number, sender = "@alice:hs.test"): MatrixEventJson {
   };
 }
 
-/** A room whose timeline holds `timeline` (oldest first), served in pages of two, newest first. */
-function setUp(timeline: MatrixEventJson[], seen: Set<string>, since = 0) {
-  const recovered: string[] = [];
-  const gaps = new TimelineGaps({
-    page: async (_roomId, from, _limit) => {
+const entry = (n: number, txnId: string, seq = n): InboxEntry => ({
+  seq,
+  txnId: txnId as TransactionId,
+  kind: "timeline",
+  event: event(n),
+  receivedAt: 5_000,
+});
+
+/**
+ * A room whose timeline holds `timeline` (oldest first): `/messages` serves it in pages of two, newest first, and
+ * `/context` the events before one. `accepted` holds the event ids the store has accepted.
+ */
+function setUp(timeline: MatrixEventJson[], accepted: Set<string>, lastHeard: number | null = 0) {
+  const handled: string[] = [];
+  const seen = new Set<string>();
+  const client = {
+    request: async (_method: string, path: string, opts: { query?: Record<string, unknown> }) => {
       const newestFirst = [...timeline].reverse();
+      const context = /\/context\/(.+)$/.exec(decodeURIComponent(path));
+      if (context !== null) {
+        const at = newestFirst.findIndex((e) => e["event_id"] === context[1]);
+        return { events_before: newestFirst.slice(at + 1) };
+      }
+      const from = opts.query?.["from"];
       const start = from === undefined ? 0 : Number(from);
       const chunk = newestFirst.slice(start, start + 2);
       return start + 2 < newestFirst.length ? { chunk, end: String(start + 2) } : { chunk };
     },
+  } as unknown as MatrixClient;
+  const gaps = new TimelineGaps({
+    client,
+    botUserId: "@bot:hs.test" as UserId,
+    canRead: () => true,
     concerns: (e) => !String(e["sender"]).startsWith("@bridge_"),
     seen: (eventId) => seen.has(eventId),
-    recover: async (_roomId, e) => {
-      recovered.push(String(e["event_id"]));
-      return true;
+    accept: async (events) =>
+      events
+        .filter((e) => !accepted.has(String(e["event_id"])))
+        .map((e, i) => {
+          accepted.add(String(e["event_id"]));
+          return {
+            seq: 100 + i,
+            txnId: "recovered" as TransactionId,
+            kind: "timeline",
+            event: e,
+            receivedAt: 0,
+          };
+        }),
+    handle: async (found) => {
+      handled.push(String(found.event["event_id"]));
     },
+    queue: new KeyedQueue(),
     logger: Logger.create({ sink: { write: () => {} } }),
     delayMs: 5,
-    since,
+    lastHeard,
   });
-  const handled = (n: number) => {
+  /** The bridge handled event n, delivered in a transaction. */
+  const delivered = (n: number) => {
+    accepted.add(`$e${n}`);
     seen.add(`$e${n}`);
     gaps.noteHandled(ROOM, `$e${n}` as EventId, 1_000 + n);
   };
-  return { gaps, recovered, handled };
+  return { gaps, handled, delivered };
 }
 
-describe("TimelineGaps reading a room's timeline back", () => {
-  it("handles what the homeserver skipped before the newest handled event, nothing newer, nothing twice", async () => {
+describe("TimelineGaps: events the homeserver never delivered", () => {
+  it("while recovering, handles what a transaction's first event follows and was never delivered, first", async () => {
     const timeline = [event(1), event(2), event(3), event(4, "@bridge_carol:hs.test"), event(5), event(6)];
-    const { recovered, handled } = setUp(timeline, new Set());
-    handled(1);
-    handled(3);
-    handled(5);
-    await sleep(30);
-    // 2 was never delivered; 4 is the bridge's own; 6 is newer than anything handled, so may still be on its way.
-    assert.deepEqual(recovered, ["$e2"]);
+    const { gaps, handled, delivered } = setUp(timeline, new Set());
+    delivered(1);
+    delivered(3);
+    gaps.noteTransaction(false);
+    // 5 arrives; 2 was stranded, 4 is the bridge's own.
+    await gaps.recoverBefore(entry(5, "7"));
+    assert.deepEqual(handled, ["$e2"]);
+    // The same transaction's later events, and what was accepted meanwhile, are not looked at again.
+    await gaps.recoverBefore(entry(6, "7"));
+    assert.deepEqual(handled, ["$e2"]);
   });
 
-  it("does not read back further than the start, nor what an earlier check covered", async () => {
-    const timeline = [event(1), event(2), event(3), event(4), event(5)];
-    const seen = new Set<string>();
-    const { recovered, handled } = setUp(timeline, seen, 1_003);
-    handled(3);
+  it("looks no further back than the previous run's last word from the homeserver, less a clock margin", async () => {
+    const old = { ...event(1), origin_server_ts: 1 };
+    const { gaps, handled } = setUp([old, event(2)], new Set(), 70_000);
+    await gaps.recoverBefore(entry(2, "1"));
+    assert.deepEqual(handled, [], "before 70 s − 60 s: not looked for");
+    const fresh = setUp([old, event(2)], new Set(), null);
+    await fresh.gaps.recoverBefore(entry(2, "1"));
+    assert.deepEqual(fresh.handled, [], "a store that never recorded it looks for nothing before this start");
+  });
+
+  it("stops checking in order once the recovery window has passed, and opens again on a replayed transaction", async (t) => {
+    t.mock.timers.enable({ apis: ["Date"], now: 10_000 });
+    const { gaps, handled, delivered } = setUp([event(1), event(2), event(3)], new Set());
+    delivered(1);
+    gaps.noteTransaction(false);
+    t.mock.timers.setTime(10_000 + 31_000);
+    await gaps.recoverBefore(entry(3, "8"));
+    assert.deepEqual(handled, [], "the window closed 30 s after the first transaction");
+    gaps.noteTransaction(true);
+    await gaps.recoverBefore(entry(3, "9"));
+    assert.deepEqual(handled, ["$e2"]);
+  });
+
+  it("late: handles what was skipped before the newest handled event, nothing newer, nothing twice", async () => {
+    const timeline = [event(1), event(2), event(3), event(4, "@bridge_carol:hs.test"), event(5), event(6)];
+    const accepted = new Set<string>();
+    const { handled, delivered } = setUp(timeline, accepted);
+    delivered(1);
+    delivered(3);
+    delivered(5);
     await sleep(30);
-    assert.deepEqual(recovered, [], "1 and 2 predate the start: the previous run's inbox had them");
-    handled(5);
+    // 2 was never delivered; 4 is the bridge's own; 6 is newer than anything handled, so may still be on its way.
+    assert.deepEqual(handled, ["$e2"]);
+  });
+
+  it("late: an event accepted but still queued is not handled a second time", async () => {
+    const accepted = new Set(["$e2"]);
+    const { handled, delivered } = setUp([event(1), event(2), event(3)], accepted);
+    delivered(1);
+    delivered(3);
     await sleep(30);
-    assert.deepEqual(recovered, ["$e4"]);
+    assert.deepEqual(handled, []);
   });
 });
