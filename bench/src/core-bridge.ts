@@ -51,7 +51,7 @@ export function benchConfig(options: {
       gapCheckSeconds: 30,
     },
     metrics: { enabled: true },
-    media: { allowPrivateAddresses: false },
+    media: { allowPrivateAddresses: false, linkLifetimeSeconds: 3600, maxBytes: 1024 * 1024 },
   };
 }
 

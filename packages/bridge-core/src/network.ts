@@ -301,12 +301,23 @@ export interface NetworkContext {
   logger: Logger;
   /** The plugin's own settings from `network.config`, unvalidated: the plugin checks them. */
   config: Record<string, unknown>;
-  /** Where the bridge reaches the homeserver; a plugin may build media links on it when it has no public URL. */
+  /**
+   * Where the bridge reaches the homeserver (for the homeserver's public APIs). Not for links remote users open: the
+   * homeserver serves media only to Matrix users; `media.publicLink` makes those.
+   */
   homeserverUrl: string;
   remote: RemoteEvents;
   media: {
     download(url: MxcUri, maxBytes?: number): Promise<{ data: Uint8Array; contentType: string }>;
     upload(data: Uint8Array, contentType: string, filename?: string): Promise<MxcUri>;
+    /**
+     * A link anyone can open, without a Matrix account, to a Matrix file: served by the bridge's media proxy under
+     * `media.public_url`, signed for this one file (and name), valid for `media.link_lifetime_seconds`. For networks
+     * that get files as links (IRC; XMPP without an upload service). Make it when the link is sent, not earlier.
+     */
+    publicLink(url: MxcUri, filename?: string): string;
+    /** Uploads `data` to the homeserver and returns a `publicLink` to it: a long message sent as a text file. */
+    uploadWithLink(data: Uint8Array, contentType: string, filename: string): Promise<string>;
     /**
      * Fetches a file from a link a remote user supplied (an XMPP out-of-band URL, a link preview), refusing links into
      * private networks and anything past `maxBytes`. Rejects with a `RemoteMediaError`, whose message may be shown to

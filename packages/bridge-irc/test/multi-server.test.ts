@@ -144,6 +144,10 @@ async function setUp() {
       upload: async () => {
         throw new Error("no uploads here");
       },
+      publicLink: (url) => `https://bridge.test/_media/${url}`,
+      uploadWithLink: async () => {
+        throw new Error("no uploads here");
+      },
     },
     storage: {
       get: async (key) => storage.get(key),

@@ -12,11 +12,13 @@ import { registerBuiltinCommands } from "../commands/builtin.ts";
 import { CommandRegistry } from "../commands/registry.ts";
 import { registerRoomCommands } from "../commands/room-commands.ts";
 import type { BridgeConfig } from "../config/schema.ts";
-import { isRoomId, makeUserId } from "../ids.ts";
+import { isRoomId, type MxcUri, makeUserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { MatrixClient } from "../matrix/client.ts";
 import { IntentFactory } from "../matrix/intents.ts";
 import { MembershipCache } from "../matrix/membership-cache.ts";
+import { MEDIA_PREFIX } from "../media/media-links.ts";
+import { PublicLinks } from "../media/public-links.ts";
 import { fetchRemoteMedia } from "../media/remote-media.ts";
 import type { NetworkContext, NetworkPlugin } from "../network.ts";
 import { HealthState } from "../observability/health.ts";
@@ -100,6 +102,8 @@ export class Bridge {
   private acceptedWhileStarting: InboxEntry[] | null = [];
   private readonly stopping = new AbortController();
   private server: Server | null = null;
+  /** The links remote users open Matrix files with, and the proxy serving them. */
+  private readonly publicLinks: PublicLinks;
 
   constructor(options: BridgeOptions) {
     this.options = options;
@@ -158,6 +162,15 @@ export class Bridge {
       });
       this.app.use(PROVISIONING_PREFIX, router);
     }
+    // Remote users open media links without any token: outside the hs_token guard, checked by their signature.
+    this.publicLinks = new PublicLinks({
+      client: this.client,
+      publicUrl: config.media.publicUrl,
+      lifetimeSeconds: config.media.linkLifetimeSeconds,
+      maxBytes: config.media.maxBytes,
+      logger: this.logger.child({ component: "media-proxy" }),
+    });
+    this.app.use(MEDIA_PREFIX, this.publicLinks.router);
     if (network.httpRoutes !== undefined && network.httpRoutes.length > 0) {
       const router = createNetworkRoutesRouter({
         routes: network.httpRoutes,
@@ -292,6 +305,8 @@ export class Bridge {
       port: this.port,
     });
 
+    const { bindAddress } = config.appservice;
+    await this.publicLinks.open(store, { registrationUrl: registration.url, bindAddress, port: this.port });
     await pingHomeserver({ client: this.client, registration, transactionId: this.startupPingId });
     if (!this.startupPingReceived) this.logger.warn("homeserver ping answered but never reached this bridge");
     this.health.set("homeserver", true);
@@ -352,6 +367,9 @@ export class Bridge {
         upload: (data, contentType, filename) =>
           this.client.uploadMedia(data, { contentType, ...(filename !== undefined && { filename }) }),
         // Private addresses are the admin's to allow (a bridge inside a trusted network); the size and time limits
+        publicLink: (url, filename) => this.mediaLink(url, filename),
+        uploadWithLink: async (data, contentType, filename) =>
+          this.mediaLink(await this.client.uploadMedia(data, { contentType, filename }), filename),
         // are the plugin's to choose.
         fetchRemote: (url, opts) =>
           fetchRemoteMedia(url, {
@@ -372,6 +390,11 @@ export class Bridge {
   }
 
   /** Stops taking transactions, finishes what was accepted, then closes the network and the store. */
+  /** A link anyone can open to a Matrix file, through the bridge's media proxy (NetworkContext.media.publicLink). */
+  mediaLink(url: MxcUri, filename?: string): string {
+    return this.publicLinks.link(url, filename);
+  }
+
   async stop(): Promise<void> {
     const server = this.server;
     this.server = null;

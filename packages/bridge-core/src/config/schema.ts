@@ -50,14 +50,34 @@ export interface BridgeConfig {
   /** The provisioning API for integration managers; off without a secret. */
   provisioning?: { secret: string };
   metrics: { enabled: boolean };
-  /** Whether links remote users send may point into private or loopback networks (off: they are refused). */
-  media: { allowPrivateAddresses: boolean };
+  media: {
+    /** Whether links remote users send may point into private or loopback networks (off: they are refused). */
+    allowPrivateAddresses: boolean;
+    /** Where remote users reach the bridge's listener, for links to Matrix media; unset: its own address. */
+    publicUrl?: string;
+    /** How long a media link stays valid; 0: for ever. */
+    linkLifetimeSeconds: number;
+    /** The largest file the media proxy passes on. */
+    maxBytes: number;
+  };
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** A week: long enough to open a link from a conversation's scrollback, short enough that leaked links die. */
+export const DEFAULT_MEDIA_LINK_LIFETIME_SECONDS = 7 * 24 * 3600;
+export const DEFAULT_MEDIA_MAX_BYTES = 100 * 1024 * 1024;
 
 const SERVER_NAME = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const LOCALPART = /^[a-z0-9._=\-/+]+$/;
+
+/** An http(s) base URL the bridge appends paths to: no query, fragment or credentials. */
+function isBaseUrl(value: string): boolean {
+  if (!isHttpUrl(value)) return false;
+  const url = new URL(value);
+  return (
+    url.search === "" && url.hash === "" && url.username === "" && url.password === "" && !value.includes("?")
+  );
+}
 
 export function isHttpUrl(value: string): boolean {
   try {
@@ -176,7 +196,21 @@ export const rawConfigSchema = z.strictObject(
       .prefault({}),
     media: z
       .strictObject(
-        { allow_private_addresses: z.boolean({ error: "expected true or false" }).default(false) },
+        {
+          allow_private_addresses: z.boolean({ error: "expected true or false" }).default(false),
+          public_url: matching(
+            isBaseUrl,
+            "expected an http:// or https:// URL without query, fragment or credentials",
+          ).optional(),
+          link_lifetime_seconds: z
+            .int({ error: "expected a whole number of seconds (0: links never expire)" })
+            .min(0, { error: "expected a whole number of seconds (0: links never expire)" })
+            .default(DEFAULT_MEDIA_LINK_LIFETIME_SECONDS),
+          max_bytes: z
+            .int({ error: "expected a positive integer" })
+            .positive({ error: "expected a positive integer" })
+            .default(DEFAULT_MEDIA_MAX_BYTES),
+        },
         { error: "expected a mapping" },
       )
       .prefault({}),
@@ -235,6 +269,11 @@ export function toBridgeConfig(raw: RawConfig, baseDir: string): BridgeConfig {
     }),
     ...(provisioning !== undefined && { provisioning: { secret: provisioning.secret } }),
     metrics: { enabled: metrics.enabled },
-    media: { allowPrivateAddresses: media.allow_private_addresses },
+    media: {
+      allowPrivateAddresses: media.allow_private_addresses,
+      ...(media.public_url !== undefined && { publicUrl: media.public_url.replace(/\/+$/, "") }),
+      linkLifetimeSeconds: media.link_lifetime_seconds,
+      maxBytes: media.max_bytes,
+    },
   };
 }

@@ -28,6 +28,8 @@ export interface RequestOptions {
   idempotent?: boolean;
   /** Per attempt, covering the response body too. */
   timeoutMs?: number;
+  /** Retries after the first attempt, instead of the client's own number (someone is waiting for this one). */
+  maxRetries?: number;
 }
 
 export interface MatrixClientOptions {
@@ -46,6 +48,14 @@ export interface MatrixClientOptions {
 export interface DownloadedMedia {
   data: Uint8Array;
   contentType: string;
+}
+
+/** A media download under way: the headers are in, the body is still to be read (or cancelled). */
+export interface MediaStream {
+  body: ReadableStream<Uint8Array>;
+  contentType: string;
+  /** The body's length when the homeserver said it (and did not compress it), else undefined. */
+  length: number | undefined;
 }
 
 const DEFAULT_MAX_RETRIES = 10;
@@ -131,16 +141,40 @@ export class MatrixClient {
     opts: { maxBytes?: number; timeoutMs?: number } = {},
   ): Promise<DownloadedMedia> {
     const maxBytes = opts.maxBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
-    const [server = "", mediaId = ""] = mxc.slice("mxc://".length).split("/");
-    const path = matrixPath`/_matrix/client/v1/media/download/${server}/${mediaId}`;
-    const res = await this.send("GET", path, { timeoutMs: opts.timeoutMs }, {});
-    const contentType = res.headers.get("content-type") ?? "application/octet-stream";
-    // Content-Length lets us refuse without reading anything; without it (chunked) the stream is counted instead.
-    if (Number(res.headers.get("content-length")) > maxBytes) {
-      await res.body?.cancel();
+    const media = await this.openMedia(
+      mxc,
+      opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {},
+    );
+    // The length lets us refuse without reading anything; without it (chunked) the stream is counted instead.
+    if (media.length !== undefined && media.length > maxBytes) {
+      await media.body.cancel();
       throw new MediaTooLargeError(maxBytes);
     }
-    return { data: await readAtMost(res, maxBytes), contentType };
+    // Leaving the loop early cancels the stream, which ends the download.
+    const data = await readCapped(media.body, maxBytes, () => new MediaTooLargeError(maxBytes));
+    return { data, contentType: media.contentType };
+  }
+
+  /**
+   * Starts an authenticated media download and hands over the body unread, for a caller that passes it on as it
+   * arrives (the media proxy) instead of holding it in memory. The caller must read or cancel the body. `timeoutMs`
+   * covers the whole body, so it must allow for a slow reader.
+   */
+  async openMedia(mxc: MxcUri, opts: { timeoutMs?: number; maxRetries?: number } = {}): Promise<MediaStream> {
+    const [server = "", mediaId = ""] = mxc.slice("mxc://".length).split("/");
+    const path = matrixPath`/_matrix/client/v1/media/download/${server}/${mediaId}`;
+    const res = await this.send("GET", path, opts, {});
+    const declared = res.headers.get("content-length");
+    // fetch undoes a Content-Encoding, after which the header no longer gives the body's length.
+    const length =
+      declared !== null && /^[0-9]+$/.test(declared) && !res.headers.has("content-encoding")
+        ? Number(declared)
+        : undefined;
+    return {
+      body: res.body ?? new Blob([]).stream(),
+      contentType: res.headers.get("content-type") ?? "application/octet-stream",
+      length,
+    };
   }
 
   private async send(
@@ -153,6 +187,7 @@ export class MatrixClient {
     const headers: Record<string, string> = { authorization: `Bearer ${this.accessToken}` };
     if (payload.contentType !== undefined) headers["content-type"] = payload.contentType;
     const idempotent = opts.idempotent ?? method !== "POST";
+    const maxRetries = opts.maxRetries ?? this.maxRetries;
     const logPath = stripQuery(path);
 
     for (let attempt = 1; ; attempt++) {
@@ -169,7 +204,7 @@ export class MatrixClient {
       } catch (cause) {
         if (this.signal?.aborted) throw this.signal.reason;
         const error = new MatrixConnectionError({ method, path: logPath, cause });
-        if (!idempotent || attempt > this.maxRetries) throw error;
+        if (!idempotent || attempt > maxRetries) throw error;
         const waitMs = this.backoffMs(attempt);
         this.logger.warn("homeserver unreachable, retrying", {
           method,
@@ -190,7 +225,7 @@ export class MatrixClient {
         path: logPath,
       });
       const waitMs = this.retryWaitMs(error, res.headers, attempt, idempotent);
-      if (waitMs === undefined || attempt > this.maxRetries) throw error;
+      if (waitMs === undefined || attempt > maxRetries) throw error;
       const fields = { method, path: logPath, status: error.status, errcode: error.errcode, attempt, waitMs };
       // Rate limits are routine under load; a failing server is not.
       if (error.status === 429) this.logger.debug("rate limited, retrying", fields);
@@ -263,10 +298,4 @@ async function readErrorBody(res: Response): Promise<unknown> {
     // Usually an HTML page from a reverse proxy; enough of it to recognise, not enough to flood the logs.
     return text.slice(0, MAX_ERROR_BODY_CHARS);
   }
-}
-
-async function readAtMost(res: Response, maxBytes: number): Promise<Uint8Array> {
-  if (res.body === null) return new Uint8Array();
-  // Leaving the loop early cancels the stream, which ends the download.
-  return readCapped(res.body, maxBytes, () => new MediaTooLargeError(maxBytes));
 }

@@ -5,7 +5,11 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ConfigError, loadConfig, parseConfig } from "../../src/config/load.ts";
-import { DEFAULT_MAX_BODY_BYTES } from "../../src/config/schema.ts";
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MEDIA_LINK_LIFETIME_SECONDS,
+  DEFAULT_MEDIA_MAX_BYTES,
+} from "../../src/config/schema.ts";
 
 const MINIMAL = `homeserver:
   url: http://127.0.0.1:8008/
@@ -60,7 +64,11 @@ describe("parseConfig", () => {
         gapCheckSeconds: 30,
       },
       metrics: { enabled: true },
-      media: { allowPrivateAddresses: false },
+      media: {
+        allowPrivateAddresses: false,
+        linkLifetimeSeconds: DEFAULT_MEDIA_LINK_LIFETIME_SECONDS,
+        maxBytes: DEFAULT_MEDIA_MAX_BYTES,
+      },
     });
   });
 
@@ -101,7 +109,11 @@ bridge:
 double_puppet: {registration: ./doublepuppet.yaml}
 provisioning: {secret: "0123456789abcdef0123456789abcdef"}
 metrics: {enabled: false}
-media: {allow_private_addresses: true}
+media:
+  allow_private_addresses: true
+  public_url: https://bridge.example.org/media/
+  link_lifetime_seconds: 0
+  max_bytes: 1000
 `;
     const config = parseConfig(text, "config.yaml", "/srv/bridge");
     assert.deepEqual(config.appservice, {
@@ -123,7 +135,12 @@ media: {allow_private_addresses: true}
     assert.deepEqual(config.doublePuppet, { registrationPath: "/srv/bridge/doublepuppet.yaml" });
     assert.deepEqual(config.provisioning, { secret: "0123456789abcdef0123456789abcdef" });
     assert.deepEqual(config.metrics, { enabled: false });
-    assert.deepEqual(config.media, { allowPrivateAddresses: true });
+    assert.deepEqual(config.media, {
+      allowPrivateAddresses: true,
+      publicUrl: "https://bridge.example.org/media",
+      linkLifetimeSeconds: 0,
+      maxBytes: 1000,
+    });
   });
 
   it("never shows the provisioning secret in an error, and needs {message} in the relay template", () => {
@@ -171,6 +188,15 @@ describe("config errors", () => {
       /^config\.yaml:2: homeserver\.url: expected an/,
     );
     assert.match(configError(withLine(5, "  id: Test Net")).message, /^config\.yaml:5: appservice\.id: /);
+    const media = (line: string) => configError(`${MINIMAL}media:\n  ${line}\n`).message;
+    assert.match(
+      media("public_url: https://x.example/?a=b"),
+      /^config\.yaml:13: media\.public_url: expected an/,
+    );
+    assert.match(media("public_url: relative/path"), /^config\.yaml:13: media\.public_url: expected an/);
+    assert.match(media("link_lifetime_seconds: -5"), /^config\.yaml:13: media\.link_lifetime_seconds: /);
+    assert.match(media("link_lifetime_seconds: 1.5"), /^config\.yaml:13: media\.link_lifetime_seconds: /);
+    assert.match(media("max_bytes: 0"), /^config\.yaml:13: media\.max_bytes: expected a positive integer/);
   });
 
   it("reports an unknown key, even a misspelt optional one, at its line", () => {
