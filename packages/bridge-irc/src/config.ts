@@ -78,8 +78,11 @@ export const ircConfigSchema = z.strictObject({
   link_approval_seconds: z.number().min(1).default(120),
   /** Longer messages than this many lines go out as a link to an uploaded text file. */
   max_lines: z.int().min(1).default(5),
-  /** Public base URL of the homeserver, for links to media and long messages. */
-  media_url: z.url().optional(),
+  /**
+   * Obsolete, ignored with a warning at start: links pointed at the homeserver, which serves media only to Matrix
+   * users now. Links point at the bridge's media proxy, under the bridge config's `media.public_url`.
+   */
+  media_url: z.string().optional(),
 });
 
 export type IrcConfig = z.infer<typeof ircConfigSchema>;

@@ -119,6 +119,11 @@ export class IrcNetwork implements NetworkPlugin {
   async start(context: NetworkContext): Promise<void> {
     this.context = context;
     const { server, bot } = this.config;
+    if (this.config.media_url !== undefined) {
+      context.logger.warn(
+        "network.config.media_url is obsolete and ignored: links to files and long messages now point at the bridge's media proxy; set media.public_url in the bridge's config to where IRC users reach the bridge",
+      );
+    }
     this.settings = openPuppetSettings(this.config.passwords.key_file, context);
     this.bot = new IrcConnection({
       host: server.host,
@@ -324,29 +329,22 @@ export class IrcNetwork implements NetworkPlugin {
     return this.puppets.knownNickOf(userId as UserId) ?? null;
   }
 
-  /** Links to Matrix media: the configured public URL, else where the bridge reaches the homeserver. */
-  private get mediaBase(): string {
-    return this.config.media_url ?? this.ctx.homeserverUrl;
-  }
-
-  /** Media goes to IRC as its name and a link. */
+  /**
+   * Media goes to IRC as its name and a link anyone can open: the homeserver gives files only to Matrix users, so the
+   * link is the bridge's own (its media proxy), signed for this file.
+   */
   private mediaText(message: MatrixMessage): string {
     const media = message.media!;
-    const base = this.mediaBase;
-    const [server, id] = media.url.slice("mxc://".length).split("/");
-    return `${media.filename}: ${base.replace(/\/$/, "")}/_matrix/media/v3/download/${server}/${id}`;
+    return `${media.filename}: ${this.ctx.media.publicLink(media.url, media.filename)}`;
   }
 
   /** A message longer than `max_lines` lines goes out as its first line and a link to the whole text. */
   private async asUploadedText(text: string, lines: string[], budget: number): Promise<string[]> {
-    const base = this.mediaBase;
-    const url = await this.ctx.media.upload(
+    const link = await this.ctx.media.uploadWithLink(
       new TextEncoder().encode(text),
       "text/plain; charset=utf-8",
       "message.txt",
     );
-    const [server, id] = url.slice("mxc://".length).split("/");
-    const link = `${base.replace(/\/$/, "")}/_matrix/media/v3/download/${server}/${id}`;
     const first = lines[0] ?? "";
     return splitMessage(
       `${first.length > 100 ? `${first.slice(0, 100)}…` : first} (full message: ${link})`,

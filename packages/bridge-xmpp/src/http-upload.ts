@@ -1,6 +1,7 @@
 // XEP-0363: a Matrix file sent to XMPP is put on the XMPP server's own upload service when it offers one, so XMPP
-// users fetch it from their server instead of the homeserver. The service is found once (the server's disco#items,
-// then each item's disco#info); a file it cannot take, or any failure on the way, leaves the homeserver link.
+// users fetch it from their server instead of through the bridge. The service is found once (the server's
+// disco#items, then each item's disco#info); a file it cannot take, or any failure on the way, leaves the link to the
+// bridge's media proxy.
 
 import { randomUUID } from "node:crypto";
 import type { Element } from "@xmpp/xml";
@@ -113,7 +114,7 @@ export class HttpUpload {
       if (!response.ok) throw new Error(`the upload service refused the file: HTTP ${response.status}`);
       return slot.get;
     } catch (err) {
-      this.deps.logger.warn("could not upload a file to the XMPP server; sending the homeserver link", {
+      this.deps.logger.warn("could not upload a file to the XMPP server; sending the bridge's link", {
         err: err instanceof Error ? err.message : err,
       });
       return null;

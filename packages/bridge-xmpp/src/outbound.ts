@@ -14,6 +14,7 @@ import {
   type MatrixReadReceipt,
   type MatrixRedaction,
   type MatrixTyping,
+  type MxcUri,
   PermanentDeliveryError,
   type RemoteMessageId,
   remoteMessageId,
@@ -77,8 +78,8 @@ export class Outbound {
     storage: Storage;
     botJid: string;
     timeoutMs: number;
-    /** Where media links point: the homeserver as the bridge reaches it. */
-    mediaBase: string;
+    /** A link anyone can open to a Matrix file (NetworkContext.media.publicLink), where no upload service took it. */
+    publicLink: (url: MxcUri, filename: string) => string;
     contacts: Pick<PuppetPresence, "noteContact">;
     upload: Pick<HttpUpload, "upload">;
   };
@@ -152,7 +153,9 @@ export class Outbound {
     let body = message.msgtype === "m.emote" ? `/me ${text}` : text;
     let oobUrl: string | undefined;
     if (message.media) {
-      oobUrl = (await this.deps.upload.upload(message.media)) ?? this.mediaUrl(message.media.url);
+      oobUrl =
+        (await this.deps.upload.upload(message.media)) ??
+        this.deps.publicLink(message.media.url, message.media.filename);
       body = oobUrl;
     }
     const reply = message.replyTo === undefined ? undefined : { id: message.replyTo };
@@ -166,11 +169,6 @@ export class Outbound {
       ...(oobUrl !== undefined && { oobUrl }),
     });
     return { remoteMessageId: await this.send(route, stanza) };
-  }
-
-  private mediaUrl(mxc: string): string {
-    const [server, id] = mxc.slice("mxc://".length).split("/");
-    return `${this.deps.mediaBase.replace(/\/$/, "")}/_matrix/media/v3/download/${server}/${id}`;
   }
 
   async edit(edit: MatrixEdit): Promise<void> {

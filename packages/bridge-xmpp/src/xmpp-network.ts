@@ -167,7 +167,7 @@ export class XmppNetwork implements NetworkPlugin {
       storage: context.storage,
       botJid: this.botJid,
       timeoutMs: this.timeoutMs,
-      mediaBase: context.homeserverUrl,
+      publicLink: (url, filename) => context.media.publicLink(url, filename),
       contacts: presence,
       upload: new HttpUpload({
         transport,
