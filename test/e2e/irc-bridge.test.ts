@@ -152,12 +152,11 @@ for (const [software, createServer] of SERVERS)
       );
       const url = /full message: (\S+)\)/.exec(String(said.message))?.[1];
       assert.ok(url, said.message);
-      const download = await fetch(
-        url.replace("/_matrix/media/v3/download/", "/_matrix/client/v1/media/download/"),
-        {
-          headers: { authorization: `Bearer ${alice.accessToken}` },
-        },
-      );
+      // Opened exactly as posted, as an IRC user would: no Matrix token. Without media.public_url the link is the
+      // bridge's own listener, never the homeserver (which serves media to Matrix users only).
+      assert.ok(url.startsWith(`${stack.files.bridgeUrl}/_media/v1/`), url);
+      const download = await fetch(url);
+      assert.equal(download.status, 200);
       assert.equal(await download.text(), text);
     });
 

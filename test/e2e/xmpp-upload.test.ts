@@ -1,6 +1,6 @@
 // XEP-0363 against real Prosody (mod_http_file_share) and ejabberd (mod_http_upload) and a real Synapse: a Matrix
 // file sent to a MUC is put on the XMPP server's upload service, and the message carries that link (XEP-0066).
-// Without a service, the link is the homeserver's (xmpp-bridge.test.ts).
+// Without a service, the link is the bridge's media proxy (xmpp-bridge.test.ts).
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";

@@ -15,6 +15,8 @@ export async function startIrcBridgeStack(options: {
   settings?: Record<string, unknown>;
   /** Top-level sections added to the bridge's config (media, bridge, …). */
   extraConfig?: Record<string, unknown>;
+  /** Where the bridge listens, when the config must name it (media.public_url); a free port otherwise. */
+  bridgePort?: number;
 }): Promise<BridgeStack<IrcNetwork>> {
   const config = {
     server: { host: options.server.host, port: options.server.port, name: "Test IRC" },
@@ -25,5 +27,6 @@ export async function startIrcBridgeStack(options: {
     runDir: options.runDir,
     plugin: { id: "irc", module: IRC_MODULE, config, create: (c) => new IrcNetwork(parseIrcConfig(c)) },
     ...(options.extraConfig && { extraConfig: options.extraConfig }),
+    ...(options.bridgePort !== undefined && { bridgePort: options.bridgePort }),
   });
 }
