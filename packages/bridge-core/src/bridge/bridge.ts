@@ -12,26 +12,27 @@ import { registerBuiltinCommands } from "../commands/builtin.ts";
 import { CommandRegistry } from "../commands/registry.ts";
 import { registerRoomCommands } from "../commands/room-commands.ts";
 import type { BridgeConfig } from "../config/schema.ts";
-import { isRoomId, type MxcUri, makeUserId } from "../ids.ts";
+import { isRoomId, type MxcUri } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { MatrixClient } from "../matrix/client.ts";
 import { IntentFactory } from "../matrix/intents.ts";
 import { MembershipCache } from "../matrix/membership-cache.ts";
 import { MEDIA_PREFIX } from "../media/media-links.ts";
 import { PublicLinks } from "../media/public-links.ts";
-import { fetchRemoteMedia } from "../media/remote-media.ts";
 import type { NetworkContext, NetworkPlugin } from "../network.ts";
 import { HealthState } from "../observability/health.ts";
 import { BridgeMetrics } from "../observability/metrics.ts";
 import { createObservabilityRouter } from "../observability/router.ts";
 import { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import { createProvisioningRouter, PROVISIONING_PREFIX } from "../provisioning/router.ts";
-import { loadRegistration, type Registration } from "../registration/registration.ts";
+import type { Registration } from "../registration/registration.ts";
 import { LevelStore } from "../store/level-store.ts";
 import type { BridgeStore, InboxEntry } from "../store/store.ts";
+import { makeDoublePuppetIntents } from "./double-puppet-intents.ts";
 import { Ghosts } from "./ghosts.ts";
 import { pingHomeserver } from "./homeserver-ping.ts";
 import { Naming } from "./naming.ts";
+import { makeNetworkContext } from "./network-context.ts";
 import { RemoteJournal } from "./remote-journal.ts";
 import { createServices, type Services } from "./services.ts";
 import { ThirdParty } from "./third-party.ts";
@@ -128,7 +129,7 @@ export class Bridge {
       botUserId: this.naming.botUserId,
       cache: this.cache,
     });
-    this.doublePuppetIntents = this.makeDoublePuppetIntents();
+    this.doublePuppetIntents = makeDoublePuppetIntents(options.config, this.logger);
     this.ghosts = new Ghosts({ intents: this.intents, naming: this.naming });
     this.commands = new CommandRegistry(config.bridge.commandPrefix);
     registerBuiltinCommands(this.commands, {
@@ -185,22 +186,6 @@ export class Bridge {
     });
   }
 
-  /** Double puppeting acts as real local users through the second registration's token, when one is configured. */
-  private makeDoublePuppetIntents(): IntentFactory | null {
-    const { config } = this.options;
-    if (!config.doublePuppet) return null;
-    const registration = loadRegistration(config.doublePuppet.registrationPath);
-    this.logger.addSecret(registration.as_token);
-    this.logger.addSecret(registration.hs_token);
-    const client = new MatrixClient({
-      homeserverUrl: config.homeserver.url,
-      accessToken: registration.as_token,
-      logger: this.logger.child({ component: "double-puppet-client" }),
-    });
-    const botUserId = makeUserId(registration.sender_localpart, config.homeserver.domain);
-    return new IntentFactory({ client, botUserId, cache: new MembershipCache() });
-  }
-
   private makeApp(): express.Express {
     const { config, registration, network } = this.options;
     const thirdParty = new ThirdParty(network, this.naming);
@@ -211,6 +196,7 @@ export class Bridge {
       handlers: {
         transaction: async (txnId, parsed) => {
           const accepted = await this.store.acceptTransaction(txnId, parsed.items);
+          this.servicesOrNull?.matrixEvents.noteTransaction(accepted === null);
           if (accepted === null) {
             this.metrics?.transactionReplayed();
             this.logger.debug("transaction replayed; already accepted", { txnId });
@@ -304,9 +290,9 @@ export class Bridge {
       address: config.appservice.bindAddress,
       port: this.port,
     });
-
     const { bindAddress } = config.appservice;
     await this.publicLinks.open(store, { registrationUrl: registration.url, bindAddress, port: this.port });
+
     await pingHomeserver({ client: this.client, registration, transactionId: this.startupPingId });
     if (!this.startupPingReceived) this.logger.warn("homeserver ping answered but never reached this bridge");
     this.health.set("homeserver", true);
@@ -356,45 +342,24 @@ export class Bridge {
 
   private networkContext(): NetworkContext {
     const { config, network } = this.options;
-    return {
+    return makeNetworkContext({
+      config,
       logger: this.logger.child({ component: "network", network: network.info.id }),
-      config: config.network.config,
-      homeserverUrl: config.homeserver.url,
+      client: this.client,
+      store: this.store,
       remote: this.remoteEvents,
-      media: {
-        download: (url, maxBytes) =>
-          this.client.downloadMedia(url, maxBytes !== undefined ? { maxBytes } : {}),
-        upload: (data, contentType, filename) =>
-          this.client.uploadMedia(data, { contentType, ...(filename !== undefined && { filename }) }),
-        // Private addresses are the admin's to allow (a bridge inside a trusted network); the size and time limits
-        publicLink: (url, filename) => this.mediaLink(url, filename),
-        uploadWithLink: async (data, contentType, filename) =>
-          this.mediaLink(await this.client.uploadMedia(data, { contentType, filename }), filename),
-        // are the plugin's to choose.
-        fetchRemote: (url, opts) =>
-          fetchRemoteMedia(url, {
-            maxBytes: opts.maxBytes,
-            timeoutMs: opts.timeoutMs,
-            allowPrivateAddresses: config.media.allowPrivateAddresses,
-          }),
-      },
-      savedLogins: () => this.store.listLogins(),
-      storage: {
-        get: (key) => this.store.getPluginData(key),
-        put: (key, value) => this.store.putPluginData(key, value),
-        delete: (key) => this.store.deletePluginData(key),
-      },
-      linkedRooms: async () => (await this.store.listRoomLinks()).map((link) => link.remoteRoomId),
+      publicLinks: this.publicLinks,
+      allows: (userId) => this.services.gate.allows(userId),
       puppetsConnected: (count) => this.metrics?.puppetsConnected(network.info.id, count),
-    };
+    });
   }
 
-  /** Stops taking transactions, finishes what was accepted, then closes the network and the store. */
   /** A link anyone can open to a Matrix file, through the bridge's media proxy (NetworkContext.media.publicLink). */
   mediaLink(url: MxcUri, filename?: string): string {
     return this.publicLinks.link(url, filename);
   }
 
+  /** Stops taking transactions, finishes what was accepted, then closes the network and the store. */
   async stop(): Promise<void> {
     const server = this.server;
     this.server = null;

@@ -54,6 +54,8 @@ export interface Services {
   puppets: Puppets;
   matrixEvents: MatrixEventHandler;
   remoteEvents: RemoteToMatrix;
+  /** Whether a Matrix user may be bridged at all. */
+  gate: UserGate;
 }
 
 export function createServices(inputs: ServiceInputs): Services {
@@ -161,5 +163,5 @@ export function createServices(inputs: ServiceInputs): Services {
     logger: child("remote-to-matrix"),
     onBridged: (type, receivedAt) => observe.bridged("remote_to_matrix", type, receivedAt),
   });
-  return { portals, plumbing, puppets, matrixEvents, remoteEvents };
+  return { portals, plumbing, puppets, matrixEvents, remoteEvents, gate };
 }
