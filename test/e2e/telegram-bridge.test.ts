@@ -13,6 +13,7 @@ import type { BridgeStack } from "../harness/bridge-stack.ts";
 import { eventually } from "../harness/eventually.ts";
 import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
+import { tally } from "../harness/tally.ts";
 import type {
   BotMessage,
   TelegramEmulator,
@@ -308,6 +309,28 @@ describe("Telegram bridge with the Bot API emulator and Synapse", () => {
       (m) => m.text.endsWith("and the bot still relays"),
       "the message",
     );
+  });
+
+  test("after Synapse restarts, messages cross both ways again: counted for loss, repeats and order", async (t) => {
+    // Synapse on SQLite numbers its application service transactions from 1 again after a restart.
+    await stack.synapse.stop();
+    await stack.synapse.start();
+    const toTelegram = Array.from({ length: 10 }, (_, i) => `matrix after the Synapse restart ${i}`);
+    for (const body of toTelegram) await alice.sendText(room, body);
+    await emulator.waitForBotMessage(group, (m) => m.text.endsWith(toTelegram.at(-1)!), "the last message");
+    const toMatrix = Array.from({ length: 10 }, (_, i) => `telegram after the Synapse restart ${i}`);
+    for (const body of toMatrix) await emulator.say(group, carol, body);
+    await alice.waitForEvent((e) => e.content["body"] === toMatrix.at(-1), { roomId: room });
+    const relayed = (await emulator.activity(group)).messages.map((m) => {
+      const text = shownText(m.text);
+      return text.slice(text.indexOf(": ") + 2);
+    });
+    tally(t, "Matrix → Telegram after a Synapse restart", toTelegram, relayed);
+    const onMatrix = alice
+      .eventsSeen(room)
+      .filter((e) => e.sender === ghost(carol))
+      .map((e) => String(e.content["body"]));
+    tally(t, "Telegram → Matrix after a Synapse restart", toMatrix, onMatrix);
   });
 
   test("hostile input: HTML and 10 kB messages both ways, unknown update kinds; nothing lost, nothing injected", async () => {
