@@ -83,10 +83,7 @@ export class MatrixEventHandler {
       },
       seen: (eventId) => this.recentlyHandled.get(eventId) === true,
       accept: (events) => deps.store.acceptRecovered(events.map((event) => ({ kind: "timeline", event }))),
-      handle: async (entry) => {
-        const { heldCredentials } = await this.handle(entry);
-        await deps.store.completeInbox(entry.seq, { scrub: heldCredentials });
-      },
+      handle: (entry) => this.handleAccepted(entry),
       queue: deps.queue,
       logger: deps.logger,
       delayMs: deps.gapCheckDelayMs,
@@ -369,11 +366,21 @@ export class MatrixEventHandler {
       if (beforeJoin) missed.push(event);
       else beforeJoin = event.type === "m.room.member" && event["state_key"] === naming.botUserId;
     }
-    for (const event of missed.reverse()) {
+    const messages = missed.reverse().filter((event) => {
       const sender = str(event["sender"]);
-      if (event.type !== "m.room.message" || !isUserId(sender) || naming.isBridgeUser(sender)) continue;
-      // Caught-up messages were never in the inbox, so nothing of them needs scrubbing there.
-      await this.onRoomEvent(roomId, sender, event, { receivedAt: Date.now() }, { heldCredentials: false });
-    }
+      return event.type === "m.room.message" && isUserId(sender) && !naming.isBridgeUser(sender);
+    });
+    // Accepted like delivered events, so that none is handled twice, also across a restart.
+    if (messages.length === 0) return;
+    const entries = await this.deps.store.acceptRecovered(
+      messages.map((event) => ({ kind: "timeline", event })),
+    );
+    for (const entry of entries) await this.handleAccepted(entry);
+  }
+
+  /** Handles an entry accepted outside a transaction and marks it done (scrubbed, if it held credentials). */
+  private async handleAccepted(entry: InboxEntry): Promise<void> {
+    const { heldCredentials } = await this.handle(entry);
+    await this.deps.store.completeInbox(entry.seq, { scrub: heldCredentials });
   }
 }

@@ -16,7 +16,7 @@ import type { EventId, RoomId, UserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { type MatrixClient, matrixPath } from "../matrix/client.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
-import type { InboxEntry, MatrixEventJson } from "../store/store.ts";
+import { type InboxEntry, type MatrixEventJson, RECOVERED_TXN } from "../store/store.ts";
 
 export interface TimelineGapsDeps {
   client: MatrixClient;
@@ -105,7 +105,8 @@ export class TimelineGaps {
    */
   async recoverBefore(entry: InboxEntry): Promise<void> {
     const recovery = this.recovery;
-    if (recovery === null || this.stopped || entry.kind !== "timeline") return;
+    if (recovery === null || this.stopped || entry.kind !== "timeline" || entry.txnId === RECOVERED_TXN)
+      return;
     if (recovery.closesAt !== undefined && Date.now() > recovery.closesAt) {
       this.recovery = null;
       return;

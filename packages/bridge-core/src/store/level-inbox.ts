@@ -3,9 +3,9 @@
 
 import { createHash } from "node:crypto";
 import type { Level } from "level";
-import { type TransactionId, transactionId } from "../ids.ts";
+import type { TransactionId } from "../ids.ts";
 import { type Json, makeSublevel, type Sub, seqKey } from "./level-keys.ts";
-import type { AcceptedTransaction, InboxEntry, NewInboxItem } from "./store.ts";
+import { type AcceptedTransaction, type InboxEntry, type NewInboxItem, RECOVERED_TXN } from "./store.ts";
 
 /**
  * Transaction ids and accepted event ids older than this are forgotten after start-up; homeservers retry for minutes
@@ -15,8 +15,6 @@ const RETENTION_MS = 7 * 24 * 3600 * 1000;
 /** The inbox sublevel's keys on the root database: `!inbox!…`, bounded by the character after the separator. */
 const INBOX_START = "!inbox!";
 const INBOX_END = '!inbox"';
-/** The transaction id recorded with events the bridge found by reading a room back (see timeline-gaps.ts). */
-const RECOVERED = transactionId("recovered");
 const LAST_ACCEPTED = "last-accepted";
 
 interface Compactable {
@@ -76,7 +74,7 @@ export class LevelInbox {
 
   /** Events found by reading a room back: those never accepted before are stored and returned, in order. */
   acceptRecovered(items: NewInboxItem[]): Promise<InboxEntry[]> {
-    return this.serially(() => this.store(RECOVERED, items, Date.now(), []));
+    return this.serially(() => this.store(RECOVERED_TXN, items, Date.now(), []));
   }
 
   /** Stores the items not accepted before (by event id; also within `items`), with `also` in the same batch. */

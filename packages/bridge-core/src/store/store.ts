@@ -35,6 +35,9 @@ export interface InboxEntry {
 
 export type NewInboxItem = Pick<InboxEntry, "kind" | "event">;
 
+/** The transaction id entries carry that the bridge accepted from a room's timeline, not from a transaction. */
+export const RECOVERED_TXN = "recovered" as TransactionId;
+
 /** What became of a transaction the homeserver delivered. */
 export interface AcceptedTransaction {
   /** The events stored for handling: the transaction's, less those an earlier transaction brought already. */
