@@ -2,7 +2,6 @@
 // network plugin as each user's puppet or through the relay, with readable fallbacks where the network lacks a
 // feature. Every event that went out is mapped to its remote id, so later edits, replies and redactions find it.
 
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   type EventId,
   isEventId,
@@ -13,9 +12,11 @@ import {
 } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
-import { type NetworkPlugin, PermanentDeliveryError, type SendAs } from "../network.ts";
+import type { NetworkPlugin, SendAs } from "../network.ts";
 import type { BridgeStore, MatrixEventJson, RoomLink } from "../store/store.ts";
+import { isAuthor, mayRedact } from "./authorship.ts";
 import type { DeliveriesInFlight } from "./deliveries-in-flight.ts";
+import { deliverWithRetries } from "./delivery-retries.ts";
 import {
   editOf,
   type Json,
@@ -28,7 +29,8 @@ import {
   str,
   stripReplyFallback,
 } from "./matrix-content.ts";
-import { fillRelayTemplate, type Puppets } from "./puppets.ts";
+import type { Puppets } from "./puppets.ts";
+import { relayLines, relayWrap, singleLine } from "./relay-text.ts";
 
 export interface MatrixToRemoteDeps {
   store: BridgeStore;
@@ -83,6 +85,13 @@ export class MatrixToRemote {
     await this.deps.intents.bot.sendNotice(roomId, text);
   }
 
+  /** An edit or redaction the sender had no right to: not bridged, and they are told why. */
+  private async refused(link: RoomLink, sender: UserId, what: string, why: string): Promise<void> {
+    this.deps.logger.info(`${what} of someone else's message not bridged`, { roomId: link.roomId, sender });
+    const name = this.deps.network.info.displayName;
+    await this.notice(link.roomId, `${sender}: your ${what} was not sent to ${name}: ${why}.`);
+  }
+
   private async mapped(link: RoomLink, eventId: string | undefined, remoteId: RemoteMessageId | undefined) {
     if (!isEventId(eventId) || remoteId === undefined) return;
     await this.deps.store.putEventLink({
@@ -93,49 +102,18 @@ export class MatrixToRemote {
     });
   }
 
-  /**
-   * Runs one delivery. Passing trouble (the network briefly unreachable) is retried with growing pauses, holding the
-   * room's later events back so their order is kept; a refusal, or trouble that outlasts the retries, is counted
-   * and told to the sender in the room — never dropped silently.
-   */
-  private async deliver(
+  /** Runs one delivery, retrying passing trouble (see delivery-retries.ts). */
+  private deliver(
     link: RoomLink,
     sender: UserId,
     type: string,
     receivedAt: number,
     run: (retrying: boolean) => Promise<void>,
     resumed = false,
-  ) {
-    const { retryDelaysMs } = this.deps;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await run(resumed || attempt > 0);
-        this.deps.onBridged(type, receivedAt);
-        return;
-      } catch (err) {
-        const delay = retryDelaysMs[attempt];
-        if (!(err instanceof PermanentDeliveryError) && delay !== undefined) {
-          this.deps.logger.info("delivery to the network failed; trying again", {
-            roomId: link.roomId,
-            type,
-            attempt,
-            err,
-          });
-          // A bridge that is stopping leaves the event in its inbox for the next start instead of waiting on.
-          await sleep(delay, undefined, { signal: this.deps.stopping });
-          continue;
-        }
-        this.deps.onFailed(type);
-        this.deps.logger.warn("not delivered to the network", { roomId: link.roomId, sender, type, err });
-        const reason = err instanceof Error ? err.message : String(err);
-        const name = this.deps.network.info.displayName;
-        await this.notice(
-          link.roomId,
-          `⚠ ${sender}: your message could not be delivered to ${name}: ${reason}`,
-        );
-        return;
-      }
-    }
+  ): Promise<void> {
+    return deliverWithRetries(this.deps, { link, sender, type, receivedAt, run, resumed }, (text) =>
+      this.notice(link.roomId, text),
+    );
   }
 
   async message(
@@ -167,11 +145,10 @@ export class MatrixToRemote {
       body = `${await this.quote(link, replyTo)}${body}`;
       html = undefined;
     }
-    if (as.kind === "relay" && this.caps.formatsRelay !== true) {
-      body =
-        msgtype === "m.emote"
-          ? `* ${as.displayName} ${body}`
-          : fillRelayTemplate(this.deps.relayTemplate, as.displayName, body);
+    // Every line carries the sender's name: a line break must not start a line that reads as someone else's.
+    const relayed = as.kind === "relay" && this.caps.formatsRelay !== true;
+    if (relayed) {
+      body = relayLines(this.deps.relayTemplate, as.displayName, body, msgtype === "m.emote");
       html = undefined;
     }
     const media = MEDIA_MSGTYPES.has(msgtype) ? mediaOf(content) : undefined;
@@ -189,6 +166,12 @@ export class MatrixToRemote {
             ? "m.text"
             : msgtype,
         body,
+        ...(relayed && {
+          relayWrap:
+            msgtype === "m.emote"
+              ? { before: `* ${as.displayName} `, after: "" }
+              : relayWrap(this.deps.relayTemplate, as.displayName),
+        }),
         ...(html !== undefined && { html }),
         ...(this.caps.replies && replyRemoteId !== undefined && { replyTo: replyRemoteId }),
         ...(media !== undefined && { media }),
@@ -198,11 +181,6 @@ export class MatrixToRemote {
     await this.deps.inFlight.track(link.remoteRoomId, () =>
       this.deliver(link, sender, msgtype, receivedAt, delivered, resumed),
     );
-  }
-
-  private async authorOf(link: RoomLink, eventId: EventId): Promise<string | undefined> {
-    const original = await this.deps.intents.bot.getEvent(link.roomId, eventId).catch(() => null);
-    return str(original?.["sender"]);
   }
 
   /** "> original text" for networks without replies, or when the original was never bridged. */
@@ -226,16 +204,19 @@ export class MatrixToRemote {
   ): Promise<void> {
     const body = str(newContent["body"]);
     if (body === undefined) return;
+    // Homeservers let anyone send an edit of any message; only its author's goes on (see authorship.ts).
+    if (!(await isAuthor(this.deps.intents, link.roomId, target, sender))) {
+      await this.refused(link, sender, "edit", "only its author can edit a message");
+      return;
+    }
     const as = await this.sendAs(link, sender);
     if (as === null) return;
     const remoteTarget = await this.remoteIdOf(link, target);
     const html =
       newContent["format"] === "org.matrix.custom.html" ? str(newContent["formatted_body"]) : undefined;
     const { sendEdit } = this.deps.network;
-    // The bridge's account may edit any message it relayed, so a relayed edit must come from the original's author.
-    const canEdit =
-      as.kind === "puppet" ||
-      (this.caps.formatsRelay === true && (await this.authorOf(link, target)) === sender);
+    // A relayed edit needs a plugin that writes the relay prefix itself; the core's text would lose it.
+    const canEdit = as.kind === "puppet" || this.caps.formatsRelay === true;
     if (this.caps.edits && sendEdit && remoteTarget !== undefined && canEdit) {
       await this.deliver(link, sender, "m.replace", receivedAt, () =>
         sendEdit.call(this.deps.network, {
@@ -251,10 +232,8 @@ export class MatrixToRemote {
       return;
     }
     // Without edits the correction goes out as a new message, marked the way chat users mark corrections.
-    const text =
-      as.kind === "relay" && this.caps.formatsRelay !== true
-        ? fillRelayTemplate(this.deps.relayTemplate, as.displayName, `* ${body}`)
-        : `* ${body}`;
+    const relayed = as.kind === "relay" && this.caps.formatsRelay !== true;
+    const text = relayed ? relayLines(this.deps.relayTemplate, as.displayName, `* ${body}`) : `* ${body}`;
     await this.deliver(link, sender, "m.replace", receivedAt, async () => {
       const result = await this.deps.network.sendMessage({
         roomId: link.roomId,
@@ -263,6 +242,7 @@ export class MatrixToRemote {
         as,
         msgtype: "m.text",
         body: text,
+        ...(relayed && { relayWrap: relayWrap(this.deps.relayTemplate, as.displayName) }),
       });
       await this.mapped(link, str(event["event_id"]), result.remoteMessageId);
     });
@@ -274,6 +254,11 @@ export class MatrixToRemote {
     if (target === undefined || !this.caps.redactions || !sendRedaction) return;
     const remoteTarget = await this.remoteIdOf(link, target);
     if (remoteTarget === undefined) return;
+    // A stored redaction is not an applied one: the homeserver keeps those of users without the power too.
+    if (!(await mayRedact(this.deps.intents, link.roomId, target, sender))) {
+      await this.refused(link, sender, "redaction", "only its author or a moderator can remove a message");
+      return;
+    }
     const as = await this.deps.puppets.sendAs(sender, link, () =>
       this.deps.displayNameOf(link.roomId, sender),
     );
@@ -391,7 +376,8 @@ export class MatrixToRemote {
         sender,
         as,
         msgtype: "m.text",
-        body: `${name} reacted with ${reaction.key}${quote ? ` to ${quote}` : ""}`,
+        // The key is free text: on one line, or it could start a line of its own.
+        body: `${name} reacted with ${singleLine(reaction.key)}${quote ? ` to ${quote}` : ""}`,
       });
     });
   }

@@ -1,5 +1,8 @@
 // Portal rooms: Matrix rooms the bridge creates and owns for remote rooms. Creation runs in the pipeline under the
 // remote room's key, so an alias query and a remote message arriving together make one room, not two.
+// A portal alias only ever points at a portal: a remote room plumbed into someone's own room has no portal alias
+// (the query is answered "not found"), or linking a room to "#news" would hand its moderators everyone who joins the
+// official alias of #news. Which remote rooms may have portals at all is the admin's choice (portal-policy.ts).
 
 import type { RemoteRoomId, RoomAlias } from "../ids.ts";
 import type { Logger } from "../log.ts";
@@ -9,6 +12,7 @@ import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import type { BridgeStore, RoomLink } from "../store/store.ts";
 import type { Ghosts } from "./ghosts.ts";
 import type { Naming } from "./naming.ts";
+import type { PortalPolicy } from "./portal-policy.ts";
 
 export const remoteRoomKey = (id: RemoteRoomId): string => `remote-room:${id}`;
 
@@ -45,6 +49,7 @@ export class Portals {
     network: NetworkPlugin;
     ghosts: Ghosts;
     bridgeId: string;
+    policy: PortalPolicy;
     logger: Logger;
   };
 
@@ -56,8 +61,19 @@ export class Portals {
   async createForAlias(alias: RoomAlias): Promise<boolean> {
     const id = this.options.naming.remoteRoomOf(alias);
     if (id === null) return false;
+    if (!this.options.policy.allows(id)) {
+      this.options.logger.info("alias of a remote room not allowed a portal; not found", { alias });
+      return false;
+    }
     return this.options.queue.run(remoteRoomKey(id), async () => {
       const existing = await this.options.store.getRoomLinkByRemote(id);
+      if (existing?.kind === "plumbed") {
+        this.options.logger.info("alias of a plumbed remote room; not found", {
+          alias,
+          roomId: existing.roomId,
+        });
+        return false;
+      }
       if (existing) {
         // The room exists but the homeserver does not know the alias (it was removed): point it back.
         await this.options.intents.bot.putAlias(alias, existing.roomId);
@@ -75,9 +91,18 @@ export class Portals {
     return (await this.options.store.getRoomLinkByRemote(id)) ?? this.createPortal(id);
   }
 
+  /** Null when the network does not know the room, or the admin allows it no portal. */
   private async createPortal(id: RemoteRoomId): Promise<RoomLink | null> {
-    const info = await this.options.network.resolveRoom(id);
-    return info === null ? null : this.create(info);
+    const { policy, network, logger } = this.options;
+    if (!policy.allows(id)) return null;
+    const info = await network.resolveRoom(id);
+    if (info === null) return null;
+    // The plugin's own spelling of the room is the one the patterns are meant for.
+    if (info.id !== id && !policy.allows(info.id)) {
+      logger.info("remote room not allowed a portal", { remoteRoomId: info.id });
+      return null;
+    }
+    return this.create(info);
   }
 
   private async create(info: RemoteRoomInfo): Promise<RoomLink> {

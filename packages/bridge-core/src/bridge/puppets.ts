@@ -14,13 +14,6 @@ import type { BridgeStore, RoomLink } from "../store/store.ts";
 /** Put into the content of every event the bridge sends as a real user, so the bridge never bridges it back. */
 export const DOUBLE_PUPPET_SOURCE = "org.matrix_bridges.double_puppet_source";
 
-export function fillRelayTemplate(template: string, displayName: string, message: string): string {
-  // One pass, so a display name containing "{message}" is not expanded again.
-  return template.replace(/\{(displayname|message)\}/g, (_, key: string) =>
-    key === "displayname" ? displayName : message,
-  );
-}
-
 export class Puppets {
   private readonly store: BridgeStore;
   private readonly network: NetworkPlugin;

@@ -105,7 +105,10 @@ export class RemoteToMatrix implements RemoteEvents {
     return this.deps.queue.run(remoteRoomKey(roomId), async () => {
       const link = await this.deps.portals.ensure(roomId);
       if (link === null) {
-        this.deps.logger.warn("event for a remote room the network does not know; dropped", { roomId, type });
+        this.deps.logger.warn(
+          "event for a remote room the network does not know, or one not allowed a portal; dropped",
+          { roomId, type },
+        );
         return;
       }
       // The room turned on encryption: the bridge cannot encrypt, and posting in plaintext where users expect

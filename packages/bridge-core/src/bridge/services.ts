@@ -20,6 +20,7 @@ import { MatrixToRemote } from "./matrix-to-remote.ts";
 import type { Naming } from "./naming.ts";
 import { Permissions } from "./permissions.ts";
 import { Plumbing } from "./plumbing.ts";
+import { PortalPolicy } from "./portal-policy.ts";
 import { Portals } from "./portals.ts";
 import { Puppets } from "./puppets.ts";
 import { RemoteToMatrix } from "./remote-to-matrix.ts";
@@ -69,6 +70,7 @@ export function createServices(inputs: ServiceInputs): Services {
     network,
     ghosts: inputs.ghosts,
     bridgeId,
+    policy: new PortalPolicy(config.portals),
     logger: child("portals"),
   });
   const puppets = new Puppets({
