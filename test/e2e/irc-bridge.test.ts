@@ -13,6 +13,7 @@ import { startIrcBridgeStack } from "../harness/irc/irc-bridge-stack.ts";
 import { connectIrcClient, type IrcTestClient } from "../harness/irc/irc-client.ts";
 import { NgircdServer } from "../harness/irc/ngircd.ts";
 import type { IrcServer } from "../harness/irc/server-process.ts";
+import { MatrixRequestError } from "../harness/matrix-request.ts";
 import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
 
@@ -320,6 +321,12 @@ for (const [software, createServer] of SERVERS)
       await alice.waitForEvent(
         (e) => e.sender === ghost("carol") && e.content["body"] === "hello plumbed room",
         { roomId: own },
+      );
+      // The channel's portal alias must not lead into Alice's room: a plumbed channel has no portal alias at all.
+      const alias = `#irc_#plumbed:${stack.synapse.serverName}`;
+      await assert.rejects(
+        alice.request("GET", `/_matrix/client/v3/directory/room/${encodeURIComponent(alias)}`),
+        (err: unknown) => err instanceof MatrixRequestError && err.status === 404,
       );
 
       const other = await alice.createRoom({ preset: "public_chat" });

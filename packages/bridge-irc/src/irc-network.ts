@@ -21,13 +21,20 @@ import {
   remoteRoomId,
   remoteUserId,
   serverNameOf,
+  singleLine,
   type UserId,
 } from "bridge-core";
 import type { MessageEvent } from "irc-framework";
 import { ChannelLines } from "./channel-lines.ts";
 import type { IrcConfig } from "./config.ts";
 import { ircToMatrix } from "./formatting/irc-to-matrix.ts";
-import { isSafeIrcParam, privmsgBudget, sanitizeIrcText, splitMessage } from "./formatting/lines.ts";
+import {
+  isSafeIrcParam,
+  privmsgBudget,
+  sanitizeIrcText,
+  splitMessage,
+  splitRelayed,
+} from "./formatting/lines.ts";
 import { matrixToIrc } from "./formatting/matrix-to-irc.ts";
 import { createIrcCommands } from "./irc-commands.ts";
 import { IrcConnection, ircLower } from "./irc-connection.ts";
@@ -299,7 +306,13 @@ export class IrcNetwork implements NetworkPlugin {
       command: kind === "NOTICE" ? "NOTICE" : "PRIVMSG",
       action: kind === "ACTION",
     });
-    let lines = splitMessage(text, budget, { carryFormatting: true });
+    // A relayed line too long for IRC goes out as several, each with the sender's name (see splitRelayed).
+    // A relayed file's line (the core put the name into the body, which a file does not go out as) gets it too.
+    const { relayWrap } = message;
+    let lines =
+      relayWrap === undefined
+        ? splitMessage(text, budget, { carryFormatting: true })
+        : splitRelayed(message.media ? relayWrap.before + text + relayWrap.after : text, budget, relayWrap);
     // A paste of many lines would flood the channel: past `max_lines` lines of its own it goes out as a link. A long
     // paragraph is one line of its own and goes out whole, split to fit.
     if (text.split("\n").length > this.config.max_lines)
@@ -335,7 +348,8 @@ export class IrcNetwork implements NetworkPlugin {
    */
   private mediaText(message: MatrixMessage): string {
     const media = message.media!;
-    return `${media.filename}: ${this.ctx.media.publicLink(media.url, media.filename)}`;
+    // The file name is the sender's free text: on one line, or it could start an IRC line of its own.
+    return `${singleLine(media.filename)}: ${this.ctx.media.publicLink(media.url, media.filename)}`;
   }
 
   /** A message longer than `max_lines` lines goes out as its first line and a link to the whole text. */

@@ -133,6 +133,31 @@ export function splitMessage(text: string, maxBytes: number, options: SplitOptio
   return out;
 }
 
+/**
+ * A relayed message (each line already starting with `wrap.before` and ending with `wrap.after`) as IRC lines: a line
+ * too long for one IRC line is split as `splitMessage` does, and every piece gets the wrap again, so that no piece
+ * of one sender's text can read as a line of someone else's.
+ */
+export function splitRelayed(
+  text: string,
+  maxBytes: number,
+  wrap: { before: string; after: string },
+): string[] {
+  const { before, after } = wrap;
+  const budget = Math.max(maxBytes - utf8Length(before) - utf8Length(after), 32);
+  const out: string[] = [];
+  for (const line of text.split(LINE_BREAK)) {
+    if (line.trim() === "") continue;
+    const wrapped =
+      line.length >= before.length + after.length && line.startsWith(before) && line.endsWith(after);
+    // A line without the wrap (none should come) gets it too: nothing goes out unattributed.
+    const message = wrapped ? line.slice(before.length, line.length - after.length) : line;
+    for (const piece of splitMessage(message, budget, { carryFormatting: true }))
+      out.push(before + piece + after);
+  }
+  return out;
+}
+
 /** The longest line an IRC server relays, CR LF included (RFC 1459/2812; message tags are counted apart). */
 export const IRC_LINE_BYTES = 512;
 /** Host length assumed when ours is unknown: the longest DNS label, and what servers cap cloaks at. */
