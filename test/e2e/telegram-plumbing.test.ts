@@ -9,6 +9,7 @@ import { before, describe, test } from "node:test";
 import type { RoomId } from "bridge-core";
 import type { TelegramNetwork } from "bridge-telegram";
 import type { BridgeStack } from "../harness/bridge-stack.ts";
+import { MatrixRequestError } from "../harness/matrix-request.ts";
 import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
 import { startTelegramBridgeStack } from "../harness/telegram/telegram-bridge-stack.ts";
@@ -86,5 +87,13 @@ describe("Telegram bridge: linking a Matrix room to a group", () => {
       roomId: room,
     });
     assert.ok(!alice.eventsSeen(room).some((e) => e.content["body"] === "said before the link"));
+  });
+
+  test("the group's portal alias does not lead into the linked room: it is not found", async () => {
+    const alias = `#telegram_${group.id}:${stack.synapse.serverName}`;
+    await assert.rejects(
+      alice.request("GET", `/_matrix/client/v3/directory/room/${encodeURIComponent(alias)}`),
+      (err: unknown) => err instanceof MatrixRequestError && err.status === 404,
+    );
   });
 });

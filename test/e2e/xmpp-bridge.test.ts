@@ -11,6 +11,7 @@ import { xml } from "@xmpp/client";
 import { fillTemplate, type RoomId } from "bridge-core";
 import type { XmppNetwork } from "bridge-xmpp";
 import type { BridgeStack } from "../harness/bridge-stack.ts";
+import { MatrixRequestError } from "../harness/matrix-request.ts";
 import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
 import { tally } from "../harness/tally.ts";
@@ -281,6 +282,12 @@ for (const [software, createServer] of SERVERS)
       );
       await alice.sendText(own, "hello plaza");
       await carol.waitForBody(`${plaza}/Alice`, "hello plaza");
+      // The MUC's portal alias must not lead into Alice's room: a plumbed room has no portal alias at all.
+      const alias = `#xmpp_plaza_${server.mucDomain}:${stack.synapse.serverName}`;
+      await assert.rejects(
+        alice.request("GET", `/_matrix/client/v3/directory/room/${encodeURIComponent(alias)}`),
+        (err: unknown) => err instanceof MatrixRequestError && err.status === 404,
+      );
     });
 
     test("after a restart the bridge rejoins, bridges what it missed, and repeats nothing", async () => {

@@ -3,6 +3,8 @@
 // well-formed. Those characters are dropped. Line ends become `\n`, as every XML parser would turn them into anyway,
 // so that what arrives is exactly what was sent; everything else passes unchanged.
 
+import { sanitizeDisplayName } from "bridge-core";
+
 // Tab, line feed and carriage return are the only C0 controls XML allows; U+FFFE and U+FFFF are not characters.
 const NOT_XML =
   /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
@@ -12,8 +14,11 @@ export function xmlSafe(text: string): string {
   return text.replace(NOT_XML, "").replace(/\r\n?/g, "\n");
 }
 
-/** A MUC nick from a display name: one line of legal characters, at most `max` code points, never empty. */
+/**
+ * A MUC nick from a display name: the bridge's one-line, control-free form of it (sanitizeDisplayName, as every
+ * network uses), of legal characters, at most `max` code points, never empty.
+ */
 export function nickFrom(displayName: string, fallback: string, max = 48): string {
-  const line = [...xmlSafe(displayName).replace(/\s+/g, " ").trim()].slice(0, max).join("").trim();
+  const line = [...sanitizeDisplayName(xmlSafe(displayName), "")].slice(0, max).join("").trim();
   return line === "" ? fallback : line;
 }
