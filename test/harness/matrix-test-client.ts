@@ -5,8 +5,8 @@
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type EventId, parseEventId, parseRoomId, parseUserId, type RoomId, type UserId } from "bridge-core";
+import type { Homeserver } from "./homeserver.ts";
 import { MatrixRequestError, matrixRequest, type Query } from "./matrix-request.ts";
-import type { Synapse } from "./synapse.ts";
 
 /** A client-server API event, with the room it was seen in added as `room_id` (sync leaves it out). */
 export interface MatrixEvent {
@@ -61,23 +61,26 @@ interface Waiter {
   readonly reject: (error: Error) => void;
 }
 
-/** Registers a user with the homeserver's shared secret and returns it logged in and syncing. */
+/**
+ * Registers a user with the homeserver's shared secret and returns it logged in and syncing. Synapse and Dendrite
+ * both serve this endpoint with the same HMAC scheme; the password (32 characters) passes Dendrite's minimum of 8.
+ */
 export async function registerUser(
-  synapse: Pick<Synapse, "url" | "sharedSecret">,
+  homeserver: Pick<Homeserver, "url" | "sharedSecret">,
   localpart: string,
   options: { admin?: boolean; displayName?: string } = {},
 ): Promise<TestClient> {
-  const url = `${synapse.url}/_synapse/admin/v1/register`;
+  const url = `${homeserver.url}/_synapse/admin/v1/register`;
   const { nonce } = await matrixRequest<{ nonce: string }>("GET", url);
   const password = randomBytes(16).toString("hex");
   const admin = options.admin ?? false;
-  const mac = createHmac("sha1", synapse.sharedSecret)
+  const mac = createHmac("sha1", homeserver.sharedSecret)
     .update([nonce, localpart, password, admin ? "admin" : "notadmin"].join("\0"))
     .digest("hex");
   const registered = await matrixRequest<{ user_id: string; access_token: string }>("POST", url, {
     body: { nonce, username: localpart, password, admin, mac, displayname: options.displayName },
   });
-  return TestClient.connect(synapse.url, registered.user_id, registered.access_token);
+  return TestClient.connect(homeserver.url, registered.user_id, registered.access_token);
 }
 
 export class TestClient {

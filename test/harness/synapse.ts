@@ -7,18 +7,12 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { freePort } from "./free-port.ts";
+import type { Homeserver, HomeserverCapabilities, HomeserverOptions } from "./homeserver.ts";
 import { ManagedProcess } from "./managed-process.ts";
-import { ensureSynapseInstalled } from "./synapse-install.ts";
+import { ensureSynapseInstalled, SYNAPSE_VERSION } from "./synapse-install.ts";
 
-export interface SynapseOptions {
-  /** The suite's run folder; Synapse keeps everything in `<runDir>/synapse/`. */
-  runDir: string;
-  appserviceRegistrationFiles?: string[];
-  /** Defaults to "localhost". */
-  serverName?: string;
-  /** Top-level homeserver.yaml keys that replace the harness's own (a shallow merge). */
-  extraConfig?: Record<string, unknown>;
-}
+/** Synapse keeps everything in `<runDir>/synapse/`; `extraConfig` holds homeserver.yaml keys. */
+export type SynapseOptions = HomeserverOptions;
 
 const READY_TIMEOUT_MS = 60_000;
 
@@ -45,7 +39,10 @@ const RATE_LIMITS = {
   rc_key_requests: UNLIMITED,
 };
 
-export class Synapse {
+export class Synapse implements Homeserver {
+  readonly software = "Synapse";
+  readonly version: string = SYNAPSE_VERSION;
+  readonly capabilities: HomeserverCapabilities = { pingEndpoint: true, ephemeralEvents: true };
   readonly url: string;
   readonly port: number;
   readonly serverName: string;

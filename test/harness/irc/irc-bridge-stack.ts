@@ -1,9 +1,10 @@
-// The IRC bridge under test: a real IRC server, a real Synapse, and the bridge with the IRC plugin loaded exactly
-// as its config names it (`network.module: bridge-irc`).
+// The IRC bridge under test: a real IRC server, a real homeserver (Synapse unless told otherwise), and the bridge with
+// the IRC plugin loaded exactly as its config names it (`network.module: bridge-irc`).
 
 import { join } from "node:path";
 import { IrcNetwork, parseIrcConfig } from "bridge-irc";
 import { type BridgeStack, startBridgeStack } from "../bridge-stack.ts";
+import type { HomeserverSoftware } from "../homeserver.ts";
 import { REPO_ROOT } from "../paths.ts";
 import type { IrcServer } from "./server-process.ts";
 
@@ -17,6 +18,8 @@ export async function startIrcBridgeStack(options: {
   extraConfig?: Record<string, unknown>;
   /** Where the bridge listens, when the config must name it (media.public_url); a free port otherwise. */
   bridgePort?: number;
+  /** Defaults to Synapse. */
+  homeserver?: HomeserverSoftware;
 }): Promise<BridgeStack<IrcNetwork>> {
   const config = {
     server: { host: options.server.host, port: options.server.port, name: "Test IRC" },
@@ -28,5 +31,6 @@ export async function startIrcBridgeStack(options: {
     plugin: { id: "irc", module: IRC_MODULE, config, create: (c) => new IrcNetwork(parseIrcConfig(c)) },
     ...(options.extraConfig && { extraConfig: options.extraConfig }),
     ...(options.bridgePort !== undefined && { bridgePort: options.bridgePort }),
+    ...(options.homeserver !== undefined && { homeserver: options.homeserver }),
   });
 }

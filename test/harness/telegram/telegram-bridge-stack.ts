@@ -1,9 +1,10 @@
-// The Telegram bridge under test: the Bot API emulator, a real Synapse, and the bridge with the Telegram plugin loaded
-// exactly as its config names it (`network.module` pointing at bridge-telegram).
+// The Telegram bridge under test: the Bot API emulator, a real homeserver (Synapse unless told otherwise), and the
+// bridge with the Telegram plugin loaded exactly as its config names it (`network.module` pointing at bridge-telegram).
 
 import { join } from "node:path";
 import { parseTelegramConfig, TelegramNetwork } from "bridge-telegram";
 import { type BridgeStack, startBridgeStack } from "../bridge-stack.ts";
+import type { HomeserverSoftware } from "../homeserver.ts";
 import { REPO_ROOT } from "../paths.ts";
 import type { TelegramEmulator } from "./telegram-emulator.ts";
 
@@ -16,6 +17,8 @@ export async function startTelegramBridgeStack(options: {
   extraConfig?: Record<string, unknown>;
   bridgePort?: number;
   doublePuppet?: boolean;
+  /** Defaults to Synapse. */
+  homeserver?: HomeserverSoftware;
 }): Promise<BridgeStack<TelegramNetwork>> {
   const config = {
     bot_token: options.emulator.botToken,
@@ -35,5 +38,6 @@ export async function startTelegramBridgeStack(options: {
     ...(options.extraConfig !== undefined && { extraConfig: options.extraConfig }),
     ...(options.bridgePort !== undefined && { bridgePort: options.bridgePort }),
     ...(options.doublePuppet === true && { doublePuppet: true }),
+    ...(options.homeserver !== undefined && { homeserver: options.homeserver }),
   });
 }

@@ -1,11 +1,13 @@
-// What the Telegram suites share: the emulator, the bridge with Synapse, a Matrix user, and the Telegram group and
-// users they talk with (names full of HTML, so that every suite also checks nothing of it is taken as markup).
+// What the Telegram suites share: the emulator, the bridge with its homeserver (Synapse unless told otherwise), a
+// Matrix user, and the Telegram group and users they talk with (names full of HTML, so that every suite also checks
+// nothing of it is taken as markup).
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { TelegramNetwork } from "bridge-telegram";
 import type { BridgeStack } from "../bridge-stack.ts";
+import type { HomeserverSoftware } from "../homeserver.ts";
 import { registerUser, type TestClient } from "../matrix-test-client.ts";
 import type { SuiteRunDir } from "../run-dir.ts";
 import { startTelegramBridgeStack } from "./telegram-bridge-stack.ts";
@@ -31,7 +33,10 @@ export interface TelegramSuite {
 }
 
 /** Starts everything, stopped when the suite ends; the suite fails if the bot token ever reached the log. */
-export async function startTelegramSuite(runDir: SuiteRunDir): Promise<TelegramSuite> {
+export async function startTelegramSuite(
+  runDir: SuiteRunDir,
+  options: { homeserver?: HomeserverSoftware } = {},
+): Promise<TelegramSuite> {
   const botToken = `4242:${randomBytes(12).toString("hex")}`;
   const emulator = await TelegramEmulator.start({ runDir: runDir.path, botToken });
   runDir.addTeardown(() => emulator.stop());
@@ -40,6 +45,7 @@ export async function startTelegramSuite(runDir: SuiteRunDir): Promise<TelegramS
     emulator,
     // Portals belong to the bridge; switching relaying off and on in one is for bridge admins.
     extraConfig: { bridge: { permissions: { "*": "admin" } } },
+    ...(options.homeserver !== undefined && { homeserver: options.homeserver }),
   });
   runDir.addTeardown((failed) => stack.stop(failed));
   runDir.addTeardown(() => {

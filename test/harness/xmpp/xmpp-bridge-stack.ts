@@ -1,9 +1,11 @@
-// The XMPP bridge under test: a real XMPP server, a real Synapse, and the bridge with the XMPP plugin loaded exactly
-// as its config names it (`network.module: bridge-xmpp`), connected as the server's component.
+// The XMPP bridge under test: a real XMPP server, a real homeserver (Synapse unless told otherwise), and the bridge
+// with the XMPP plugin loaded exactly as its config names it (`network.module: bridge-xmpp`), connected as the server's
+// component.
 
 import { join } from "node:path";
 import { parseXmppConfig, XmppNetwork } from "bridge-xmpp";
 import { type BridgeStack, startBridgeStack } from "../bridge-stack.ts";
+import type { HomeserverSoftware } from "../homeserver.ts";
 import { REPO_ROOT } from "../paths.ts";
 import type { XmppServer } from "./xmpp-server.ts";
 
@@ -17,6 +19,8 @@ export async function startXmppBridgeStack(options: {
   relayAccount?: { jid: string; password: string };
   /** Top-level sections added to the bridge's config. */
   extraConfig?: Record<string, unknown>;
+  /** Defaults to Synapse. */
+  homeserver?: HomeserverSoftware;
 }): Promise<BridgeStack<XmppNetwork>> {
   const { server } = options;
   const connection =
@@ -39,5 +43,6 @@ export async function startXmppBridgeStack(options: {
     runDir: options.runDir,
     plugin: { id: "xmpp", module: XMPP_MODULE, config, create: (c) => new XmppNetwork(parseXmppConfig(c)) },
     ...(options.extraConfig && { extraConfig: options.extraConfig }),
+    ...(options.homeserver !== undefined && { homeserver: options.homeserver }),
   });
 }
