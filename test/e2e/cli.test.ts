@@ -66,10 +66,14 @@ describe("the matrix-bridge command with a real Synapse", () => {
     assert.equal(registration.sender_localpart, "testnetbot");
     assert.ok(registration.namespaces.users.every((ns: { exclusive: boolean }) => ns.exclusive));
     assert.ok(
-      registration.namespaces.users.some((ns: { regex: string }) => ns.regex === "@testnet_.*:localhost"),
+      registration.namespaces.users.some(
+        (ns: { regex: string }) => ns.regex === "^@testnet_[^:]+:localhost$",
+      ),
     );
     assert.ok(
-      registration.namespaces.aliases.some((ns: { regex: string }) => ns.regex === "#testnet_.*:localhost"),
+      registration.namespaces.aliases.some(
+        (ns: { regex: string }) => ns.regex === "^#testnet_[^:]+:localhost$",
+      ),
     );
     assert.equal(registration.rate_limited, false);
     assert.deepEqual(registration.protocols, ["testnet"]);
@@ -123,6 +127,54 @@ describe("the matrix-bridge command with a real Synapse", () => {
     assert.equal(exit.code, 1);
     assert.match(bridge.text, /broken\.config\.yaml:\d+: appservice\.port: /);
     assert.match(bridge.text, /broken\.config\.yaml:\d+: unknown_section: unknown key/);
+  });
+
+  test("Synapse gives the bridge its own namespace and nothing on servers whose name starts like its own", async () => {
+    // Synapse answers an application service acting as a user outside its namespaces "cannot masquerade", and one
+    // inside them that does not exist (yet) "has not registered": which of the two says whether the id is claimed.
+    const { as_token: token } = parse(readFileSync(good.registrationPath, "utf8")) as { as_token: string };
+    const whoami = async (userId: string) => {
+      const url = `${synapse.url}/_matrix/client/v3/account/whoami?user_id=${encodeURIComponent(userId)}`;
+      const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      return {
+        status: response.status,
+        error: String(((await response.json()) as { error?: unknown }).error),
+      };
+    };
+    const ghost = await whoami(`@testnet_x:${synapse.serverName}`);
+    assert.equal(ghost.status, 403);
+    assert.match(ghost.error, /has not registered/, "the bridge's own ghost ids are its own");
+    for (const outside of [
+      `@testnet_x:${synapse.serverName}.evil`,
+      `@testnet_x:${synapse.serverName}.evil.net`,
+      `@alice:${synapse.serverName}`,
+    ]) {
+      const answer = await whoami(outside);
+      assert.equal(answer.status, 403, outside);
+      assert.match(answer.error, /cannot masquerade/, `${outside} is not the bridge's`);
+    }
+  });
+
+  test("a ghost template without a fixed prefix is a config error with the key and the line", async () => {
+    const greedy = join(runDir.path, "greedy.config.yaml");
+    const text = readFileSync(good.configPath, "utf8");
+    assert.match(text, /^network:\n/m);
+    writeFileSync(greedy, text.replace(/^network:\n/m, 'network:\n  ghost_template: "{id}"\n'));
+    const bridge = startBridge([
+      "-r",
+      "-c",
+      greedy,
+      "-f",
+      join(runDir.path, "greedy.yaml"),
+      "-u",
+      good.bridgeUrl,
+    ]);
+    const exit = await bridge.waitForExit();
+    assert.equal(exit.code, 1);
+    assert.match(
+      bridge.text,
+      /greedy\.config\.yaml:\d+: network\.ghost_template: expected a fixed prefix before \{id\}/,
+    );
   });
 
   test("-r without -u is a usage error", async () => {

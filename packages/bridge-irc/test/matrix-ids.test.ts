@@ -10,7 +10,7 @@ describe("ghost user ids", () => {
     assert.equal(remoteIdOfGhost("irc_{id}", "@irc_dave__x:example.org"), "dave_x");
     assert.equal(remoteIdOfGhost("irc_{id}", "@irc_alice=7bm=7d:example.org"), "alice{m}");
     assert.equal(remoteIdOfGhost("irc_{id}", "@irc__dave:example.org"), "Dave");
-    assert.equal(remoteIdOfGhost("{id}_irc", "@carol_irc:example.org"), "carol");
+    assert.equal(remoteIdOfGhost("i.{id}_irc", "@i.carol_irc:example.org"), "carol");
     assert.equal(remoteIdOfGhost("irc_libera.{id}", "@irc_libera.carol:example.org"), "carol");
   });
 

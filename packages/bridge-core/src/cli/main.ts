@@ -13,8 +13,10 @@ import {
   generateRegistration,
   loadRegistration,
   RegistrationError,
+  unanchoredNamespaces,
   writeRegistration,
 } from "../registration/registration.ts";
+import { templateProblem } from "../registration/templates.ts";
 import { CliUsageError, parseCliArgs } from "./args.ts";
 
 /** Errors whose message is the whole story for the admin; anything else is a bug and gets its stack. */
@@ -36,6 +38,15 @@ async function loadNetwork(config: BridgeConfig): Promise<NetworkPlugin> {
 async function generate(configPath: string, registrationPath: string, url: string): Promise<void> {
   const config = loadConfig(configPath);
   const network = await loadNetwork(config);
+  // A plugin's own default templates bypass the config check; report them the same way.
+  for (const [key, template] of [
+    ["network.ghost_template", config.network.ghostTemplate ?? network.info.ghostTemplate],
+    ["network.alias_template", config.network.aliasTemplate ?? network.info.aliasTemplate],
+  ] as const) {
+    const problem = templateProblem(template);
+    if (problem !== null)
+      throw new ConfigError(`${configPath}: ${key} (${JSON.stringify(template)}): ${problem}`);
+  }
   const registration = generateRegistration({
     id: config.appservice.id,
     url,
@@ -76,6 +87,14 @@ async function run(configPath: string, registrationPath: string, port: number | 
     level: config.logging.level,
     sink: config.logging.file ? fileSink(config.logging.file) : stderrSink,
   });
+  for (const regex of unanchoredNamespaces(registration)) {
+    logger.warn(
+      "a namespace of the registration is not anchored (^…$) and claims ids of other servers; regenerate it with -r",
+      {
+        regex,
+      },
+    );
+  }
   const network = await loadNetwork(config);
   const bridge = new Bridge({
     config,

@@ -9,7 +9,7 @@ import { stringify } from "yaml";
 import { z } from "zod";
 import { FileProblemsError, issuesToProblems, type Problem, parseYaml } from "../config/located.ts";
 import { isHttpUrl } from "../config/schema.ts";
-import { escapeRegex, templateToRegex } from "./templates.ts";
+import { escapeRegex, namespaceRegex, templateToRegex } from "./templates.ts";
 
 export interface Namespace {
   exclusive: boolean;
@@ -66,7 +66,7 @@ export function generateRegistration(options: RegistrationOptions): Registration
     namespaces: {
       users: [
         ...options.ghostTemplates.map((t) => exclusive(templateToRegex(t, "@", domain))),
-        exclusive(`@${escapeRegex(options.senderLocalpart)}:${escapeRegex(domain)}`),
+        exclusive(namespaceRegex("@", escapeRegex(options.senderLocalpart), domain)),
       ],
       aliases: options.aliasTemplates.map((t) => exclusive(templateToRegex(t, "#", domain))),
       rooms: [],
@@ -96,7 +96,7 @@ export function generateDoublePuppetRegistration(options: {
     // Random, so that it cannot coincide with a real user's localpart.
     sender_localpart: randomBytes(16).toString("hex"),
     namespaces: {
-      users: [{ exclusive: false, regex: `@.*:${escapeRegex(options.domain)}` }],
+      users: [{ exclusive: false, regex: namespaceRegex("@", "[^:]+", options.domain) }],
       aliases: [],
       rooms: [],
     },
@@ -174,6 +174,18 @@ const registrationSchema = z.object(
   },
   { error: "must be a mapping" },
 );
+
+/**
+ * Exclusive namespace regexes that are not anchored at both ends. Synapse anchors only the start, so such a regex
+ * (as this bridge wrote them before, and as hand-written files often are) claims ids on other servers whose name
+ * merely starts with ours. Not an error, so an upgrade does not stop a running bridge; the start warns instead.
+ */
+export function unanchoredNamespaces(reg: Registration): string[] {
+  const { users, aliases, rooms } = reg.namespaces;
+  return [...users, ...aliases, ...rooms]
+    .filter((n) => n.exclusive && !(n.regex.startsWith("^") && n.regex.endsWith("$")))
+    .map((n) => n.regex);
+}
 
 /** Reads and validates a registration file, whoever generated it. */
 export function loadRegistration(path: string): Registration {

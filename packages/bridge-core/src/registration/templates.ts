@@ -69,6 +69,10 @@ export function unescapeLocalpart(s: string): string | null {
 export function templateProblem(template: string): string | null {
   const parts = template.split(TEMPLATE_PLACEHOLDER);
   if (parts.length !== 2) return `expected a template with ${TEMPLATE_PLACEHOLDER} exactly once`;
+  // The namespace claims every id the template can make: without a fixed start, `{id}` alone (or `{id}_irc`) would
+  // hand the bridge the ids of the homeserver's real users.
+  if (parts[0] === "")
+    return `expected a fixed prefix before ${TEMPLATE_PLACEHOLDER}, such as irc_${TEMPLATE_PLACEHOLDER}`;
   if (!LOCALPART_CHARS.test(parts.join(""))) {
     return `expected a template of only a-z 0-9 . _ = - / + around ${TEMPLATE_PLACEHOLDER}`;
   }
@@ -88,12 +92,22 @@ export function escapeRegex(text: string): string {
 }
 
 /**
+ * A registration namespace regex claiming ids of the bridge's own server whose localpart is `localpart` (already a
+ * regex). Anchored at both ends: Synapse tests namespaces with Python's `re.match`, which anchors only the start, so
+ * `@irc_.*:example\.org` would also claim `@irc_x:example.org.evil.net`. The localpart part never crosses a `:`
+ * (no localpart or escaped alias holds one), so it cannot reach into the server name either.
+ */
+export function namespaceRegex(sigil: "@" | "#", localpart: string, domain: string): string {
+  return `^${sigil}${localpart}:${escapeRegex(domain)}$`;
+}
+
+/**
  * The registration namespace regex for every id a template can produce: `irc_{id}` with sigil `@` and domain
- * `example.org` gives `@irc_.*:example\.org`.
+ * `example.org` gives `^@irc_[^:]+:example\.org$`.
  */
 export function templateToRegex(template: string, sigil: "@" | "#", domain: string): string {
   const [prefix, suffix] = split(template);
-  return `${sigil}${escapeRegex(prefix)}.*${escapeRegex(suffix)}:${escapeRegex(domain)}`;
+  return namespaceRegex(sigil, `${escapeRegex(prefix)}[^:]+${escapeRegex(suffix)}`, domain);
 }
 
 /** The localpart for remote id `id`: `fillTemplate("irc_{id}", "Alice")` is `irc__alice`. */

@@ -52,14 +52,14 @@ describe("ghost user ids", () => {
     const suffixed = new Naming({
       domain: "example.org",
       botLocalpart: "bot",
-      ghostTemplate: "{id}.tg",
+      ghostTemplate: "tg.{id}.tg",
       aliasTemplate: "tg_{id}",
     });
     const ghost = suffixed.ghostUserId(remoteUserId("12345"));
-    assert.equal(ghost, "@12345.tg:example.org");
+    assert.equal(ghost, "@tg.12345.tg:example.org");
     assert.equal(suffixed.remoteUserOf(ghost), "12345");
-    assert.equal(suffixed.remoteUserOf(parseUserId("@12345:example.org")), null);
-    assert.equal(suffixed.remoteUserOf(parseUserId("@.tg:example.org")), null);
+    assert.equal(suffixed.remoteUserOf(parseUserId("@tg.12345:example.org")), null);
+    assert.equal(suffixed.remoteUserOf(parseUserId("@tg..tg:example.org")), null);
   });
 });
 
@@ -123,13 +123,13 @@ describe("portal aliases", () => {
       domain: "example.org",
       botLocalpart: "bot",
       ghostTemplate: "x_{id}",
-      aliasTemplate: "{id}_xmpp",
+      aliasTemplate: "xmpp.{id}_xmpp",
     });
     const alias = suffixed.portalAlias(remoteRoomId("room@conference.example.com"));
-    assert.equal(alias, "#room@conference.example.com_xmpp:example.org");
+    assert.equal(alias, "#xmpp.room@conference.example.com_xmpp:example.org");
     assert.equal(suffixed.remoteRoomOf(alias), "room@conference.example.com");
-    assert.equal(suffixed.remoteRoomOf(parseRoomAlias("#_xmpp:example.org")), null);
-    assert.equal(suffixed.remoteRoomOf(parseRoomAlias("#room:example.org")), null);
+    assert.equal(suffixed.remoteRoomOf(parseRoomAlias("#xmpp._xmpp:example.org")), null);
+    assert.equal(suffixed.remoteRoomOf(parseRoomAlias("#xmpp.room:example.org")), null);
   });
 });
 

@@ -11,6 +11,7 @@ import {
   loadRegistration,
   type Registration,
   RegistrationError,
+  unanchoredNamespaces,
   writeRegistration,
 } from "../../src/registration/registration.ts";
 import { fillTemplate } from "../../src/registration/templates.ts";
@@ -31,8 +32,10 @@ const generate = () =>
     protocols: ["irc"],
   });
 
+// Synapse's test: Python's re.match, which anchors the start only. Nothing is added around the regex, so an
+// unanchored one shows up as claiming too much.
 const matches = (list: { regex: string }[], id: string) =>
-  list.some((n) => new RegExp(`^${n.regex}$`).test(id));
+  list.some((n) => new RegExp(`^(?:${n.regex})`).test(id));
 
 describe("generateRegistration", () => {
   it("fills every field, with fresh 64-character tokens", () => {
@@ -51,10 +54,10 @@ describe("generateRegistration", () => {
         sender_localpart: "testnetbot",
         namespaces: {
           users: [
-            { exclusive: true, regex: String.raw`@irc_.*:example\.org` },
-            { exclusive: true, regex: String.raw`@testnetbot:example\.org` },
+            { exclusive: true, regex: String.raw`^@irc_[^:]+:example\.org$` },
+            { exclusive: true, regex: String.raw`^@testnetbot:example\.org$` },
           ],
-          aliases: [{ exclusive: true, regex: String.raw`#irc_.*:example\.org` }],
+          aliases: [{ exclusive: true, regex: String.raw`^#irc_[^:]+:example\.org$` }],
           rooms: [],
         },
         rate_limited: false,
@@ -72,6 +75,10 @@ describe("generateRegistration", () => {
     assert.ok(!matches(users, "@alice:example.org"));
     assert.ok(!matches(users, "@irc_alice:example.net"));
     assert.ok(!matches(users, "@testnetbotx:example.org"));
+    assert.ok(!matches(users, "@irc_x:example.org.evil.net"));
+    assert.ok(!matches(users, "@testnetbot:example.org.evil.net"));
+    assert.ok(!matches(aliases, "#irc_x:example.org.evil.net"));
+    assert.deepEqual(unanchoredNamespaces(generate()), []);
     assert.ok(matches(aliases, "#irc_=23channel:example.org"));
     assert.ok(!matches(aliases, "#general:example.org"));
   });
@@ -84,12 +91,13 @@ describe("generateDoublePuppetRegistration", () => {
     assert.match(reg.as_token, /^[0-9a-f]{64}$/);
     assert.match(reg.hs_token, /^[0-9a-f]{64}$/);
     assert.deepEqual(reg.namespaces, {
-      users: [{ exclusive: false, regex: String.raw`@.*:example\.org` }],
+      users: [{ exclusive: false, regex: String.raw`^@[^:]+:example\.org$` }],
       aliases: [],
       rooms: [],
     });
     assert.ok(matches(reg.namespaces.users, "@alice:example.org"));
     assert.ok(!matches(reg.namespaces.users, "@alice:example.net"));
+    assert.ok(!matches(reg.namespaces.users, "@alice:example.org.evil.net"));
     assert.equal(reg.rate_limited, false);
     const path = tempPath();
     writeRegistration(path, reg);
@@ -236,6 +244,7 @@ describe("compatibility with matrix-appservice", () => {
     assert.ok(theirs.isUserMatch("@irc_alice:example.org", true));
     assert.ok(theirs.isAliasMatch("#irc_=23chan:example.org", true));
     assert.ok(!theirs.isUserMatch("@alice:example.org", false));
+    assert.ok(!theirs.isUserMatch("@irc_alice:example.org.evil.net", true));
   });
 
   it("loads a registration matrix-appservice generated", () => {
@@ -269,5 +278,7 @@ describe("compatibility with matrix-appservice", () => {
       receive_ephemeral: true,
       "de.sorunome.msc2409.push_ephemeral": true,
     });
+    // Its exclusive users regex has no anchors: the start warns about it.
+    assert.deepEqual(unanchoredNamespaces(ours), ["@xmpp_.*:example\\.org"]);
   });
 });

@@ -67,7 +67,7 @@ describe("templates", () => {
   it("fills and matches as inverses", () => {
     assert.equal(fillTemplate("irc_{id}", "Alice"), "irc__alice");
     assert.equal(matchTemplate("irc_{id}", "irc__alice"), "Alice");
-    for (const template of ["irc_{id}", "{id}_tg", "x.{id}=y"]) {
+    for (const template of ["irc_{id}", "tg.{id}_tg", "x.{id}=y"]) {
       for (const id of SAMPLES.filter((s) => s !== "")) {
         const localpart = fillTemplate(template, id);
         assert.match(localpart, ALLOWED);
@@ -81,7 +81,7 @@ describe("templates", () => {
     assert.equal(matchTemplate("irc_{id}", "alice"), null);
     assert.equal(matchTemplate("irc_{id}", "xirc_alice"), null);
     assert.equal(matchTemplate("irc_{id}", "irc_=41"), null);
-    assert.equal(matchTemplate("{id}_tg", "alice_t"), null);
+    assert.equal(matchTemplate("tg.{id}_tg", "tg.alice_t"), null);
   });
 
   it("refuses an empty id and invalid templates", () => {
@@ -92,18 +92,30 @@ describe("templates", () => {
     assert.equal(templateProblem("irc_{id}"), null);
   });
 
-  it("builds namespace regexes that match exactly the template's ids on the domain", () => {
+  it("refuses a template without a fixed prefix, which would claim the server's real users", () => {
+    assert.match(templateProblem("{id}") ?? "", /fixed prefix/);
+    assert.match(templateProblem("{id}_irc") ?? "", /fixed prefix/);
+    assert.throws(() => templateToRegex("{id}", "@", "example.org"), /fixed prefix/);
+  });
+
+  it("builds anchored namespace regexes that match exactly the template's ids on the domain", () => {
     const regex = templateToRegex("irc_{id}", "@", "example.org");
-    assert.equal(regex, String.raw`@irc_.*:example\.org`);
-    const re = new RegExp(`^${regex}$`);
+    assert.equal(regex, String.raw`^@irc_[^:]+:example\.org$`);
+    // As Synapse tests them: Python's re.match, anchored at the start only; nothing is added around the regex here.
+    const re = new RegExp(regex);
     assert.ok(re.test(`@${fillTemplate("irc_{id}", "Alice")}:example.org`));
+    assert.ok(!re.test("@irc_x:example.org.evil.net"));
+    assert.ok(!re.test("@irc_x:example.orgevil.net"));
     assert.ok(!re.test("@irc_alice:exampleXorg"));
     assert.ok(!re.test("@irc_alice:other.org"));
     assert.ok(!re.test("@alice:example.org"));
     assert.ok(!re.test("@xirc_alice:example.org"));
+    assert.ok(!re.test("@irc_:example.org"));
+    assert.ok(!re.test("@irc_x:evil.net:example.org"));
 
-    const special = new RegExp(`^${templateToRegex("a.b+{id}", "#", "[::1]:8448")}$`);
+    const special = new RegExp(templateToRegex("a.b+{id}", "#", "[::1]:8448"));
     assert.ok(special.test("#a.b+x:[::1]:8448"));
     assert.ok(!special.test("#aXbbx:[::1]:8448"));
+    assert.ok(!special.test("#a.b+x:[::1]:84489"));
   });
 });
