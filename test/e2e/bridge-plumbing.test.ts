@@ -176,6 +176,10 @@ describe("plumbed rooms, relay and the provisioning API", () => {
       listed.links.map((l) => [l.remote_room_id, l.kind]),
       [["townhall", "plumbed"]],
     );
+    // Reading the links is the moderators' too: a member below 50 is refused and learns nothing of the remote room.
+    const peek = await provision("GET", `/rooms/${room}/links`, bob.userId);
+    assert.equal(peek.status, 403);
+    assert.ok(!(await peek.text()).includes("townhall"));
     assert.equal(
       (await provision("PUT", `/rooms/${room}/relay`, alice.userId, { enabled: true })).status,
       200,

@@ -74,6 +74,25 @@ export class Plumbing {
     return link === null ? [] : [link];
   }
 
+  /**
+   * The room's links, for a moderator of the room (the provisioning API's listing): which remote room a room is
+   * bridged to, and who linked it, is the room's moderators' to see, not every user's an integration manager acts
+   * for. A room the bot cannot read has no link it could show, and says nothing more.
+   */
+  async linksFor(roomId: RoomId, requester: UserId): Promise<RoomLink[]> {
+    const links = await this.links(roomId);
+    let power: PowerState;
+    try {
+      power = await readPowerState(roomId, this.options.intents);
+    } catch (err) {
+      if (!isMatrixError(err, "M_FORBIDDEN", "M_NOT_FOUND")) throw err;
+      if (links.length === 0 || this.options.isBridgeAdmin?.(requester) === true) return links;
+      throw new PlumbingError(403, "M_FORBIDDEN", "The bridge cannot check your power level in this room.");
+    }
+    this.requirePower(requester, power, "see its links");
+    return links;
+  }
+
   /** Links an existing Matrix room to a remote room, for a moderator of the room. */
   async link(roomId: RoomId, remoteRoomId: RemoteRoomId, requester: UserId): Promise<RoomLink> {
     if (remoteRoomId.length === 0 || remoteRoomId.length > MAX_REMOTE_ROOM_ID_LENGTH) {

@@ -111,8 +111,8 @@ export function createProvisioningRouter(options: ProvisioningOptions): express.
   router.use(express.json({ limit: MAX_BODY, type: () => true, strict: false }));
 
   const listLinks: Handler = async (req, res) => {
-    actingUser(req);
-    const links = await plumbing().links(roomOf(req));
+    const user = actingUser(req);
+    const links = await plumbing().linksFor(roomOf(req), user);
     res.status(200).json({ links: links.map(linkJson) });
   };
   const addLink: Handler = async (req, res) => {

@@ -154,14 +154,41 @@ describe("routes", () => {
   it("GET links lists none, then the link", async () => {
     assert.deepEqual((await call(LINKS)).json, { links: [] });
     await t.plumbing.link(ROOM, LOBBY, MOD);
-    const answer = await call(LINKS, { userId: MEMBER });
+    const answer = await call(LINKS);
     assert.equal(answer.status, 200);
     assert.deepEqual(answer.json, {
       links: [{ remote_room_id: LOBBY, kind: "plumbed", relay: false, linked_by: MOD, paused: null }],
     });
   });
 
+  it("GET links is for the room's moderators only, like every other call", async () => {
+    await t.plumbing.link(ROOM, LOBBY, MOD);
+    const error = assertError(await call(LINKS, { userId: MEMBER }), 403, "M_FORBIDDEN");
+    assert.match(error, /^You need power level 50 in this room to see its links/);
+    assert.ok(!error.includes(LOBBY), "the refusal does not name the remote room");
+    const stranger = assertError(
+      await call(LINKS, { userId: "@stranger:elsewhere.example" }),
+      403,
+      "M_FORBIDDEN",
+    );
+    assert.ok(!stranger.includes(LOBBY));
+  });
+
+  it("GET links of a room the bot cannot see: nothing for an unlinked one, a refusal for a linked one", async () => {
+    const unseen = `${PROVISIONING_PREFIX}/rooms/${encodeURIComponent("!unseen:example.org")}/links`;
+    assert.deepEqual((await call(unseen, { userId: MEMBER })).json, { links: [] });
+    await t.store.putRoomLink({
+      roomId: parseRoomId("!unseen:example.org"),
+      remoteRoomId: GARDEN,
+      kind: "portal",
+      createdAt: 1,
+    });
+    const error = assertError(await call(unseen, { userId: MEMBER }), 403, "M_FORBIDDEN");
+    assert.ok(!error.includes(GARDEN));
+  });
+
   it("shows a portal as one", async () => {
+    t.rooms.add(PORTAL);
     await t.store.putRoomLink({ roomId: PORTAL, remoteRoomId: GARDEN, kind: "portal", createdAt: 1 });
     const answer = await call(`${PROVISIONING_PREFIX}/rooms/${encodeURIComponent(PORTAL)}/links`);
     assert.deepEqual(answer.json, {
