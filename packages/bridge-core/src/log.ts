@@ -1,5 +1,8 @@
 // Structured logging: one JSON object per line. Secrets (tokens, passwords) are registered once and replaced wherever
 // they appear in a message or a field, and fields whose name says they hold a secret are never written.
+//
+// Scrubbing walks the values before they are encoded: after encoding, a secret holding `"`, `\` or a control
+// character is spelt differently (escaped) in the line and would slip through.
 
 import { appendFileSync } from "node:fs";
 
@@ -7,6 +10,14 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_FIELD = /token|password|secret|authorization/i;
 const REDACTED = "[redacted]";
+/**
+ * From this length a secret is replaced wherever it occurs, even inside a longer word. A shorter one (a 1–3 character
+ * password) is replaced only where it stands alone, not next to other letters or digits: replacing every `ab` would
+ * blank out event ids and ordinary words in every line for the rest of the bridge's life.
+ */
+export const SECRET_ANYWHERE_MIN_LENGTH = 4;
+/** Nesting deeper than this is cut: a log line is not the place for it, and a cycle must not hang the writer. */
+const MAX_DEPTH = 12;
 
 export type LogFields = Record<string, unknown>;
 
@@ -19,16 +30,34 @@ export function fileSink(path: string): LogSink {
   return { write: (line) => appendFileSync(path, line) };
 }
 
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 class SecretRegistry {
   private readonly secrets = new Set<string>();
+  /** One pattern for all of them, longest first, so that a secret inside another never leaves the rest behind. */
+  private pattern: RegExp | null = null;
+
   add(secret: string): void {
-    // Short strings would redact ordinary words; real tokens and passwords we must hide are longer.
-    if (secret.length >= 6) this.secrets.add(secret);
+    if (secret === "" || this.secrets.has(secret)) return;
+    this.secrets.add(secret);
+    this.pattern = null;
   }
+
   scrub(text: string): string {
-    let out = text;
-    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
-    return out;
+    if (this.secrets.size === 0) return text;
+    this.pattern ??= this.compile();
+    return text.replace(this.pattern, REDACTED);
+  }
+
+  private compile(): RegExp {
+    const alternatives = [...this.secrets]
+      .sort((a, b) => b.length - a.length)
+      .map((s) =>
+        s.length >= SECRET_ANYWHERE_MIN_LENGTH
+          ? escapeRegex(s)
+          : `(?<![\\p{L}\\p{N}])${escapeRegex(s)}(?![\\p{L}\\p{N}])`,
+      );
+    return new RegExp(alternatives.join("|"), "gu");
   }
 }
 
@@ -54,7 +83,7 @@ export class Logger {
     return new Logger(this.sink, this.minLevel, { ...this.context, ...fields }, this.secrets);
   }
 
-  /** Never print `secret` again, in any logger of this family. */
+  /** Never print `secret` again, in any logger of this family (see SECRET_ANYWHERE_MIN_LENGTH for short ones). */
   addSecret(secret: string): void {
     this.secrets.add(secret);
   }
@@ -75,12 +104,34 @@ export class Logger {
   private log(level: LogLevel, msg: string, fields: LogFields | undefined): void {
     if (LEVELS[level] < this.minLevel) return;
     const record = { time: new Date().toISOString(), level, msg, ...this.context, ...fields };
-    const line = JSON.stringify(record, (key, value) => {
-      if (key !== "" && SECRET_FIELD.test(key) && typeof value === "string") return REDACTED;
-      if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
-      if (typeof value === "bigint") return value.toString();
-      return value;
-    });
-    this.sink.write(`${this.secrets.scrub(line)}\n`);
+    this.sink.write(`${JSON.stringify(this.clean(record, 0, new WeakSet()))}\n`);
+  }
+
+  /** A copy of `value` fit to encode: secrets scrubbed from every string, secret-named fields redacted. */
+  private clean(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+    if (typeof value === "string") return this.secrets.scrub(value);
+    if (typeof value === "bigint") return value.toString();
+    if (typeof value !== "object" || value === null) return value;
+    if (seen.has(value)) return "[circular]";
+    if (depth >= MAX_DEPTH) return "[too deep]";
+    seen.add(value);
+    try {
+      if (value instanceof Error) {
+        const { name, message, stack } = value;
+        return this.clean({ name, message, stack }, depth + 1, seen);
+      }
+      // Dates, URLs, Buffers and the like say what they are through toJSON.
+      const json = (value as { toJSON?: unknown }).toJSON;
+      if (typeof json === "function") return this.clean(json.call(value), depth + 1, seen);
+      if (Array.isArray(value)) return value.map((item) => this.clean(item, depth + 1, seen));
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value)) {
+        out[this.secrets.scrub(key)] =
+          SECRET_FIELD.test(key) && typeof item === "string" ? REDACTED : this.clean(item, depth + 1, seen);
+      }
+      return out;
+    } finally {
+      seen.delete(value);
+    }
   }
 }
