@@ -5,6 +5,7 @@ import { join } from "node:path";
 import {
   Bridge,
   type BridgeConfig,
+  defaultKeyFile,
   generateRegistration,
   Logger,
   type NetworkPlugin,
@@ -40,7 +41,7 @@ export function benchConfig(options: {
       botUsername: "benchbot",
       maxBodyBytes: 10 * 1024 * 1024,
     },
-    store: { path: options.storePath, sync: options.sync },
+    store: { path: options.storePath, sync: options.sync, keyFile: defaultKeyFile(options.storePath) },
     // Warnings only: writing a debug line per event would measure the log file, not the bridge.
     logging: { level: "warn" },
     network: { module: "bench", config: {} },

@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import type { RoomId } from "bridge-core";
 import { IrcNetwork, parseIrcConfig } from "bridge-irc";
@@ -35,7 +34,6 @@ describe("IRC accounts, reconnection and netsplits with InspIRCd, Atheme and Syn
   let carol: IrcTestClient;
   let room: RoomId;
   let dm: RoomId;
-  let keyFile: string;
   let puppetNick = "alice[m]";
   const domain = () => stack.synapse.serverName;
   const ghost = (nick: string) => `@irc_${nick}:${domain()}`;
@@ -65,7 +63,6 @@ describe("IRC accounts, reconnection and netsplits with InspIRCd, Atheme and Syn
     await carol.join("#lobby");
     await carol.join("#side");
 
-    keyFile = join(runDir.path, "keys", "irc-passwords.key");
     const config = {
       server: { host: hub.host, port: hub.port, name: "Test IRC" },
       bot: { nick: "MatrixBridge" },
@@ -73,7 +70,6 @@ describe("IRC accounts, reconnection and netsplits with InspIRCd, Atheme and Syn
       puppets: { max_connections: 1 },
       netsplit_grace_seconds: NETSPLIT_GRACE_SECONDS,
       reconnect_max_wait_seconds: 4,
-      passwords: { key_file: keyFile },
     };
     stack = await startBridgeStack<IrcNetwork>({
       runDir: runDir.path,
@@ -316,6 +312,8 @@ describe("IRC accounts, reconnection and netsplits with InspIRCd, Atheme and Syn
     );
     assert.match(bridgeLog(), /"msg":"puppet logged in to its services account"[^\n]*"method":"nickserv"/);
 
+    // Sealed with the bridge's one key (store.key_file, beside the store), as every stored credential is.
+    const { keyFile } = stack.config.store;
     const key = readFileSync(keyFile, "utf8");
     assert.equal(statSync(keyFile).mode & 0o777, 0o600);
     assert.ok(!key.includes(PASSWORD));

@@ -1,14 +1,17 @@
 // Matrix users' own XMPP accounts, against real Prosody and ejabberd and a real Synapse: `login` connects the
 // user's account with @xmpp/client, after which their messages reach the MUC from that account (not from a puppet
-// JID of the bridge), messages to their own JID open a DM, and `logout` hands them back to their puppet.
+// JID of the bridge), messages to their own JID open a DM, and `logout` hands them back to their puppet. The
+// password, spaces and all, reaches the server exactly as typed and is found in no file of the store and no log line.
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
 import { before, describe, test } from "node:test";
 import { xml } from "@xmpp/client";
 import { fillTemplate, type RoomId } from "bridge-core";
 import type { XmppNetwork } from "bridge-xmpp";
 import type { BridgeStack } from "../harness/bridge-stack.ts";
+import { filesUnder } from "../harness/files-under.ts";
 import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
 import { EjabberdServer } from "../harness/xmpp/ejabberd.ts";
@@ -33,7 +36,10 @@ for (const [software, createServer] of SERVERS)
     let room: RoomId;
     let dm: RoomId;
     let muc: string;
-    const password = randomBytes(12).toString("hex");
+    // Spaces inside, two in a row, quotes and a backslash: each must reach the server as typed.
+    const password = `${randomBytes(12).toString("hex")} pass  word "q" \\ end`;
+    /** What no file or log line may hold: the password, as JSON spells it, and its random part alone. */
+    const secretParts = () => [password, JSON.stringify(password).slice(1, -1), password.slice(0, 24)];
     const bot = () => `@${stack.config.appservice.botUsername}:${stack.synapse.serverName}`;
     const ghost = (id: string) => `@${fillTemplate("xmpp_{id}", id)}:${stack.synapse.serverName}`;
     /** The real JID behind an occupant, as the room's owner sees it. */
@@ -90,6 +96,29 @@ for (const [software, createServer] of SERVERS)
       await alice.sendText(room, "from my own account");
       await carol.waitForBody(`${muc}/Alice`, "from my own account");
       assert.match(await realJidOf("Alice", since), new RegExp(`^alice@${server.domain}/`));
+    });
+
+    test("the password is in no file of the store and no log line, only sealed under the key file", async () => {
+      // The login command itself is scrubbed from the store once handled; the queue being idle means it was.
+      await stack.bridge.queue.idle();
+      const { path, keyFile } = stack.config.store;
+      const files = filesUnder(path);
+      assert.ok(
+        files.some((f) => /\.(log|ldb)$/.test(f)),
+        "LevelDB's log and tables are read",
+      );
+      for (const file of files) {
+        const bytes = readFileSync(file);
+        for (const part of secretParts()) {
+          assert.ok(!bytes.includes(part), `${file} holds the password`);
+          assert.ok(!bytes.includes(Buffer.from(part, "utf16le")), `${file} holds the password`);
+        }
+      }
+      const login = await stack.bridge.store.getLogin(alice.userId);
+      assert.equal(login?.session["password"], password, "the store gives the session back whole");
+      assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+      const log = readFileSync(stack.files.logPath, "utf8");
+      for (const part of secretParts()) assert.ok(!log.includes(part), "the password is in no log line");
     });
 
     test("a message to the user's own JID opens a DM, and the answer goes out from their account", async () => {

@@ -234,11 +234,11 @@ export class TestNetwork implements NetworkPlugin {
     this.record({ kind: "kick", value: kick });
   }
 
-  async login(_userId: UserId, args: string[]): Promise<PuppetLogin> {
-    // The password is the rest of the line: passwords may contain spaces.
-    const [username, ...rest] = args;
-    const password = rest.join(" ");
-    if (username === undefined || password === "") throw new Error("usage: login <username> <password>");
+  async login(_userId: UserId, _args: string[], text: string): Promise<PuppetLogin> {
+    // The password is the rest of the line as typed: passwords may contain spaces, several in a row.
+    const [, username, password] = /^(\S+)\s+([\s\S]+)$/u.exec(text) ?? [];
+    if (username === undefined || password === undefined)
+      throw new Error("usage: login <username> <password>");
     if (this.accounts[username] !== password) throw new Error("wrong username or password");
     return { remoteUserId: remoteUserId(username), session: { username } };
   }

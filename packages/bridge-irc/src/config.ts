@@ -50,8 +50,9 @@ export const ircConfigSchema = z.strictObject({
   passwords: z
     .strictObject({
       /**
-       * The AES-256 key that encrypts users' stored NickServ/SASL passwords; created (readable by the bridge's user
-       * only) if missing. Without it, users cannot store passwords.
+       * The key stored NickServ/SASL passwords were sealed with before the bridge sealed every credential with its
+       * own key (`store.key_file`): read only, never made, so that those passwords still open; each moves to the
+       * bridge's key the first time it is used. Users can store passwords without it.
        */
       key_file: z.string().min(1).optional(),
     })

@@ -167,9 +167,6 @@ export function createIrcCommands(deps: IrcCommandDeps): Command[] {
       if (!deps.puppetsEnabled) return ctx.reply(noPuppets);
       const settings = deps.settings();
       const pool = deps.pool();
-      if (!settings.canStorePasswords) {
-        return ctx.reply("This bridge does not store passwords: its admin has not set passwords.key_file.");
-      }
       if (ctx.args.length < 1 || ctx.args.length > 2 || !ctx.args.every((a) => WORD.test(a))) {
         throw new CommandUsageError(
           "Give your password, and your account name first if it is not your nick.",

@@ -99,7 +99,9 @@ function serverCommands(servers: ServerNetwork[]): Command[] {
       }
       const own = server.network.commands?.find((c) => c.name === command.name);
       if (own === undefined) return ctx.reply(`${command.name} is not available on ${key}.`);
-      await own.run({ ...ctx, args });
+      // The server's command sees the line as if typed without the key.
+      const text = ctx.text.replace(/^\S+\s*/u, "");
+      await own.run({ ...ctx, args, text });
     },
   }));
 }
@@ -181,6 +183,7 @@ export class MultiServerIrcNetwork implements NetworkPlugin {
       homeserverUrl: context.homeserverUrl,
       remote: prefixedRemoteEvents(key, context.remote),
       media: context.media,
+      secrets: context.secrets,
       storage: {
         get: (k) => context.storage.get(storageKey(k)),
         put: (k, value) => context.storage.put(storageKey(k), value),

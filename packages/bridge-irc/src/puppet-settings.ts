@@ -1,12 +1,19 @@
 // What each Matrix user chose for their puppet, kept in the plugin's storage so it outlives restarts and idle
 // disconnects: the nick they picked with `nick`, and the services login they stored with `storepass` (the password
-// sealed by the password vault; only the account name is kept readable).
+// sealed with the bridge's key through NetworkContext.secrets; only the account name is kept readable).
 
-import type { Logger, NetworkContext, UserId } from "bridge-core";
+import {
+  isSealedSecret,
+  type Logger,
+  type NetworkContext,
+  type SealedSecret,
+  SecretVault,
+  type UserId,
+} from "bridge-core";
 import type { Credentials } from "./irc-login.ts";
-import { isSealedSecret, PasswordVault, type SealedSecret } from "./password-vault.ts";
 
 type Storage = NetworkContext["storage"];
+type Secrets = NetworkContext["secrets"];
 
 interface StoredLogin {
   account: string;
@@ -24,17 +31,16 @@ const loginKey = (userId: UserId) => `puppet-login:${userId}`;
 
 export class PuppetSettings {
   private readonly storage: Storage;
-  private readonly vault: PasswordVault | null;
+  private readonly secrets: Secrets;
+  /** The key this plugin sealed passwords with before the bridge had one for every credential. */
+  private readonly legacy: SecretVault | null;
   private readonly logger: Logger;
 
-  constructor(options: { storage: Storage; vault: PasswordVault | null; logger: Logger }) {
+  constructor(options: { storage: Storage; secrets: Secrets; legacy?: SecretVault | null; logger: Logger }) {
     this.storage = options.storage;
-    this.vault = options.vault;
+    this.secrets = options.secrets;
+    this.legacy = options.legacy ?? null;
     this.logger = options.logger;
-  }
-
-  get canStorePasswords(): boolean {
-    return this.vault !== null;
   }
 
   async nick(userId: UserId): Promise<string | undefined> {
@@ -50,27 +56,24 @@ export class PuppetSettings {
   async credentials(userId: UserId): Promise<Credentials | undefined> {
     const stored = await this.storage.get(loginKey(userId));
     if (stored === undefined || stored === null) return undefined;
-    if (this.vault === null || !isStoredLogin(stored)) {
-      this.logger.warn("a stored IRC password cannot be read; is passwords.key_file set to the right key?", {
+    if (!isStoredLogin(stored)) {
+      this.logger.warn("a stored IRC password is not a sealed record; ignoring it", { userId });
+      return undefined;
+    }
+    const password = this.secrets.open(userId, stored.password) ?? (await this.fromLegacy(userId, stored));
+    if (password === null) {
+      this.logger.warn("a stored IRC password does not open with the bridge's key (store.key_file)", {
         userId,
       });
       return undefined;
     }
-    const password = this.vault.open(stored.password, userId);
-    if (password === null) {
-      this.logger.warn("a stored IRC password does not decrypt with the configured key", { userId });
-      return undefined;
-    }
-    this.logger.addSecret(password);
     return { account: stored.account, password };
   }
 
   async storeCredentials(userId: UserId, credentials: Credentials): Promise<void> {
-    if (this.vault === null) throw new Error("storing passwords is not enabled on this bridge");
-    this.logger.addSecret(credentials.password);
     const stored: StoredLogin = {
       account: credentials.account,
-      password: this.vault.seal(credentials.password, userId),
+      password: this.secrets.seal(userId, credentials.password),
     };
     await this.storage.put(loginKey(userId), stored);
   }
@@ -81,18 +84,31 @@ export class PuppetSettings {
     await this.storage.delete(loginKey(userId));
     return existed;
   }
+
+  /** A password sealed under `passwords.key_file`: opened with it and sealed again under the bridge's key. */
+  private async fromLegacy(userId: UserId, stored: StoredLogin): Promise<string | null> {
+    const password = this.legacy?.open(userId, stored.password) ?? null;
+    if (password === null) return null;
+    await this.storeCredentials(userId, { account: stored.account, password });
+    this.logger.info("a stored IRC password moved from passwords.key_file to the bridge's key", { userId });
+    return password;
+  }
 }
 
-/** The settings store of a starting bridge, with the password vault when `passwords.key_file` names its key. */
-export function openPuppetSettings(keyFile: string | undefined, context: NetworkContext): PuppetSettings {
+/**
+ * The settings store of a starting bridge. `legacyKeyFile` (`passwords.key_file`) is read, never made: passwords
+ * stored under it still open, and move to the bridge's key as they are used.
+ */
+export function openPuppetSettings(
+  legacyKeyFile: string | undefined,
+  context: NetworkContext,
+): PuppetSettings {
   const { logger } = context;
-  let vault: PasswordVault | null = null;
-  if (keyFile !== undefined) {
-    vault = PasswordVault.open(keyFile);
-    if (vault.created) logger.info("made a new key for stored IRC passwords", { keyFile });
-    if (vault.tooOpen) {
-      logger.warn("the key of stored IRC passwords is readable by other users; chmod 600 it", { keyFile });
-    }
+  const legacy = legacyKeyFile === undefined ? null : SecretVault.open(legacyKeyFile, { create: false });
+  if (legacyKeyFile !== undefined && legacy === null) {
+    logger.info("passwords.key_file names no file; stored IRC passwords are sealed with store.key_file", {
+      keyFile: legacyKeyFile,
+    });
   }
-  return new PuppetSettings({ storage: context.storage, vault, logger });
+  return new PuppetSettings({ storage: context.storage, secrets: context.secrets, legacy, logger });
 }

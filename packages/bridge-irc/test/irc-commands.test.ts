@@ -10,11 +10,11 @@ import {
   Logger,
   parseRoomId,
   parseUserId,
+  SecretVault,
 } from "bridge-core";
 import { createIrcCommands } from "../src/irc-commands.ts";
 import { IrcConnection } from "../src/irc-connection.ts";
 import { portalAlias } from "../src/matrix-ids.ts";
-import { PasswordVault } from "../src/password-vault.ts";
 import { PuppetPool } from "../src/puppet-pool.ts";
 import { PuppetSettings } from "../src/puppet-settings.ts";
 import { FakeIrcClient } from "./fake-irc-client.ts";
@@ -22,18 +22,28 @@ import { FakeIrcClient } from "./fake-irc-client.ts";
 const alice = parseUserId("@alice:example.org");
 const dm = parseRoomId("!dm:example.org");
 
-async function setUp(options: { vault?: boolean; puppetsEnabled?: boolean } = {}) {
+async function setUp(options: { legacy?: SecretVault; puppetsEnabled?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "irc-commands-"));
   const store = new Map<string, unknown>();
   const logLines: string[] = [];
   const logger = Logger.create({ sink: { write: (line) => logLines.push(line) } });
+  const vault = SecretVault.open(join(dir, "key"));
   const settings = new PuppetSettings({
     storage: {
       get: async (key) => store.get(key) ?? null,
       put: async (key, value) => void store.set(key, structuredClone(value)),
       delete: async (key) => void store.delete(key),
     },
-    vault: options.vault === false ? null : PasswordVault.open(join(dir, "key")),
+    // As the core hands them over (network-context.ts): the bridge's key, opened secrets registered for scrubbing.
+    secrets: {
+      seal: (owner, plaintext) => vault.seal(owner, plaintext),
+      open: (owner, sealed) => {
+        const plaintext = vault.open(owner, sealed);
+        if (plaintext !== null) logger.addSecret(plaintext);
+        return plaintext;
+      },
+    },
+    legacy: options.legacy ?? null,
     logger,
   });
   const clients: FakeIrcClient[] = [];
@@ -73,6 +83,7 @@ async function setUp(options: { vault?: boolean; puppetsEnabled?: boolean } = {}
       roomId: dm,
       sender: alice,
       args,
+      text: args.join(" "),
       isManagementRoom,
       reply: async (text) => void replies.push(text),
       hideCommand: async () => void hidden++,
@@ -179,10 +190,20 @@ describe("IRC commands", () => {
     assert.ok(!logLines.join("").includes("hunter2"));
   });
 
-  it("storepass: says so when the bridge keeps no passwords", async () => {
-    const { run, hidden } = await setUp({ vault: false });
-    assert.match(await run("storepass", ["hunter2-password"]), /passwords.key_file/);
-    assert.equal(hidden(), 1);
+  it("a password stored under passwords.key_file still logs in, and moves to the bridge's key", async () => {
+    const legacyDir = mkdtempSync(join(tmpdir(), "irc-legacy-"));
+    after(() => rmSync(legacyDir, { recursive: true, force: true }));
+    const legacy = SecretVault.open(join(legacyDir, "irc-passwords.key"));
+    const { pool, clients, store, logLines } = await setUp({ legacy });
+    const old = { account: "aliceacct", password: legacy.seal(alice, "old-hunter2") };
+    store.set(`puppet-login:${alice}`, old);
+    await pool.ensure(alice);
+    assert.deepEqual(clients[0]!.connects[0]?.account, { account: "aliceacct", password: "old-hunter2" });
+    const moved = store.get(`puppet-login:${alice}`) as typeof old;
+    assert.notDeepEqual(moved.password, old.password);
+    assert.equal(legacy.open(alice, moved.password), null, "sealed with the bridge's key now");
+    assert.match(logLines.join(""), /moved from passwords.key_file/);
+    assert.ok(!logLines.join("").includes("old-hunter2"));
   });
 
   it("in relay mode, says there is no connection of one's own", async () => {

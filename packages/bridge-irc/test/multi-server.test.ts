@@ -149,6 +149,12 @@ async function setUp() {
         throw new Error("no uploads here");
       },
     },
+    secrets: {
+      seal: () => {
+        throw new Error("no secrets here");
+      },
+      open: () => null,
+    },
     storage: {
       get: async (key) => storage.get(key),
       put: async (key, value) => void storage.set(key, value),
@@ -180,6 +186,7 @@ function commandContext(args: string[], replies: string[]): CommandContext {
     roomId: room,
     sender: alice,
     args,
+    text: args.join(" "),
     isManagementRoom: true,
     reply: async (text) => void replies.push(text),
     hideCommand: async () => {},

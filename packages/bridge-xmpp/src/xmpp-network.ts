@@ -100,6 +100,9 @@ export class XmppNetwork implements NetworkPlugin {
   }
 
   async start(context: NetworkContext): Promise<void> {
+    // The component secret and the relay account's password: an error from the connection may quote them.
+    if (this.config.component !== undefined) context.logger.addSecret(this.config.component.secret);
+    if (this.config.relay !== undefined) context.logger.addSecret(this.config.relay.password);
     const connection = mainConnection(this.config, this.timeoutMs, context.logger);
     const reflections = new Reflections();
     const ids = new MessageIds(context.storage);
@@ -212,6 +215,7 @@ export class XmppNetwork implements NetworkPlugin {
     for (const { userId, login } of await context.savedLogins()) {
       const session = sessionOf(login);
       if (session === null) continue;
+      context.logger.addSecret(session.password);
       await accounts.login(userId, session).catch((err: unknown) =>
         context.logger.warn("could not log a user in again", {
           userId,
@@ -223,11 +227,15 @@ export class XmppNetwork implements NetworkPlugin {
   }
 
   /** `login user@example.org password`: the user's own XMPP account speaks for them from now on. */
-  async login(userId: UserId, args: string[]): Promise<PuppetLogin> {
-    const [jid, ...password] = args;
-    if (jid === undefined || password.length === 0) throw new Error("usage: login user@example.org password");
+  async login(userId: UserId, _args: string[], text: string): Promise<PuppetLogin> {
+    // The password is everything after the address and the spaces after it, exactly as typed: spaces inside it (and
+    // several in a row) are part of it.
+    const [, jid, password] = /^(\S+)\s+([\s\S]+)$/u.exec(text) ?? [];
+    if (jid === undefined || password === undefined)
+      throw new Error("usage: login user@example.org password");
     const { accounts, context, rooms } = this.run;
-    const login = await accounts.login(userId, { jid, password: password.join(" ") });
+    context.logger.addSecret(password);
+    const login = await accounts.login(userId, { jid, password });
     context.puppetsConnected(accounts.count);
     // The puppet makes way, so that the account can take its nick wherever the user goes next.
     const puppet = this.puppets.bareOf(userId);

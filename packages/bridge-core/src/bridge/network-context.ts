@@ -23,7 +23,9 @@ export interface NetworkContextInputs {
 }
 
 export function makeNetworkContext(inputs: NetworkContextInputs): NetworkContext {
-  const { config, client, store, publicLinks } = inputs;
+  const { config, client, store, publicLinks, logger } = inputs;
+  const vault = store.secrets;
+  if (vault.created) logger.info("made a new key for stored credentials", { keyFile: vault.keyFile });
   return {
     logger: inputs.logger,
     config: config.network.config,
@@ -47,6 +49,18 @@ export function makeNetworkContext(inputs: NetworkContextInputs): NetworkContext
     },
     // A user whose permission was taken away after logging in is not reconnected.
     savedLogins: async () => (await store.listLogins()).filter(({ userId }) => inputs.allows(userId)),
+    // Whatever is sealed or opened may be logged by mistake later (in an error from the network): scrub it.
+    secrets: {
+      seal: (owner, plaintext) => {
+        logger.addSecret(plaintext);
+        return vault.seal(owner, plaintext);
+      },
+      open: (owner, sealed) => {
+        const plaintext = vault.open(owner, sealed);
+        if (plaintext !== null) logger.addSecret(plaintext);
+        return plaintext;
+      },
+    },
     storage: {
       get: (key) => store.getPluginData(key),
       put: (key, value) => store.putPluginData(key, value),

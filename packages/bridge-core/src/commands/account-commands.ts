@@ -32,7 +32,7 @@ export function registerAccountCommands(
       if (existing)
         return ctx.reply(`You are already logged in as ${existing.remoteUserId}. Send logout first.`);
       try {
-        const login = await network.login(ctx.sender, ctx.args);
+        const login = await network.login(ctx.sender, ctx.args, ctx.text);
         await options.store().putLogin(ctx.sender, login);
         await ctx.reply(`Logged in to ${name} as ${login.remoteUserId}.`);
       } catch (err) {

@@ -6,7 +6,13 @@ import type { RoomId, UserId } from "../ids.ts";
 export interface CommandContext {
   roomId: RoomId;
   sender: UserId;
+  /** The words after the command name. */
   args: string[];
+  /**
+   * Everything after the command name and the spaces that follow it, exactly as typed (runs of spaces, tabs and
+   * trailing spaces kept): for an argument whose every character counts, such as a password with spaces.
+   */
+  text: string;
   isManagementRoom: boolean;
   reply(text: string): Promise<void>;
   /** Redacts the message that held the command (it may hold a password); best effort. */
@@ -24,6 +30,8 @@ export interface Command {
 export interface ParsedCommand {
   name: string;
   args: string[];
+  /** See CommandContext.text. */
+  text: string;
 }
 
 /** Thrown by a command for a mistake of the user's; the reply quotes it with the command's usage. */
@@ -49,14 +57,18 @@ export class CommandRegistry {
 
   /** The command a message body asks for, or null when the body is not a command in this kind of room. */
   parse(body: string, isManagementRoom: boolean): ParsedCommand | null {
-    let text = body.trim();
-    if (text.startsWith(this.prefix)) text = text.slice(this.prefix.length);
+    // Only the start is trimmed: the end may be part of a password.
+    let line = body.trimStart();
+    if (line.startsWith(this.prefix)) line = line.slice(this.prefix.length).trimStart();
     else if (!isManagementRoom) return null;
-    const [name = "", ...args] = text.split(/\s+/).filter((word) => word !== "");
-    return name === "" ? null : { name: name.toLowerCase(), args };
+    const match = /^(\S+)\s*/u.exec(line);
+    if (match === null) return null;
+    const text = line.slice(match[0].length);
+    const args = text.split(/\s+/).filter((word) => word !== "");
+    return { name: (match[1] ?? "").toLowerCase(), args, text };
   }
 
-  async run(parsed: ParsedCommand, context: Omit<CommandContext, "args">): Promise<void> {
+  async run(parsed: ParsedCommand, context: Omit<CommandContext, "args" | "text">): Promise<void> {
     const command = this.commands.get(parsed.name);
     if (!command) {
       await context.reply(
@@ -65,7 +77,7 @@ export class CommandRegistry {
       return;
     }
     try {
-      await command.run({ ...context, args: parsed.args });
+      await command.run({ ...context, args: parsed.args, text: parsed.text });
     } catch (err) {
       if (!(err instanceof CommandUsageError)) throw err;
       const usage = `${this.prefix}${command.name}${command.usage ? ` ${command.usage}` : ""}`;

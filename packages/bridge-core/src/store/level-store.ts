@@ -14,7 +14,9 @@ import type {
 import type { PuppetLogin } from "../network.ts";
 import { LevelInbox } from "./level-inbox.ts";
 import { type Json, makeSublevel, type Sub, seqKey } from "./level-keys.ts";
+import { LevelLogins, rewriteScrubbed } from "./level-logins.ts";
 import { ReadThroughCache } from "./read-through-cache.ts";
+import { defaultKeyFile, SecretVault } from "./secret-vault.ts";
 import type {
   AcceptedTransaction,
   BridgeStore,
@@ -27,6 +29,10 @@ import type {
   UserRecord,
 } from "./store.ts";
 
+const BRIDGE_SECRETS = "secret";
+/** The bridge's own secrets are sealed like users' credentials, under a name no Matrix user id can take. */
+const bridgeSecretOwner = (name: string) => `bridge-secret:${name}`;
+
 /** Room links and logins kept in memory (see read-through-cache.ts). */
 const CACHED_ROWS = 50_000;
 // A separator that cannot occur in Matrix ids, so composite keys never collide.
@@ -36,6 +42,8 @@ export interface LevelStoreOptions {
   path: string;
   /** fsync every accepted transaction: survives power loss, not only a crash of the bridge. */
   sync: boolean;
+  /** The key that seals credentials kept in the store; `defaultKeyFile(path)` when not given. */
+  keyFile?: string;
 }
 
 export class LevelStore implements BridgeStore {
@@ -47,17 +55,17 @@ export class LevelStore implements BridgeStore {
   private readonly eventsByMatrix: Sub;
   private readonly eventsByRemote: Sub;
   private readonly users: Sub;
-  private readonly logins: Sub;
-  private readonly loginsByRemote: Sub;
+  private readonly logins: LevelLogins;
   private readonly pluginData: Sub;
   private readonly noticesGiven: Sub;
   private readonly remoteInbox: Sub;
   private readonly roomLinks = new ReadThroughCache<RoomId, RoomLink>(CACHED_ROWS);
-  private readonly loginsCache = new ReadThroughCache<UserId, PuppetLogin>(CACHED_ROWS);
   private nextRemoteSeq = 0;
+  readonly secrets: SecretVault;
 
-  private constructor(options: LevelStoreOptions) {
+  private constructor(options: LevelStoreOptions, secrets: SecretVault) {
     this.db = new Level<string, Json>(options.path, { valueEncoding: "json" });
+    this.secrets = secrets;
     this.sync = options.sync;
     const sub = (name: string): Sub => makeSublevel(this.db, name);
     this.inbox = new LevelInbox(this.db, this.sync);
@@ -66,17 +74,20 @@ export class LevelStore implements BridgeStore {
     this.eventsByMatrix = sub("event-m");
     this.eventsByRemote = sub("event-r");
     this.users = sub("user");
-    this.logins = sub("login");
-    this.loginsByRemote = sub("login-r");
+    this.logins = new LevelLogins(this.db, secrets, CACHED_ROWS);
     this.pluginData = sub("plugin");
     this.noticesGiven = sub("notice");
     this.remoteInbox = sub("remote-inbox");
   }
 
   static async open(options: LevelStoreOptions): Promise<LevelStore> {
-    const store = new LevelStore(options);
+    // The key first: a key file others can read is refused before anything is opened.
+    const secrets = SecretVault.open(options.keyFile ?? defaultKeyFile(options.path));
+    const store = new LevelStore(options, secrets);
     await store.db.open();
     await store.inbox.open();
+    await store.logins.sealReadable();
+    await store.sealReadableBridgeSecrets();
     for await (const key of store.remoteInbox.keys({ reverse: true, limit: 1 }))
       store.nextRemoteSeq = Number(key) + 1;
     return store;
@@ -207,48 +218,24 @@ export class LevelStore implements BridgeStore {
     await this.users.put(userId, record as unknown as Json);
   }
 
-  async putLogin(userId: UserId, login: PuppetLogin): Promise<void> {
-    const previous = await this.getLogin(userId);
-    const stale =
-      previous !== null && previous.remoteUserId !== login.remoteUserId
-        ? [{ type: "del" as const, sublevel: this.loginsByRemote, key: previous.remoteUserId }]
-        : [];
-    await this.db.batch([
-      ...stale,
-      { type: "put", sublevel: this.logins, key: userId, value: login as unknown as Json },
-      { type: "put", sublevel: this.loginsByRemote, key: login.remoteUserId, value: { userId } },
-    ]);
-    this.loginsCache.set(userId, login);
+  putLogin(userId: UserId, login: PuppetLogin): Promise<void> {
+    return this.logins.put(userId, login);
   }
 
-  async getLogin(userId: UserId): Promise<PuppetLogin | null> {
-    return this.loginsCache.get(
-      userId,
-      async () => ((await this.logins.get(userId)) as PuppetLogin | undefined) ?? null,
-    );
+  getLogin(userId: UserId): Promise<PuppetLogin | null> {
+    return this.logins.get(userId);
   }
 
-  async getUserByRemote(remoteUserId: RemoteUserId): Promise<UserId | null> {
-    const ref = await this.loginsByRemote.get(remoteUserId);
-    return typeof ref?.["userId"] === "string" ? (ref["userId"] as UserId) : null;
+  getUserByRemote(remoteUserId: RemoteUserId): Promise<UserId | null> {
+    return this.logins.userByRemote(remoteUserId);
   }
 
-  async deleteLogin(userId: UserId): Promise<void> {
-    const login = await this.getLogin(userId);
-    if (!login) return;
-    await this.db.batch([
-      { type: "del", sublevel: this.logins, key: userId },
-      { type: "del", sublevel: this.loginsByRemote, key: login.remoteUserId },
-    ]);
-    this.loginsCache.set(userId, null);
+  deleteLogin(userId: UserId): Promise<void> {
+    return this.logins.delete(userId);
   }
 
-  async listLogins(): Promise<LoginRecord[]> {
-    const out: LoginRecord[] = [];
-    for await (const [key, value] of this.logins.iterator()) {
-      out.push({ userId: key as UserId, login: value as unknown as PuppetLogin });
-    }
-    return out;
+  listLogins(): Promise<LoginRecord[]> {
+    return this.logins.list();
   }
 
   async getNoticeGiven(roomId: RoomId, topic: string): Promise<string | null> {
@@ -275,15 +262,32 @@ export class LevelStore implements BridgeStore {
 
   async bridgeSecret(name: string, create: () => string): Promise<string> {
     // A sublevel of its own, apart from the plugin's records, so that no plugin key can read or replace it.
-    const secrets = makeSublevel(this.db, "secret");
+    const secrets = makeSublevel(this.db, BRIDGE_SECRETS);
     const kept = (await secrets.get(name))?.["value"];
-    if (typeof kept === "string") return kept;
+    if (kept !== undefined) {
+      const value = this.secrets.open(bridgeSecretOwner(name), kept);
+      if (value !== null) return value;
+      // Sealed with another key: whatever it protected (signed links) is void anyway; make a new one.
+    }
     const value = create();
     // Synced like accepted transactions: a key lost to a power cut would void every link handed out since.
-    await this.db.batch([{ type: "put", sublevel: secrets, key: name, value: { value } }], {
+    const sealed = this.secrets.seal(bridgeSecretOwner(name), value);
+    await this.db.batch([{ type: "put", sublevel: secrets, key: name, value: { value: sealed } }], {
       sync: this.sync,
     });
     return value;
+  }
+
+  /** The bridge's own secrets as stores before this one kept them, readable: sealed, the readable copies scrubbed. */
+  private async sealReadableBridgeSecrets(): Promise<void> {
+    const readable: { key: string; value: Json }[] = [];
+    for await (const [key, record] of makeSublevel(this.db, BRIDGE_SECRETS).iterator()) {
+      const value = record["value"];
+      if (typeof value === "string") {
+        readable.push({ key, value: { value: this.secrets.seal(bridgeSecretOwner(key), value) } });
+      }
+    }
+    await rewriteScrubbed(this.db, BRIDGE_SECRETS, readable);
   }
 
   async close(): Promise<void> {

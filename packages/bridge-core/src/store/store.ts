@@ -11,6 +11,7 @@ import type {
   UserId,
 } from "../ids.ts";
 import type { PuppetLogin } from "../network.ts";
+import type { SecretVault } from "./secret-vault.ts";
 
 /** A Matrix event as the homeserver sent it: only `type` is known to be a string, everything else is unchecked. */
 export type MatrixEventJson = { type: string } & Record<string, unknown>;
@@ -174,6 +175,12 @@ export interface BridgeStore {
    * for, then the same value at every later start.
    */
   bridgeSecret(name: string, create: () => string): Promise<string>;
+
+  /**
+   * The key that seals the credentials kept here: login sessions and the bridge's own secrets are sealed by the store
+   * itself; plugins seal theirs with it (NetworkContext.secrets) before putting them in their records.
+   */
+  readonly secrets: SecretVault;
 
   close(): Promise<void>;
 }

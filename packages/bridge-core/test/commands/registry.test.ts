@@ -13,7 +13,10 @@ const ROOM = parseRoomId("!dm:example.org");
 const SENDER = parseUserId("@alice:example.org");
 
 /** A context whose replies are collected for the test to read. */
-function context(isManagementRoom = true): { ctx: Omit<CommandContext, "args">; replies: string[] } {
+function context(isManagementRoom = true): {
+  ctx: Omit<CommandContext, "args" | "text">;
+  replies: string[];
+} {
   const replies: string[] = [];
   return {
     replies,
@@ -33,17 +36,22 @@ describe("CommandRegistry.parse", () => {
   const registry = new CommandRegistry("!");
 
   it("takes a prefixed command in any room", () => {
-    assert.deepEqual(registry.parse("!ping", false), { name: "ping", args: [] });
-    assert.deepEqual(registry.parse("!ping", true), { name: "ping", args: [] });
+    assert.deepEqual(registry.parse("!ping", false), { name: "ping", args: [], text: "" });
+    assert.deepEqual(registry.parse("!ping", true), { name: "ping", args: [], text: "" });
     assert.deepEqual(registry.parse("  !link  #chan   now ", false), {
       name: "link",
       args: ["#chan", "now"],
+      text: "#chan   now ",
     });
   });
 
   it("takes an unprefixed command only in the management room", () => {
-    assert.deepEqual(registry.parse("ping", true), { name: "ping", args: [] });
-    assert.deepEqual(registry.parse("link #chan\tnow", true), { name: "link", args: ["#chan", "now"] });
+    assert.deepEqual(registry.parse("ping", true), { name: "ping", args: [], text: "" });
+    assert.deepEqual(registry.parse("link #chan\tnow", true), {
+      name: "link",
+      args: ["#chan", "now"],
+      text: "#chan\tnow",
+    });
     assert.equal(registry.parse("ping", false), null);
     assert.equal(registry.parse("hello everyone", false), null);
     assert.equal(registry.parse("say !ping", false), null);
@@ -57,13 +65,23 @@ describe("CommandRegistry.parse", () => {
   });
 
   it("reads command names case-insensitively and leaves arguments as written", () => {
-    assert.deepEqual(registry.parse("!PiNg", false), { name: "ping", args: [] });
-    assert.deepEqual(registry.parse("HELP Link", true), { name: "help", args: ["Link"] });
+    assert.deepEqual(registry.parse("!PiNg", false), { name: "ping", args: [], text: "" });
+    assert.deepEqual(registry.parse("HELP Link", true), { name: "help", args: ["Link"], text: "Link" });
+  });
+
+  it("gives the rest of the line exactly as typed, for passwords with spaces", () => {
+    const parsed = registry.parse("login alice@example.org  pass  word\t ", true);
+    assert.deepEqual(parsed, {
+      name: "login",
+      args: ["alice@example.org", "pass", "word"],
+      text: "alice@example.org  pass  word\t ",
+    });
+    assert.equal(registry.parse('!login   a "quoted" \\ pw', false)?.text, 'a "quoted" \\ pw');
   });
 
   it("honours a longer prefix", () => {
     const bridge = new CommandRegistry("!irc ");
-    assert.deepEqual(bridge.parse("!irc nick Bob", false), { name: "nick", args: ["Bob"] });
+    assert.deepEqual(bridge.parse("!irc nick Bob", false), { name: "nick", args: ["Bob"], text: "Bob" });
     assert.equal(bridge.parse("!nick Bob", false), null);
   });
 });
@@ -81,7 +99,7 @@ describe("CommandRegistry.run", () => {
       },
     });
     const { ctx, replies } = context(false);
-    await registry.run({ name: "echo", args: ["a", "b"] }, ctx);
+    await registry.run({ name: "echo", args: ["a", "b"], text: "a b" }, ctx);
     assert.deepEqual(replies, ["a b"]);
     assert.equal(seen[0]?.roomId, ROOM);
     assert.equal(seen[0]?.sender, SENDER);
@@ -91,7 +109,7 @@ describe("CommandRegistry.run", () => {
   it("answers an unknown command by pointing at help", async () => {
     const registry = new CommandRegistry("!");
     const { ctx, replies } = context();
-    await registry.run({ name: "frobnicate", args: [] }, ctx);
+    await registry.run({ name: "frobnicate", args: [], text: "" }, ctx);
     assert.equal(replies.length, 1);
     assert.match(replies[0] ?? "", /Unknown command "frobnicate"/);
     assert.match(replies[0] ?? "", /!help/);
@@ -115,8 +133,8 @@ describe("CommandRegistry.run", () => {
       },
     });
     const { ctx, replies } = context();
-    await registry.run({ name: "link", args: [] }, ctx);
-    await registry.run({ name: "bare", args: ["x"] }, ctx);
+    await registry.run({ name: "link", args: [], text: "" }, ctx);
+    await registry.run({ name: "bare", args: ["x"], text: "x" }, ctx);
     assert.deepEqual(replies, [
       "Which channel?\nUsage: !link <channel> [network]",
       "No arguments, please.\nUsage: !bare",
@@ -133,7 +151,7 @@ describe("CommandRegistry.run", () => {
       },
     });
     const { ctx, replies } = context();
-    await assert.rejects(registry.run({ name: "broken", args: [] }, ctx), /database unreachable/);
+    await assert.rejects(registry.run({ name: "broken", args: [], text: "" }, ctx), /database unreachable/);
     assert.deepEqual(replies, []);
   });
 
@@ -158,7 +176,7 @@ describe("builtin commands", () => {
 
   it("help lists every command with its usage and summary, sorted", async () => {
     const { ctx, replies } = context();
-    await registry.run({ name: "help", args: [] }, ctx);
+    await registry.run({ name: "help", args: [], text: "" }, ctx);
     assert.equal(replies.length, 1);
     const lines = (replies[0] ?? "").split("\n");
     assert.match(lines[0] ?? "", /prefix is optional/);
@@ -172,14 +190,14 @@ describe("builtin commands", () => {
 
   it("ping replies Pong with the network's name and the uptime", async () => {
     const { ctx, replies } = context();
-    await registry.run({ name: "ping", args: [] }, ctx);
+    await registry.run({ name: "ping", args: [], text: "" }, ctx);
     assert.equal(replies.length, 1);
     assert.match(replies[0] ?? "", /^Pong! The TestNet bridge is up \(4[23] s\)\.$/);
   });
 
   it("ping refuses arguments with its usage", async () => {
     const { ctx, replies } = context();
-    await registry.run({ name: "ping", args: ["now"] }, ctx);
+    await registry.run({ name: "ping", args: ["now"], text: "now" }, ctx);
     assert.deepEqual(replies, ["ping takes no arguments.\nUsage: !ping"]);
   });
 

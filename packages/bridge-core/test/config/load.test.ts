@@ -54,7 +54,11 @@ describe("parseConfig", () => {
         botUsername: "testnetbot",
         maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       },
-      store: { path: "/srv/bridge/data/testnet", sync: true },
+      store: {
+        path: "/srv/bridge/data/testnet",
+        sync: true,
+        keyFile: "/srv/bridge/data/testnet.secrets.key",
+      },
       logging: { level: "info" },
       network: { module: "bridge-irc", config: {} },
       bridge: {
@@ -97,7 +101,7 @@ appservice:
   bot_username: testnetbot
   bot_displayname: Testnet bridge
   max_body_bytes: 1024
-store: {path: /var/lib/testnet, sync: false}
+store: {path: /var/lib/testnet, sync: false, key_file: keys/bridge.key}
 logging: {level: debug, file: /var/log/testnet.log}
 network: {module: bridge-irc, ghost_template: "irc_{id}", alias_template: "irc_{id}", config: {}}
 bridge:
@@ -124,7 +128,11 @@ media:
       botDisplayname: "Testnet bridge",
       maxBodyBytes: 1024,
     });
-    assert.deepEqual(config.store, { path: "/var/lib/testnet", sync: false });
+    assert.deepEqual(config.store, {
+      path: "/var/lib/testnet",
+      sync: false,
+      keyFile: "/srv/bridge/keys/bridge.key",
+    });
     assert.deepEqual(config.logging, { level: "debug", file: "/var/log/testnet.log" });
     assert.deepEqual(config.bridge, {
       commandPrefix: "?",
@@ -248,6 +256,15 @@ describe("config errors", () => {
         'expected a template of only a-z 0-9 . _ = - / + around {id}, got "IRC_{id}"',
       ],
     );
+  });
+
+  it("refuses a template without a fixed prefix, with its key and line", () => {
+    const e = configError(MINIMAL + '  ghost_template: "{id}"\n');
+    assert.deepEqual(
+      e.problems.map((p) => [p.path, p.message]),
+      [["network.ghost_template", 'expected a fixed prefix before {id}, such as irc_{id}, got "{id}"']],
+    );
+    assert.equal(e.problems[0]?.line, MINIMAL.split("\n").length);
   });
 
   it("turns YAML syntax errors into a ConfigError with the line", () => {
