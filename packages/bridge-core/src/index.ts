@@ -2,6 +2,7 @@ export { createAppserviceApp, listen } from "./appservice/server.ts";
 export { Bridge, type BridgeOptions } from "./bridge/bridge.ts";
 export { HomeserverPingError } from "./bridge/homeserver-ping.ts";
 export { escapeAliasPart } from "./bridge/naming.ts";
+export { MAX_DISPLAY_NAME_LENGTH, sanitizeDisplayName, singleLine } from "./bridge/relay-text.ts";
 export { type Command, type CommandContext, CommandUsageError } from "./commands/registry.ts";
 export { ConfigError, loadConfig, parseConfig } from "./config/load.ts";
 export type { BridgeConfig } from "./config/schema.ts";
@@ -29,4 +30,11 @@ export {
 } from "./registration/registration.ts";
 export { escapeLocalpart, fillTemplate, matchTemplate, unescapeLocalpart } from "./registration/templates.ts";
 export { LevelStore } from "./store/level-store.ts";
+export {
+  defaultKeyFile,
+  isSealedSecret,
+  type SealedSecret,
+  SecretKeyFileError,
+  SecretVault,
+} from "./store/secret-vault.ts";
 export type { BridgeStore, EventLink, RoomLink } from "./store/store.ts";

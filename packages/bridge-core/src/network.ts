@@ -6,6 +6,7 @@
 import type { Command } from "./commands/registry.ts";
 import type { EventId, MxcUri, RemoteMessageId, RemoteRoomId, RemoteUserId, RoomId, UserId } from "./ids.ts";
 import type { Logger } from "./log.ts";
+import type { SealedSecret } from "./store/secret-vault.ts";
 
 export interface NetworkCapabilities {
   edits: boolean;
@@ -85,6 +86,12 @@ export interface MatrixMessage extends MatrixSide {
   msgtype: string;
   /** Plain text; for relayed messages already in the relay template, for replies without reply support with a quote. */
   body: string;
+  /**
+   * Set when the core wrote the relay template into `body`: what it put before and after each line. A plugin that
+   * splits a line into several messages (IRC's 512-byte lines) repeats them on every piece, so that no piece reads as
+   * someone else's.
+   */
+  relayWrap?: { before: string; after: string };
   /** HTML as the sender wrote it, when they used formatting (the plugin converts what its network supports). */
   html?: string;
   /** The remote message this one answers, when the network supports replies and the original is bridged. */
@@ -292,7 +299,10 @@ export interface RemoteEvents {
 /** A Matrix user's remote identity, after logging in. */
 export interface PuppetLogin {
   remoteUserId: RemoteUserId;
-  /** What the plugin needs to restore the session after a restart (kept in the store; may hold credentials). */
+  /**
+   * What the plugin needs to restore the session after a restart. It may hold credentials: the store keeps it sealed
+   * (`store.key_file`), never readable in its files. The plugin registers any password in it with the logger.
+   */
   session: Record<string, unknown>;
 }
 
@@ -329,7 +339,17 @@ export interface NetworkContext {
       options: { maxBytes: number; timeoutMs?: number },
     ): Promise<{ data: Uint8Array; contentType: string; filename?: string }>;
   };
-  /** The plugin's own durable records, kept in the bridge's store (JSON values by key). */
+  /**
+   * Sealing credentials the plugin keeps in `storage` (a NickServ password): AES-256-GCM under the bridge's one key
+   * (`store.key_file`), each record bound to its Matrix user. What `open` gives back is registered with the logger,
+   * so it never shows in a log line.
+   */
+  secrets: {
+    seal(owner: UserId, plaintext: string): SealedSecret;
+    /** The plaintext; null when `sealed` is not a record this key sealed for `owner` (or was tampered with). */
+    open(owner: UserId, sealed: unknown): string | null;
+  };
+  /** The plugin's own durable records, kept in the bridge's store (JSON values by key). Seal credentials first. */
   storage: {
     get(key: string): Promise<unknown>;
     put(key: string, value: unknown): Promise<void>;
@@ -372,10 +392,11 @@ export interface NetworkPlugin {
   /** A Matrix user with a remote identity changed presence (m.presence). */
   sendPresence?(presence: MatrixPresence): Promise<void>;
   /**
-   * Single puppeting: log `userId` in with what they typed after `login`. Resolve with the identity, or throw an
-   * Error whose message is shown to the user.
+   * Single puppeting: log `userId` in with what they typed after `login`: split into words (`args`), and as typed
+   * (`text`: everything after the spaces that follow `login`, every character kept, for a password with spaces).
+   * Resolve with the identity, or throw an Error whose message is shown to the user.
    */
-  login?(userId: UserId, args: string[]): Promise<PuppetLogin>;
+  login?(userId: UserId, args: string[], text: string): Promise<PuppetLogin>;
   logout?(userId: UserId, login: PuppetLogin): Promise<void>;
   /** An identity the network gives every Matrix user without a login (XMPP component JIDs, IRC nicks), or null. */
   automaticIdentity?(userId: UserId): Promise<RemoteUserId | null>;

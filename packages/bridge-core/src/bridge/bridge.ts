@@ -257,7 +257,8 @@ export class Bridge {
 
   async start(): Promise<void> {
     const { config, network, registration } = this.options;
-    const store = await LevelStore.open({ path: config.store.path, sync: config.store.sync });
+    const { path, sync, keyFile } = config.store;
+    const store = await LevelStore.open({ path, sync, keyFile });
     this.storeOrNull = store;
     this.servicesOrNull = createServices({
       config,
@@ -293,8 +294,15 @@ export class Bridge {
     const { bindAddress } = config.appservice;
     await this.publicLinks.open(store, { registrationUrl: registration.url, bindAddress, port: this.port });
 
-    await pingHomeserver({ client: this.client, registration, transactionId: this.startupPingId });
-    if (!this.startupPingReceived) this.logger.warn("homeserver ping answered but never reached this bridge");
+    const ping = await pingHomeserver({
+      client: this.client,
+      registration,
+      transactionId: this.startupPingId,
+      botUserId: this.naming.botUserId,
+      logger: this.logger,
+    });
+    if (ping.pinged && !this.startupPingReceived)
+      this.logger.warn("homeserver ping answered but never reached this bridge");
     this.health.set("homeserver", true);
     // The membership cache starts empty: without this, commands in rooms the bot joined before this start (a DM with
     // it) would look like messages in a room it is not in.

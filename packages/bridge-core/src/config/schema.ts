@@ -9,6 +9,7 @@ import { z } from "zod";
 import { isUserId } from "../ids.ts";
 import type { LogLevel } from "../log.ts";
 import { templateProblem } from "../registration/templates.ts";
+import { defaultKeyFile } from "../store/secret-vault.ts";
 
 export type PermissionLevel = "user" | "admin";
 
@@ -27,7 +28,8 @@ export interface BridgeConfig {
     botDisplayname?: string;
     maxBodyBytes: number;
   };
-  store: { path: string; sync: boolean };
+  /** `keyFile`: the key sealing stored credentials (users' passwords, login sessions). */
+  store: { path: string; sync: boolean; keyFile: string };
   logging: { level: LogLevel; file?: string };
   network: {
     /** A bare module specifier, or an absolute path when the config gave a path. */
@@ -45,6 +47,8 @@ export interface BridgeConfig {
     /** How long after handling events in a room the bridge reads its timeline back for events never delivered. */
     gapCheckSeconds: number;
   };
+  /** Which remote rooms may get portals (see bridge/portal-policy.ts); no rules: every room. */
+  portals?: { allow?: string[]; deny?: string[] };
   /** Double puppeting: the second, non-exclusive registration whose token lets the bridge act as local users. */
   doublePuppet?: { registrationPath: string };
   /** The provisioning API for integration managers; off without a secret. */
@@ -95,6 +99,18 @@ const template = z.string({ error: "expected a string" }).superRefine((value, ct
   if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
 });
 
+/** A portal pattern: a glob over remote room ids, on one line. */
+const portalPatterns = z
+  .array(
+    z
+      .string({ error: 'expected a pattern such as "#matrix-*"' })
+      .min(1, { error: "expected a non-empty pattern" })
+      .max(1024, { error: "expected a pattern of at most 1024 characters" })
+      .refine((v) => !/\p{Cc}/u.test(v), { error: "a pattern cannot contain control characters" }),
+    { error: "expected a list of patterns" },
+  )
+  .optional();
+
 export const rawConfigSchema = z.strictObject(
   {
     homeserver: z.strictObject(
@@ -128,6 +144,7 @@ export const rawConfigSchema = z.strictObject(
       {
         path: nonEmpty,
         sync: z.boolean({ error: "expected true or false" }).default(true),
+        key_file: nonEmpty.optional(),
       },
       { error: "expected a mapping" },
     ),
@@ -176,6 +193,9 @@ export const rawConfigSchema = z.strictObject(
         },
         { error: "expected a mapping" },
       )
+      .prefault({}),
+    portals: z
+      .strictObject({ allow: portalPatterns, deny: portalPatterns }, { error: "expected a mapping" })
       .prefault({}),
     double_puppet: z.strictObject({ registration: nonEmpty }, { error: "expected a mapping" }).optional(),
     provisioning: z
@@ -229,6 +249,7 @@ export function toBridgeConfig(raw: RawConfig, baseDir: string): BridgeConfig {
     logging,
     network,
     bridge,
+    portals,
     double_puppet,
     provisioning,
     metrics,
@@ -245,7 +266,11 @@ export function toBridgeConfig(raw: RawConfig, baseDir: string): BridgeConfig {
       ...(appservice.bot_displayname !== undefined && { botDisplayname: appservice.bot_displayname }),
       maxBodyBytes: appservice.max_body_bytes,
     },
-    store: { path: resolve(baseDir, store.path), sync: store.sync },
+    store: {
+      path: resolve(baseDir, store.path),
+      sync: store.sync,
+      keyFile: resolve(baseDir, store.key_file ?? defaultKeyFile(store.path)),
+    },
     logging: {
       level: logging.level,
       ...(logging.file !== undefined && { file: resolve(baseDir, logging.file) }),
@@ -264,6 +289,12 @@ export function toBridgeConfig(raw: RawConfig, baseDir: string): BridgeConfig {
       relayTemplate: bridge.relay_template,
       gapCheckSeconds: bridge.gap_check_seconds,
     },
+    ...((portals.allow !== undefined || portals.deny !== undefined) && {
+      portals: {
+        ...(portals.allow !== undefined && { allow: portals.allow }),
+        ...(portals.deny !== undefined && { deny: portals.deny }),
+      },
+    }),
     ...(double_puppet !== undefined && {
       doublePuppet: { registrationPath: resolve(baseDir, double_puppet.registration) },
     }),
