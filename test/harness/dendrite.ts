@@ -13,6 +13,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { parse, stringify } from "yaml";
+import { clientApiAnswers } from "./client-api-probe.ts";
 import { DENDRITE_VERSION, type DendriteBinaries, ensureDendriteInstalled } from "./dendrite-install.ts";
 import { freePort } from "./free-port.ts";
 import type { Homeserver, HomeserverCapabilities, HomeserverOptions } from "./homeserver.ts";
@@ -59,7 +60,7 @@ export class Dendrite implements Homeserver {
       cwd: dataDir,
       outputPath: this.stdoutPath,
       logPaths: [this.stdoutPath, this.logPath],
-      isReady: () => this.answers(),
+      isReady: () => clientApiAnswers(this.url),
       readiness: "answer on its client API",
       pollMs: 100,
       readyTimeoutMs: READY_TIMEOUT_MS,
@@ -129,18 +130,6 @@ export class Dendrite implements Homeserver {
 
   async start(): Promise<void> {
     await this.process.start();
-  }
-
-  private async answers(): Promise<true | string> {
-    try {
-      const response = await fetch(`${this.url}/_matrix/client/versions`, {
-        signal: AbortSignal.timeout(2_000),
-      });
-      await response.body?.cancel();
-      return response.status === 200 || `HTTP ${response.status}`;
-    } catch (error) {
-      return error instanceof Error ? error.message : String(error);
-    }
   }
 
   /** Stops the process (SIGTERM, then SIGKILL after 10 s) and keeps the data, so `start()` resumes where it was. */

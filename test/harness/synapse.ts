@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
+import { clientApiAnswers } from "./client-api-probe.ts";
 import { freePort } from "./free-port.ts";
 import type { Homeserver, HomeserverCapabilities, HomeserverOptions } from "./homeserver.ts";
 import { ManagedProcess } from "./managed-process.ts";
@@ -76,7 +77,7 @@ export class Synapse implements Homeserver {
       env: { ...process.env, PYTHONUNBUFFERED: "1" },
       outputPath: this.stdoutPath,
       logPaths: [this.stdoutPath, this.logPath],
-      isReady: () => this.answers(),
+      isReady: () => clientApiAnswers(this.url),
       readiness: "answer on its client API",
       pollMs: 100,
       readyTimeoutMs: READY_TIMEOUT_MS,
@@ -150,18 +151,6 @@ export class Synapse implements Homeserver {
   /** Starts the homeserver and resolves once its client API answers. */
   async start(): Promise<void> {
     await this.process.start();
-  }
-
-  private async answers(): Promise<true | string> {
-    try {
-      const response = await fetch(`${this.url}/_matrix/client/versions`, {
-        signal: AbortSignal.timeout(2_000),
-      });
-      await response.body?.cancel();
-      return response.status === 200 || `HTTP ${response.status}`;
-    } catch (error) {
-      return error instanceof Error ? error.message : String(error);
-    }
   }
 
   /** Stops the process (SIGTERM, then SIGKILL after 10 s) and keeps the data, so `start()` resumes where it was. */
