@@ -6,6 +6,7 @@
 import type { Command } from "./commands/registry.ts";
 import type { EventId, MxcUri, RemoteMessageId, RemoteRoomId, RemoteUserId, RoomId, UserId } from "./ids.ts";
 import type { Logger } from "./log.ts";
+import type { RemoteEvents } from "./network-remote-events.ts";
 import type { SealedSecret } from "./store/secret-vault.ts";
 
 export interface NetworkCapabilities {
@@ -189,112 +190,21 @@ export interface ThirdPartyLookup {
   userFields(id: RemoteUserId): Promise<Record<string, string> | null>;
 }
 
-// ---- Remote → Matrix: what a plugin reports. Every call goes through the core's per-room pipeline. ----
-
-interface RemoteSide {
-  roomId: RemoteRoomId;
-  sender: RemoteUserInfo;
-}
-
-export interface RemoteMessage extends RemoteSide {
-  id: RemoteMessageId;
-  /** `m.text` unless said otherwise (`m.emote`, `m.notice`). */
-  msgtype?: "m.text" | "m.emote" | "m.notice";
-  body: string;
-  /** Already sanitised Matrix HTML. */
-  html?: string;
-  replyTo?: RemoteMessageId;
-  media?: {
-    data: Uint8Array;
-    mimetype: string;
-    filename: string;
-    kind: "m.image" | "m.file" | "m.audio" | "m.video";
-  };
-  /** Milliseconds since the epoch, when the network says when it was sent. */
-  timestamp?: number;
-}
-
-export interface RemoteEdit extends RemoteSide {
-  target: RemoteMessageId;
-  body: string;
-  html?: string;
-}
-
-export interface RemoteDeletion extends RemoteSide {
-  target: RemoteMessageId;
-}
-
-export interface RemoteReaction extends RemoteSide {
-  id: RemoteMessageId;
-  target: RemoteMessageId;
-  key: string;
-}
-
-export interface RemoteTyping extends RemoteSide {
-  typing: boolean;
-}
-
-export interface RemoteMembership extends RemoteSide {
-  membership: "join" | "leave";
-  reason?: string;
-}
-
-/** `sender` removed `target` from the remote room (and, with `ban`, keeps them out). */
-export interface RemoteKick extends RemoteSide {
-  target: RemoteUserInfo;
-  reason?: string;
-  ban: boolean;
-}
-
-/** A remote user's standing in the room changed: 0 for nobody special, 50 for moderators, 100 for owners. */
-export interface RemotePower {
-  roomId: RemoteRoomId;
-  user: RemoteUserInfo;
-  level: number;
-}
-
-/** A remote user has read everything up to `upTo`: their ghost's read receipt. */
-export interface RemoteReceipt extends RemoteSide {
-  upTo: RemoteMessageId;
-}
-
-/** A remote user's presence: their ghost shows it on Matrix. */
-export interface RemotePresence {
-  user: RemoteUserInfo;
-  state: PresenceState;
-  statusMsg?: string;
-}
-
-/** A remote user wrote privately to a Matrix user's remote identity. */
-export interface RemoteDirectMessage extends Omit<RemoteMessage, "roomId" | "sender"> {
-  from: RemoteUserInfo;
-  to: UserId;
-}
-
-/** Callbacks a plugin calls when something happened on its network. Each resolves once it is bridged. */
-export interface RemoteEvents {
-  message(message: RemoteMessage): Promise<void>;
-  directMessage(message: RemoteDirectMessage): Promise<void>;
-  edit(edit: RemoteEdit): Promise<void>;
-  deletion(deletion: RemoteDeletion): Promise<void>;
-  reaction(reaction: RemoteReaction): Promise<void>;
-  /** `reaction.id` names the reaction that was taken back. */
-  reactionRemoved(reaction: {
-    roomId: RemoteRoomId;
-    sender: RemoteUserInfo;
-    id: RemoteMessageId;
-  }): Promise<void>;
-  typing(typing: RemoteTyping): Promise<void>;
-  membership(membership: RemoteMembership): Promise<void>;
-  kick(kick: RemoteKick): Promise<void>;
-  power(power: RemotePower): Promise<void>;
-  profile(user: RemoteUserInfo): Promise<void>;
-  roomInfo(room: RemoteRoomInfo): Promise<void>;
-  /** Optional so that hand-made RemoteEvents (test harnesses) need not have it; the bridge always provides it. */
-  presence?(presence: RemotePresence): Promise<void>;
-  /** Optional for the same reason as `presence`. */
-  receipt?(receipt: RemoteReceipt): Promise<void>;
-}
+// Remote → Matrix: what a plugin reports (network-remote-events.ts).
+export type {
+  RemoteDeletion,
+  RemoteDirectMessage,
+  RemoteEdit,
+  RemoteEvents,
+  RemoteKick,
+  RemoteMembership,
+  RemoteMessage,
+  RemotePower,
+  RemotePresence,
+  RemoteReaction,
+  RemoteReceipt,
+  RemoteTyping,
+} from "./network-remote-events.ts";
 
 /** A Matrix user's remote identity, after logging in. */
 export interface PuppetLogin {
