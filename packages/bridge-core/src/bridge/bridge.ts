@@ -31,6 +31,7 @@ import type { BridgeStore, InboxEntry } from "../store/store.ts";
 import { makeDoublePuppetIntents } from "./double-puppet-intents.ts";
 import { Ghosts } from "./ghosts.ts";
 import { pingHomeserver } from "./homeserver-ping.ts";
+import { resumeOrder } from "./inbox-resume.ts";
 import { Naming } from "./naming.ts";
 import { makeNetworkContext } from "./network-context.ts";
 import { RemoteJournal } from "./remote-journal.ts";
@@ -332,14 +333,7 @@ export class Bridge {
     if (listed.length > 0) this.logger.info("resuming accepted events", { count: listed.length });
     const held = this.acceptedWhileStarting ?? [];
     this.acceptedWhileStarting = null;
-    const bySeq = new Map([...listed, ...held].map((entry) => [entry.seq, entry]));
-    const roomsSeen = new Set<unknown>();
-    for (const entry of [...bySeq.values()].sort((a, b) => a.seq - b.seq)) {
-      const roomId = entry.event["room_id"];
-      const first = !roomsSeen.has(roomId) && listed.includes(entry);
-      roomsSeen.add(roomId);
-      this.dispatch(first ? { ...entry, resumed: true } : entry);
-    }
+    for (const entry of resumeOrder(listed, held)) this.dispatch(entry);
     this.logger.info("bridge started", { network: network.info.id, bot: this.naming.botUserId });
   }
 
