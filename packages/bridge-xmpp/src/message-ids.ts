@@ -4,6 +4,15 @@
 
 import { type RemoteMessageId, remoteMessageId } from "bridge-core";
 
+/**
+ * Storage keys as JSON arrays: nicks and ids come from the network and may hold spaces, so keys joined with spaces
+ * could be made to collide (nick "a" naming id "b c" would reach nick "a b"'s message "c").
+ */
+const senderIdKey = (conversation: string, sender: string, senderId: string): string =>
+  JSON.stringify(["sender-id", conversation, sender, senderId]);
+const canonicalKey = (conversation: string, canonical: string): string =>
+  JSON.stringify(["canonical", conversation, canonical]);
+
 interface Storage {
   get(key: string): Promise<unknown>;
   put(key: string, value: unknown): Promise<void>;
@@ -33,19 +42,19 @@ export class MessageIds {
     canonical: RemoteMessageId,
   ): Promise<void> {
     if (senderId === canonical) return;
-    await this.storage.put(`sender-id ${conversation} ${sender} ${senderId}`, canonical);
-    await this.storage.put(`canonical ${conversation} ${canonical}`, senderId);
+    await this.storage.put(senderIdKey(conversation, sender, senderId), canonical);
+    await this.storage.put(canonicalKey(conversation, canonical), senderId);
   }
 
   /** A correction's or retraction's target (`sender`'s own id, or already the room's) as the core's id. */
   async fromSenderId(conversation: string, sender: string, senderId: string): Promise<RemoteMessageId> {
-    const stored = await this.storage.get(`sender-id ${conversation} ${sender} ${senderId}`);
+    const stored = await this.storage.get(senderIdKey(conversation, sender, senderId));
     return remoteMessageId(typeof stored === "string" ? stored : senderId);
   }
 
   /** The sender's own id of a message the core knows as `canonical` (what a correction must name). */
   async senderIdOf(conversation: string, canonical: RemoteMessageId): Promise<string> {
-    const stored = await this.storage.get(`canonical ${conversation} ${canonical}`);
+    const stored = await this.storage.get(canonicalKey(conversation, canonical));
     return typeof stored === "string" ? stored : canonical;
   }
 }
