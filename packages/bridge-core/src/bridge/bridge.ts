@@ -34,6 +34,7 @@ import { pingHomeserver } from "./homeserver-ping.ts";
 import { resumeOrder } from "./inbox-resume.ts";
 import { Naming } from "./naming.ts";
 import { makeNetworkContext } from "./network-context.ts";
+import { PortalPolicy } from "./portal-policy.ts";
 import { RemoteJournal } from "./remote-journal.ts";
 import { createServices, type Services } from "./services.ts";
 import { ThirdParty } from "./third-party.ts";
@@ -189,7 +190,7 @@ export class Bridge {
 
   private makeApp(): express.Express {
     const { config, registration, network } = this.options;
-    const thirdParty = new ThirdParty(network, this.naming);
+    const thirdParty = new ThirdParty(network, this.naming, new PortalPolicy(config.portals));
     return createAppserviceApp({
       hsToken: registration.hs_token,
       maxBodyBytes: config.appservice.maxBodyBytes,
