@@ -198,7 +198,7 @@ export class Bridge {
       handlers: {
         transaction: async (txnId, parsed) => {
           const accepted = await this.store.acceptTransaction(txnId, parsed.items);
-          this.servicesOrNull?.matrixEvents.noteTransaction(accepted === null);
+          this.servicesOrNull?.matrixEvents.noteTransaction(accepted === null, accepted?.entries ?? []);
           if (accepted === null) {
             this.metrics?.transactionReplayed();
             this.logger.debug("transaction replayed; already accepted", { txnId });

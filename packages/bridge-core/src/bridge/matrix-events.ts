@@ -91,9 +91,9 @@ export class MatrixEventHandler {
     });
   }
 
-  /** A transaction arrived from the homeserver; `replayed`: one it had delivered before. */
-  noteTransaction(replayed: boolean): void {
-    this.gaps.noteTransaction(replayed);
+  /** A transaction arrived from the homeserver with the entries it brought; `replayed`: one it had delivered before. */
+  noteTransaction(replayed: boolean, entries: readonly InboxEntry[]): void {
+    this.gaps.noteTransaction(replayed, entries);
   }
 
   /** No more reading back of timelines. */

@@ -55,10 +55,11 @@ const PAGE_SIZE = 100;
 /** Events before a transaction's first event looked at: the homeserver's `/context` splits its limit in two. */
 const CONTEXT_LIMIT = 100;
 /**
- * How long after the first transaction of a recovery events are checked in order. A recovering homeserver sends
- * what it held back within moments; the transaction it strands is stored at the very end.
+ * How long after the first transaction of a recovery arriving transactions are checked in order. A recovering
+ * homeserver sends what it held back within moments; the transaction it strands is stored at the very end. Whether
+ * a transaction is checked is decided when it arrives: a busy room may handle it long after.
  */
-const RECOVERY_WINDOW_MS = 30_000;
+const RECOVERY_WINDOW_MS = 60_000;
 /** Clocks differ: the homeserver's timestamps are compared with the bridge's time less this. */
 const CLOCK_MARGIN_MS = 60_000;
 
@@ -73,7 +74,8 @@ export class TimelineGaps {
   /** While open, transactions are checked in order; `closesAt` is set by the first transaction after opening. */
   private recovery: { since: number; closesAt?: number } | null;
   private lastTransactionAt: number;
-  private readonly checkedTransactions = new Map<RoomId, string>();
+  /** Entries to look before when their turn comes (by seq), with how far back to look. */
+  private readonly toCheck = new Map<number, number>();
   private stopped = false;
 
   constructor(deps: TimelineGapsDeps) {
@@ -87,36 +89,42 @@ export class TimelineGaps {
   }
 
   /**
-   * A transaction arrived. A replayed one means the homeserver took an earlier delivery for failed: it is recovering,
-   * and may strand what it stores meanwhile.
+   * A transaction arrived, with the entries it brought (none for a replay). A replayed one means the homeserver took
+   * an earlier delivery for failed: it is recovering, and may strand what it stores meanwhile. While it may be, the
+   * first event of each room in a transaction is marked to be looked before.
    */
-  noteTransaction(replayed: boolean): void {
+  noteTransaction(replayed: boolean, entries: readonly InboxEntry[]): void {
     const now = Date.now();
-    if (replayed && this.recovery === null)
-      this.recovery = { since: this.lastTransactionAt - CLOCK_MARGIN_MS };
+    if (this.recovery?.closesAt !== undefined && now > this.recovery.closesAt) this.recovery = null;
+    // A replay opens a new window, looking back from before the last transaction that came through.
+    if (replayed) {
+      const since = this.lastTransactionAt - CLOCK_MARGIN_MS;
+      this.recovery = { since: Math.min(this.recovery?.since ?? since, since) };
+    }
     if (this.recovery !== null && this.recovery.closesAt === undefined)
       this.recovery.closesAt = now + RECOVERY_WINDOW_MS;
     this.lastTransactionAt = now;
+    if (this.recovery === null || this.stopped) return;
+    const rooms = new Set<unknown>();
+    for (const entry of entries) {
+      const roomId = entry.event["room_id"];
+      if (entry.kind !== "timeline" || rooms.has(roomId)) continue;
+      rooms.add(roomId);
+      this.toCheck.set(entry.seq, this.recovery.since);
+    }
   }
 
   /**
-   * Before an event is handled: while the homeserver may be recovering, the first event of each transaction in a room
-   * is preceded by any event before it that was never delivered, handled now, in the room's order.
+   * Before an event is handled: if it was marked when it arrived, any event before it in the room that was never
+   * delivered is handled now, first, in the room's order.
    */
   async recoverBefore(entry: InboxEntry): Promise<void> {
-    const recovery = this.recovery;
-    if (recovery === null || this.stopped || entry.kind !== "timeline" || entry.txnId === RECOVERED_TXN)
-      return;
-    if (recovery.closesAt !== undefined && Date.now() > recovery.closesAt) {
-      this.recovery = null;
-      return;
-    }
+    const since = this.toCheck.get(entry.seq);
+    if (since === undefined || entry.txnId === RECOVERED_TXN) return;
+    this.toCheck.delete(entry.seq);
     const roomId = entry.event["room_id"] as RoomId;
     const eventId = entry.event["event_id"];
-    const transaction = `${entry.txnId} ${entry.receivedAt}`;
-    if (typeof eventId !== "string" || this.checkedTransactions.get(roomId) === transaction) return;
-    this.checkedTransactions.set(roomId, transaction);
-    if (!this.deps.canRead(roomId)) return;
+    if (this.stopped || typeof eventId !== "string" || !this.deps.canRead(roomId)) return;
     const before = await this.deps.client
       .request<{ events_before?: MatrixEventJson[] }>(
         "GET",
@@ -128,7 +136,7 @@ export class TimelineGaps {
         return { events_before: [] };
       });
     // Newest first from the homeserver; handled oldest first.
-    const missing = this.missing(before.events_before ?? [], recovery.since).reverse();
+    const missing = this.missing(before.events_before ?? [], since).reverse();
     await this.handleFound(roomId, missing, "before a later one");
   }
 

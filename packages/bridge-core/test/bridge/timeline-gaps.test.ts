@@ -92,36 +92,44 @@ describe("TimelineGaps: events the homeserver never delivered", () => {
     const { gaps, handled, delivered } = setUp(timeline, new Set());
     delivered(1);
     delivered(3);
-    gaps.noteTransaction(false);
-    // 5 arrives; 2 was stranded, 4 is the bridge's own.
-    await gaps.recoverBefore(entry(5, "7"));
-    assert.deepEqual(handled, ["$e2"]);
-    // The same transaction's later events, and what was accepted meanwhile, are not looked at again.
-    await gaps.recoverBefore(entry(6, "7"));
+    // 5 and 6 arrive in one transaction; 2 was stranded, 4 is the bridge's own.
+    const arrived = [entry(5, "7"), entry(6, "7")];
+    gaps.noteTransaction(false, arrived);
+    for (const e of arrived) await gaps.recoverBefore(e);
     assert.deepEqual(handled, ["$e2"]);
   });
 
   it("looks no further back than the previous run's last word from the homeserver, less a clock margin", async () => {
     const old = { ...event(1), origin_server_ts: 1 };
     const { gaps, handled } = setUp([old, event(2)], new Set(), 70_000);
+    gaps.noteTransaction(false, [entry(2, "1")]);
     await gaps.recoverBefore(entry(2, "1"));
     assert.deepEqual(handled, [], "before 70 s − 60 s: not looked for");
     const fresh = setUp([old, event(2)], new Set(), null);
+    fresh.gaps.noteTransaction(false, [entry(2, "1")]);
     await fresh.gaps.recoverBefore(entry(2, "1"));
     assert.deepEqual(fresh.handled, [], "a store that never recorded it looks for nothing before this start");
   });
 
-  it("stops checking in order once the recovery window has passed, and opens again on a replayed transaction", async (t) => {
+  it("decides when a transaction arrives: checked however late it is handled, not after the window closed", async (t) => {
     t.mock.timers.enable({ apis: ["Date"], now: 10_000 });
-    const { gaps, handled, delivered } = setUp([event(1), event(2), event(3)], new Set());
+    const later = (n: number) => ({ ...event(n), origin_server_ts: 125_000 + n });
+    const { gaps, handled, delivered } = setUp([event(1), event(2), event(3), later(4), later(5)], new Set());
     delivered(1);
-    gaps.noteTransaction(false);
-    t.mock.timers.setTime(10_000 + 31_000);
+    gaps.noteTransaction(false, [entry(3, "8")]);
+    // The room is busy: 3 is handled two minutes after it arrived, and still looked before.
+    t.mock.timers.setTime(10_000 + 120_000);
     await gaps.recoverBefore(entry(3, "8"));
-    assert.deepEqual(handled, [], "the window closed 30 s after the first transaction");
-    gaps.noteTransaction(true);
-    await gaps.recoverBefore(entry(3, "9"));
     assert.deepEqual(handled, ["$e2"]);
+    // The window closed 60 s after the first transaction: later ones are not looked before…
+    gaps.noteTransaction(false, [entry(5, "9")]);
+    await gaps.recoverBefore(entry(5, "9"));
+    assert.deepEqual(handled, ["$e2"]);
+    // …until a replayed transaction shows the homeserver recovering again.
+    gaps.noteTransaction(true, []);
+    gaps.noteTransaction(false, [entry(5, "10", 50)]);
+    await gaps.recoverBefore(entry(5, "10", 50));
+    assert.deepEqual(handled, ["$e2", "$e4"]);
   });
 
   it("late: handles what was skipped before the newest handled event, nothing newer, nothing twice", async () => {
