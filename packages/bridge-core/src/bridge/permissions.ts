@@ -15,12 +15,7 @@ export class Permissions {
   }
 
   levelOf(userId: UserId): PermissionLevel {
-    return (
-      this.entry(userId) ??
-      this.entry(serverNameOf(userId)) ??
-      this.entry("*") ??
-      (serverNameOf(userId) === "localhost" ? "user" : "none")
-    );
+    return this.entry(userId) ?? this.entry(serverNameOf(userId)) ?? this.entry("*") ?? "none";
   }
 
   /** Whether the user may be bridged at all: their messages, their presence, a puppet of theirs on the network. */

@@ -41,6 +41,9 @@ describe("Permissions", () => {
     assert.equal(onlyAlice.allows(parseUserId("@mallory:example.org")), false);
     assert.equal(onlyAlice.allows(parseUserId("@alice:example.org")), true);
     assert.equal(level(new Permissions({}), "@alice:example.org"), "none");
+    // Whatever the server is called: no server name gets a level the table does not give it.
+    for (const server of ["localhost", "example.org", "matrix.org"])
+      assert.equal(level(new Permissions({ "@alice:localhost": "user" }), `@mallory:${server}`), "none");
   });
 
   it("without a permissions section, the config's default lets only the homeserver's own users in", () => {
