@@ -214,23 +214,39 @@ describe("Telegram bridge with the Bot API emulator and Synapse", () => {
       "no correction sent as a new message",
     );
 
-    // The bot could edit any message it relayed; an "edit" of Alice's message by someone else is not one of hers.
+    // The bot could edit any message it relayed; an "edit" of Alice's message by someone else is not hers to make:
+    // nothing reaches Telegram, and Bob is told why.
     const bob = await registerUser(stack.synapse, "bob", { displayName: "Bob" });
     try {
       await bob.join(room);
+      const before = (await emulator.activity(group)).messages.length;
       await bob.sendMessage(room, {
         msgtype: "m.text",
         body: "* hijacked",
         "m.new_content": { msgtype: "m.text", body: "hijacked" },
         "m.relates_to": { rel_type: "m.replace", event_id: aliceEvent },
       });
-      const correction = await emulator.waitForBotMessage(
+      await bob.waitForEvent(
+        (e) => String(e.content["body"]).includes("your edit was not sent to Telegram"),
+        { roomId: room },
+      );
+      await bob.sendText(room, "bob after the refused edit");
+      await emulator.waitForBotMessage(
         group,
-        (m) => m.text.includes("hijacked"),
+        (m) => m.text.endsWith("bob after the refused edit"),
         "bob's text",
       );
-      assert.notEqual(correction.message_id, sent.message_id);
-      assert.equal(correction.text, "<b>Bob</b>: * hijacked");
+      const activity = await emulator.activity(group);
+      assert.ok(
+        !activity.messages.slice(before).some((m) => m.text.includes("hijacked")),
+        "nothing of the edit sent",
+      );
+      const original = activity.messages.find((m) => m.message_id === sent.message_id);
+      assert.equal(
+        original?.text,
+        "<b>Alice &lt;script&gt;</b>: second version",
+        "alice's message untouched",
+      );
     } finally {
       await bob.close();
     }
