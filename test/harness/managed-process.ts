@@ -27,6 +27,8 @@ export interface ManagedProcessSpec {
   pollMs?: number;
   readyTimeoutMs?: number;
   stopGraceMs?: number;
+  /** What `stop` sends first; defaults to SIGTERM (PostgreSQL shuts down at once only on SIGINT). */
+  stopSignal?: NodeJS.Signals;
 }
 
 const DEFAULT_POLL_MS = 50;
@@ -102,11 +104,11 @@ export class ManagedProcess {
     );
   }
 
-  /** SIGTERM, then SIGKILL after the grace period; resolves once the process is gone. */
+  /** SIGTERM (or the spec's stop signal), then SIGKILL after the grace period; resolves once the process is gone. */
   async stop(): Promise<void> {
     const child = this.child;
     if (!child) return;
-    child.kill("SIGTERM");
+    child.kill(this.spec.stopSignal ?? "SIGTERM");
     const escalation = setTimeout(
       () => child.kill("SIGKILL"),
       this.spec.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,

@@ -30,6 +30,9 @@ export {
 } from "./registration/registration.ts";
 export { escapeLocalpart, fillTemplate, matchTemplate, unescapeLocalpart } from "./registration/templates.ts";
 export { LevelStore } from "./store/level-store.ts";
+export { openStore } from "./store/open-store.ts";
+export { PG_DEFAULTS, PgStore } from "./store/pg-store.ts";
+export { StoreVersionError } from "./store/schema-version.ts";
 export {
   defaultKeyFile,
   isSealedSecret,
@@ -37,4 +40,4 @@ export {
   SecretKeyFileError,
   SecretVault,
 } from "./store/secret-vault.ts";
-export type { BridgeStore, EventLink, RoomLink } from "./store/store.ts";
+export type { BridgeStore, EventLink, RoomLink, StoreHealth } from "./store/store.ts";

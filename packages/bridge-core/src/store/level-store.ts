@@ -15,7 +15,9 @@ import type { PuppetLogin } from "../network.ts";
 import { LevelInbox } from "./level-inbox.ts";
 import { type Json, makeSublevel, type Sub, seqKey } from "./level-keys.ts";
 import { LevelLogins, rewriteScrubbed } from "./level-logins.ts";
+import { migrateLevel } from "./level-migrations.ts";
 import { ReadThroughCache } from "./read-through-cache.ts";
+import type { StoreLog } from "./schema-version.ts";
 import { defaultKeyFile, SecretVault } from "./secret-vault.ts";
 import type {
   AcceptedTransaction,
@@ -26,6 +28,7 @@ import type {
   NewInboxItem,
   RemoteEventRecord,
   RoomLink,
+  StoreHealth,
   UserRecord,
 } from "./store.ts";
 
@@ -44,6 +47,8 @@ export interface LevelStoreOptions {
   sync: boolean;
   /** The key that seals credentials kept in the store; `defaultKeyFile(path)` when not given. */
   keyFile?: string;
+  /** Where the store says that it migrates its schema, before it does. */
+  log?: StoreLog;
 }
 
 export class LevelStore implements BridgeStore {
@@ -85,6 +90,12 @@ export class LevelStore implements BridgeStore {
     const secrets = SecretVault.open(options.keyFile ?? defaultKeyFile(options.path));
     const store = new LevelStore(options, secrets);
     await store.db.open();
+    try {
+      await migrateLevel(store.db, options.path, options.log);
+    } catch (err) {
+      await store.db.close();
+      throw err;
+    }
     await store.inbox.open();
     await store.logins.sealReadable();
     await store.sealReadableBridgeSecrets();
@@ -288,6 +299,15 @@ export class LevelStore implements BridgeStore {
       }
     }
     await rewriteScrubbed(this.db, BRIDGE_SECRETS, readable);
+  }
+
+  health(): StoreHealth {
+    return { ok: this.db.status === "open" };
+  }
+
+  /** The raw database, for copying every record to another store (level-export.ts). */
+  get database(): Level<string, Json> {
+    return this.db;
   }
 
   async close(): Promise<void> {

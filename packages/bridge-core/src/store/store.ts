@@ -92,6 +92,8 @@ export interface EventLink {
 export interface UserRecord {
   /** The DM room in which the user talks to the bridge bot. */
   managementRoomId?: RoomId;
+  /** false: the user sent `notices off` and is not told when their connection goes down or comes back. */
+  connectionNotices?: boolean;
 }
 
 export interface LoginRecord {
@@ -182,5 +184,17 @@ export interface BridgeStore {
    */
   readonly secrets: SecretVault;
 
+  /**
+   * Whether the store can be written now. An embedded store always can; a database server may be unreachable for a
+   * while, during which the store retries and the bridge can show why (health, bridge state).
+   */
+  health(): StoreHealth;
+
   close(): Promise<void>;
+}
+
+export interface StoreHealth {
+  ok: boolean;
+  /** Why not, when not: the last connection error, already free of credentials. */
+  detail?: string;
 }
