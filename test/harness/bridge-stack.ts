@@ -147,6 +147,11 @@ export interface BridgeStack<N extends NetworkPlugin = TestNetwork> {
   readonly bridge: Bridge;
   /** Stops the bridge and starts a new one on the same store, as a restart of the process would. */
   restartBridge(): Promise<void>;
+  /**
+   * Stops the bridge, runs `between` (which may move its store), and starts a new one with the config it returns
+   * (or the same), kept for later restarts.
+   */
+  replaceBridge(between: () => Promise<BridgeConfig | undefined>): Promise<void>;
   /** Sends a request to the bridge's application service API as the homeserver would (with the hs_token). */
   asHomeserver(method: string, path: string, body?: unknown, token?: string | null): Promise<Response>;
   stop(failed: boolean): Promise<void>;
@@ -184,11 +189,11 @@ export async function startBridgeStack<N extends NetworkPlugin = TestNetwork>(op
     ...(options.registrationUrl !== undefined && { registrationUrl: options.registrationUrl }),
   });
   await synapse.start();
-  const config = loadConfig(files.configPath);
   const registration = loadRegistration(files.registrationPath);
   const network = plugin.create(plugin.config);
   const logger = Logger.create({ level: "debug", sink: fileSink(files.logPath) });
   // Retries of failed deliveries are kept short, so a suite sees the give-up notice in well under a second.
+  let config = loadConfig(files.configPath);
   const makeBridge = () =>
     new Bridge({ config, registration, network, logger, deliveryRetryDelaysMs: RETRY_DELAYS_FOR_TESTS });
   let bridge: Bridge | null = makeBridge();
@@ -204,7 +209,9 @@ export async function startBridgeStack<N extends NetworkPlugin = TestNetwork>(op
     synapse,
     network,
     files,
-    config,
+    get config(): BridgeConfig {
+      return config;
+    },
     registration,
     get bridge(): Bridge {
       if (bridge === null) throw new Error("the bridge is stopped");
@@ -212,6 +219,13 @@ export async function startBridgeStack<N extends NetworkPlugin = TestNetwork>(op
     },
     async restartBridge() {
       await bridge?.stop();
+      bridge = makeBridge();
+      await bridge.start();
+    },
+    async replaceBridge(between) {
+      await bridge?.stop();
+      bridge = null;
+      config = (await between()) ?? config;
       bridge = makeBridge();
       await bridge.start();
     },
@@ -233,6 +247,7 @@ export async function startBridgeStack<N extends NetworkPlugin = TestNetwork>(op
         registration.as_token,
         registration.hs_token,
         ...(config.provisioning ? [config.provisioning.secret] : []),
+        ...(config.store.postgres ? [new URL(config.store.postgres.url).password] : []),
       ]);
     },
   };
