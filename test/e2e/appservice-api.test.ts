@@ -1,29 +1,39 @@
 // bridge-core's application service API against a real Synapse and a real Dendrite: registration accepted, the bot
 // answering in a DM, events arriving through transactions, duplicates processed once (also across a restart), tokens
 // checked, portals made by alias queries, ghosts made by user queries, third-party lookups, and the start-up check
-// (the ping where the homeserver has it, whoami with a warning where it does not: Dendrite 0.13).
+// (the ping where the homeserver has it, whoami with a warning where it does not: Dendrite 0.13). On Synapse also with
+// the bridge on PostgreSQL.
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
 import { eventually } from "../harness/eventually.ts";
-import { HOMESERVERS } from "../harness/homeserver.ts";
+import { HOMESERVERS, type HomeserverSoftware } from "../harness/homeserver.ts";
 import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
+import { type StoreKind, storeConfig } from "../harness/store-matrix.ts";
 
-for (const software of HOMESERVERS)
-  describe(`application service API with a real ${software}`, () => {
-    const runDir = useRunDir(`appservice-api-${software.toLowerCase()}`);
+// Every homeserver on the default store, and Synapse on PostgreSQL too: the store under a transaction's 200.
+const VARIANTS: { software: HomeserverSoftware; store: StoreKind }[] = [
+  ...HOMESERVERS.map((software) => ({ software, store: "LevelDB" as const })),
+  { software: "Synapse", store: "PostgreSQL" },
+];
+
+for (const { software, store } of VARIANTS)
+  describe(`application service API with a real ${software}, the bridge on ${store}`, () => {
+    const runDir = useRunDir(`appservice-api-${software.toLowerCase()}-${store.toLowerCase()}`);
     let stack: BridgeStack;
     let alice: TestClient;
     let portalId: string;
     const domain = () => stack.homeserver.serverName;
 
     before(async () => {
+      const extraConfig = await storeConfig(store, runDir);
       stack = await startBridgeStack({
         runDir: runDir.path,
         homeserver: software,
+        extraConfig,
         network: {
           rooms: [{ id: "lobby", name: "Lobby", topic: "Where everyone meets" }],
           users: [{ id: "bob", displayName: "Bob Remote" }],

@@ -27,6 +27,7 @@ import { NgircdServer } from "../harness/irc/ngircd.ts";
 import type { IrcServer } from "../harness/irc/server-process.ts";
 import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
+import { type StoreKind, storeConfig } from "../harness/store-matrix.ts";
 import { Synapse } from "../harness/synapse.ts";
 import { tally, until } from "../harness/tally.ts";
 
@@ -59,9 +60,16 @@ const SERVERS: ServerUnderTest[] = [
   { software: "ngIRCd", history: false, burst: 300, create: (runDir) => NgircdServer.create({ runDir }) },
 ];
 
-for (const irc of SERVERS)
-  describe(`faults in the middle of bursts: bridge killed, Synapse and ${irc.software} restarted`, () => {
-    const runDir = useRunDir(`irc-faults-${irc.software.toLowerCase()}`);
+// The InspIRCd variant (2,000-message bursts, both directions) runs on LevelDB; the shorter ngIRCd one on both stores,
+// so a SIGKILL in the middle of a burst is also proven with the inbox and journal in PostgreSQL.
+const VARIANTS: { irc: ServerUnderTest; store: StoreKind }[] = [
+  ...SERVERS.map((irc) => ({ irc, store: "LevelDB" as const })),
+  ...SERVERS.filter((irc) => irc.software === "ngIRCd").map((irc) => ({ irc, store: "PostgreSQL" as const })),
+];
+
+for (const { irc, store } of VARIANTS)
+  describe(`faults in the middle of bursts: bridge killed, Synapse and ${irc.software} restarted, on ${store}`, () => {
+    const runDir = useRunDir(`irc-faults-${irc.software.toLowerCase()}-${store.toLowerCase()}`);
     let synapse: Synapse;
     let server: IrcServer;
     let files: BridgeFiles;
@@ -145,7 +153,10 @@ for (const irc of SERVERS)
           },
         },
         // Soon, so that the read-back of rooms happens within the tests.
-        extraConfig: { bridge: { gap_check_seconds: GAP_CHECK_SECONDS } },
+        extraConfig: {
+          bridge: { gap_check_seconds: GAP_CHECK_SECONDS },
+          ...(await storeConfig(store, runDir, "irc")),
+        },
       });
       await synapse.start();
       runDir.addTeardown(async () => {

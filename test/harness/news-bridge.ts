@@ -12,9 +12,13 @@ export interface NewsBridge {
 }
 
 /** Starts the stack and registers Alice, both torn down with the suite's run folder; call it from a `before` hook. */
-export async function startNewsBridge(runDir: SuiteRunDir): Promise<NewsBridge> {
+export async function startNewsBridge(
+  runDir: SuiteRunDir,
+  extraConfig?: Record<string, unknown>,
+): Promise<NewsBridge> {
   const stack = await startBridgeStack({
     runDir: runDir.path,
+    ...(extraConfig !== undefined && { extraConfig }),
     network: { rooms: [{ id: "news", name: "News" }], users: [{ id: "carol", displayName: "Carol" }] },
   });
   runDir.addTeardown((failed) => stack.stop(failed));
