@@ -108,3 +108,30 @@ export interface RemoteEvents {
   /** Optional for the same reason as `presence`. */
   receipt?(receipt: RemoteReceipt): Promise<void>;
 }
+
+/**
+ * The state of one of the plugin's connections to its network, in the `com.beeper.bridge_state` vocabulary of the
+ * mautrix bridges. CONNECTING while it is being made; CONNECTED while it carries messages; TRANSIENT_DISCONNECT
+ * while it is lost and being retried; BAD_CREDENTIALS when the network refused the login (retrying will not help);
+ * UNKNOWN_ERROR for anything else that stops it; LOGGED_OUT when it was ended on purpose (a logout, an idle puppet).
+ */
+export type ConnectionState =
+  | "CONNECTING"
+  | "CONNECTED"
+  | "TRANSIENT_DISCONNECT"
+  | "BAD_CREDENTIALS"
+  | "UNKNOWN_ERROR"
+  | "LOGGED_OUT";
+
+/** What a plugin reports through `NetworkContext.connectionState` whenever a connection changes state. */
+export interface ConnectionStateReport {
+  /** `bot`: the bridge's own connection (the IRC bot, the XMPP component, the Telegram bot); else whose login. */
+  connection: "bot" | UserId;
+  state: ConnectionState;
+  /** Words a user can act on ("the IRC server closed the connection"); shown to them. Never a credential. */
+  reason?: string;
+  /** A short machine-readable cause (`io-error`, `auth-failed`), for dashboards. */
+  error?: string;
+  /** Which of several servers the connection is to, for a plugin that serves more than one (multi-server IRC). */
+  instance?: string;
+}

@@ -6,7 +6,7 @@
 import type { Command } from "./commands/registry.ts";
 import type { EventId, MxcUri, RemoteMessageId, RemoteRoomId, RemoteUserId, RoomId, UserId } from "./ids.ts";
 import type { Logger } from "./log.ts";
-import type { RemoteEvents } from "./network-remote-events.ts";
+import type { ConnectionStateReport, RemoteEvents } from "./network-remote-events.ts";
 import type { SealedSecret } from "./store/secret-vault.ts";
 
 export interface NetworkCapabilities {
@@ -192,6 +192,8 @@ export interface ThirdPartyLookup {
 
 // Remote → Matrix: what a plugin reports (network-remote-events.ts).
 export type {
+  ConnectionState,
+  ConnectionStateReport,
   RemoteDeletion,
   RemoteDirectMessage,
   RemoteEdit,
@@ -271,6 +273,12 @@ export interface NetworkContext {
   savedLogins(): Promise<{ userId: UserId; login: PuppetLogin }[]>;
   /** How many puppet connections are up now, for the metrics. */
   puppetsConnected(count: number): void;
+  /**
+   * Reports a connection's state whenever it changes: the bridge's own (`connection: "bot"`), which /health and
+   * /bridge_state follow, and each Matrix user's login or puppet, of which the user is told in their DM with the bot.
+   * The bridge always provides it; optional so that contexts built elsewhere (test harnesses) need not.
+   */
+  connectionState?(report: ConnectionStateReport): void;
 }
 
 export interface NetworkPlugin {
@@ -312,6 +320,12 @@ export interface NetworkPlugin {
   automaticIdentity?(userId: UserId): Promise<RemoteUserId | null>;
   /** The reverse: the Matrix user behind an automatic identity, so that what happens to it is not given a ghost. */
   matrixUserOf?(id: RemoteUserId): UserId | null;
+  /**
+   * Drops and remakes a connection (an admin's `reconnect`): the bridge's own for `"bot"`, else `userId`'s login or
+   * puppet. Resolves once the new connection is asked for, not necessarily made; its state arrives through
+   * `connectionState`. Rejects with an Error whose message is shown to the admin (no such connection).
+   */
+  reconnect?(connection: "bot" | UserId): Promise<void>;
   /** May `requester` link a Matrix room to this remote room? Resolve with an error message to refuse. */
   validateLink?(id: RemoteRoomId, requester: UserId): Promise<string | null>;
   readonly thirdParty?: ThirdPartyLookup;

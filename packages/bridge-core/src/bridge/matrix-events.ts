@@ -303,6 +303,7 @@ export class MatrixEventHandler {
       roomId,
       sender,
       isManagementRoom,
+      isAdmin: this.deps.permissions.levelOf(sender) === "admin",
       reply: async (text) => {
         await intents.bot.sendNotice(roomId, text);
       },

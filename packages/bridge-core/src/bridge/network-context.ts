@@ -7,7 +7,7 @@ import type { Logger } from "../log.ts";
 import type { MatrixClient } from "../matrix/client.ts";
 import type { PublicLinks } from "../media/public-links.ts";
 import { fetchRemoteMedia } from "../media/remote-media.ts";
-import type { NetworkContext, RemoteEvents } from "../network.ts";
+import type { ConnectionStateReport, NetworkContext, RemoteEvents } from "../network.ts";
 import type { BridgeStore } from "../store/store.ts";
 
 export interface NetworkContextInputs {
@@ -20,6 +20,7 @@ export interface NetworkContextInputs {
   /** Whether a Matrix user may be bridged at all. */
   allows(userId: UserId): boolean;
   puppetsConnected(count: number): void;
+  connectionState(report: ConnectionStateReport): void;
 }
 
 export function makeNetworkContext(inputs: NetworkContextInputs): NetworkContext {
@@ -68,5 +69,6 @@ export function makeNetworkContext(inputs: NetworkContextInputs): NetworkContext
     },
     linkedRooms: async () => (await store.listRoomLinks()).map((link) => link.remoteRoomId),
     puppetsConnected: inputs.puppetsConnected,
+    connectionState: inputs.connectionState,
   };
 }

@@ -280,7 +280,8 @@ export class Plumbing {
     }
   }
 
-  private async deleteLink(link: RoomLink): Promise<void> {
+  /** Forgets a link, under its remote room's key so that no remote event for it is half handled. */
+  async deleteLink(link: RoomLink): Promise<void> {
     await this.options.queue.run(remoteRoomKey(link.remoteRoomId), () =>
       this.options.store.deleteRoomLink(link.roomId),
     );
@@ -353,7 +354,7 @@ export class Plumbing {
   }
 
   /** The ghosts, then the bot, leave: the room's own users stay and keep the room. */
-  private async leaveRoom(link: RoomLink): Promise<void> {
+  async leaveRoom(link: RoomLink): Promise<void> {
     const { intents, naming, logger } = this.options;
     const roomId = link.roomId;
     try {

@@ -12,6 +12,7 @@ import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import type { BridgeStore, RoomLink } from "../store/store.ts";
 import type { Ghosts } from "./ghosts.ts";
 import type { Naming } from "./naming.ts";
+import type { PortalDirectory } from "./portal-directory.ts";
 import type { PortalPolicy } from "./portal-policy.ts";
 
 export const remoteRoomKey = (id: RemoteRoomId): string => `remote-room:${id}`;
@@ -51,6 +52,8 @@ export class Portals {
     bridgeId: string;
     policy: PortalPolicy;
     logger: Logger;
+    /** Publishes new portals in the room directory when the admin asked for it. */
+    directory?: PortalDirectory;
   };
 
   constructor(options: Portals["options"]) {
@@ -136,6 +139,7 @@ export class Portals {
     };
     await store.putRoomLink(link);
     logger.info("portal created", { roomId, remoteRoomId: info.id });
+    await this.options.directory?.publish(roomId);
     await this.joinInitialMembers(link);
     return link;
   }

@@ -20,6 +20,7 @@ import { MatrixToRemote } from "./matrix-to-remote.ts";
 import type { Naming } from "./naming.ts";
 import { Permissions } from "./permissions.ts";
 import { Plumbing } from "./plumbing.ts";
+import { PortalDirectory } from "./portal-directory.ts";
 import { PortalPolicy } from "./portal-policy.ts";
 import { Portals } from "./portals.ts";
 import { Puppets } from "./puppets.ts";
@@ -57,12 +58,21 @@ export interface Services {
   remoteEvents: RemoteToMatrix;
   /** Whether a Matrix user may be bridged at all. */
   gate: UserGate;
+  /** Portals in the room directory (`bridge.publish_portals`). */
+  directory: PortalDirectory;
 }
 
 export function createServices(inputs: ServiceInputs): Services {
   const { config, bridgeId, store, network, intents, naming, queue, logger, observe } = inputs;
   const child = (component: string) => logger.child({ component });
+  const directory = new PortalDirectory({
+    intents,
+    network,
+    enabled: config.bridge.publishPortals === true,
+    logger: child("directory"),
+  });
   const portals = new Portals({
+    directory,
     store,
     intents,
     naming,
@@ -165,5 +175,5 @@ export function createServices(inputs: ServiceInputs): Services {
     logger: child("remote-to-matrix"),
     onBridged: (type, receivedAt) => observe.bridged("remote_to_matrix", type, receivedAt),
   });
-  return { portals, plumbing, puppets, matrixEvents, remoteEvents, gate };
+  return { portals, plumbing, puppets, matrixEvents, remoteEvents, gate, directory };
 }

@@ -17,8 +17,10 @@ export function registerAccountCommands(
 ): void {
   const { network } = options;
   const name = network.info.displayName;
+  const section = "Your account";
   registry.register({
     name: "login",
+    section,
     usage: "[credentials]",
     summary: `log in to ${name} with your own account, so your messages go out as you`,
     run: async (ctx) => {
@@ -42,6 +44,7 @@ export function registerAccountCommands(
   });
   registry.register({
     name: "logout",
+    section,
     summary: `log out of ${name}`,
     run: async (ctx) => {
       const login = await options.store().getLogin(ctx.sender);
@@ -53,6 +56,7 @@ export function registerAccountCommands(
   });
   registry.register({
     name: "whoami",
+    section,
     summary: `show who you are on ${name}`,
     run: async (ctx) => {
       const login = await options.store().getLogin(ctx.sender);

@@ -9,7 +9,8 @@ export function registerBuiltinCommands(
   registry.register({
     name: "help",
     summary: "list the commands",
-    run: (ctx) => ctx.reply(registry.helpText()),
+    // Only what the asker may run: an admin's commands are no business of everyone else's.
+    run: (ctx) => ctx.reply(registry.helpText(ctx.isAdmin === true)),
   });
   registry.register({
     name: "ping",

@@ -14,6 +14,8 @@ export interface CommandContext {
    */
   text: string;
   isManagementRoom: boolean;
+  /** Whether the sender is a bridge admin (`admin` in `bridge.permissions`): admin commands and the full help. */
+  isAdmin?: boolean;
   reply(text: string): Promise<void>;
   /** Redacts the message that held the command (it may hold a password); best effort. */
   hideCommand(): Promise<void>;
@@ -24,8 +26,15 @@ export interface Command {
   /** `<arg> [optional]`, shown by help and in bad-argument replies. */
   usage?: string;
   summary: string;
+  /** The heading help lists it under; absent: "General". */
+  section?: string;
+  /** Only bridge admins may run it, and only they see it in help. */
+  admin?: boolean;
   run(context: CommandContext): Promise<void>;
 }
+
+export const ADMIN_SECTION = "Admin";
+const GENERAL_SECTION = "General";
 
 export interface ParsedCommand {
   name: string;
@@ -76,6 +85,10 @@ export class CommandRegistry {
       );
       return;
     }
+    if (command.admin === true && context.isAdmin !== true) {
+      await context.reply(`${this.prefix}${command.name} is for the bridge's admins.`);
+      return;
+    }
     try {
       await command.run({ ...context, args: parsed.args, text: parsed.text });
     } catch (err) {
@@ -85,10 +98,23 @@ export class CommandRegistry {
     }
   }
 
-  helpText(): string {
-    const lines = [...this.commands.values()]
-      .sort((a, b) => a.name.localeCompare(b.name))
-      .map((c) => `${this.prefix}${c.name}${c.usage ? ` ${c.usage}` : ""} — ${c.summary}`);
-    return `Commands (the "${this.prefix}" prefix is optional in this DM):\n${lines.join("\n")}`;
+  /** The commands `isAdmin` may run, by section (General first, Admin last), each sorted by name. */
+  helpText(isAdmin = false): string {
+    const sections = new Map<string, Command[]>();
+    for (const command of this.commands.values()) {
+      if (command.admin === true && !isAdmin) continue;
+      const section = command.admin === true ? ADMIN_SECTION : (command.section ?? GENERAL_SECTION);
+      sections.set(section, [...(sections.get(section) ?? []), command]);
+    }
+    const order = (name: string) => (name === GENERAL_SECTION ? 0 : name === ADMIN_SECTION ? 2 : 1);
+    const blocks = [...sections]
+      .sort(([a], [b]) => order(a) - order(b) || a.localeCompare(b))
+      .map(([name, commands]) => {
+        const lines = commands
+          .sort((a, b) => a.name.localeCompare(b.name))
+          .map((c) => `${this.prefix}${c.name}${c.usage ? ` ${c.usage}` : ""} — ${c.summary}`);
+        return `${name}:\n${lines.join("\n")}`;
+      });
+    return `Commands (the "${this.prefix}" prefix is optional in this DM):\n\n${blocks.join("\n\n")}`;
   }
 }

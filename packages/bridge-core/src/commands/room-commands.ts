@@ -26,6 +26,7 @@ export function registerRoomCommands(registry: CommandRegistry, plumbing: Plumbi
 
   registry.register({
     name: "link",
+    section: "Rooms",
     usage: "<remote room id>",
     summary: "link this room to a remote room (room moderators)",
     run: async (ctx) => {
@@ -48,6 +49,7 @@ export function registerRoomCommands(registry: CommandRegistry, plumbing: Plumbi
 
   registry.register({
     name: "unlink",
+    section: "Rooms",
     summary: "end this room's link to a remote room (room moderators)",
     run: async (ctx) => {
       if (ctx.args.length > 0) throw new CommandUsageError("unlink takes no arguments.");
@@ -60,6 +62,7 @@ export function registerRoomCommands(registry: CommandRegistry, plumbing: Plumbi
 
   registry.register({
     name: "relay",
+    section: "Rooms",
     usage: "[on|off]",
     summary: "show or switch relaying of Matrix users without a remote identity (room moderators)",
     run: async (ctx) => {

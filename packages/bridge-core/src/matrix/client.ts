@@ -43,6 +43,11 @@ export interface MatrixClientOptions {
   retryBaseMs?: number;
   /** Aborting it ends every request and every wait between retries at once (the bridge is stopping). */
   signal?: AbortSignal;
+  /**
+   * Told after every attempt whether the homeserver answered: any HTTP answer but a gateway's 502/503/504 counts as
+   * reachable; a refused connection, a timeout or a gateway error as not. The bridge's live health follows it.
+   */
+  onReachability?: (reachable: boolean, detail?: string) => void;
 }
 
 export interface DownloadedMedia {
@@ -85,6 +90,7 @@ export class MatrixClient {
   private readonly maxRetries: number;
   private readonly retryBaseMs: number;
   private readonly signal: AbortSignal | undefined;
+  private readonly onReachability: (reachable: boolean, detail?: string) => void;
 
   constructor(opts: MatrixClientOptions) {
     this.homeserverUrl = opts.homeserverUrl.replace(/\/+$/, "");
@@ -94,6 +100,7 @@ export class MatrixClient {
     this.maxRetries = opts.maxRetries ?? DEFAULT_MAX_RETRIES;
     this.retryBaseMs = opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
     this.signal = opts.signal;
+    this.onReachability = opts.onReachability ?? (() => undefined);
   }
 
   /** Waits between retries, cut short (with an AbortError) when the client's signal is aborted. */
@@ -204,6 +211,7 @@ export class MatrixClient {
       } catch (cause) {
         if (this.signal?.aborted) throw this.signal.reason;
         const error = new MatrixConnectionError({ method, path: logPath, cause });
+        this.onReachability(false, error.message);
         if (!idempotent || attempt > maxRetries) throw error;
         const waitMs = this.backoffMs(attempt);
         this.logger.warn("homeserver unreachable, retrying", {
@@ -216,6 +224,8 @@ export class MatrixClient {
         await this.pause(waitMs);
         continue;
       }
+      const gatewayDown = res.status === 502 || res.status === 503 || res.status === 504;
+      this.onReachability(!gatewayDown, gatewayDown ? `the homeserver answered ${res.status}` : undefined);
       if (res.ok) return res;
 
       const error = new MatrixHttpError({

@@ -256,6 +256,31 @@ export class Intent {
     await this.asSelf("PUT", path, { body: { room_id: roomId } });
   }
 
+  /** Removes `alias` from the room directory (a deleted portal's alias must lead to a new portal, not the old room). */
+  async deleteAlias(alias: RoomAlias): Promise<void> {
+    await this.asSelf("DELETE", matrixPath`/_matrix/client/v3/directory/room/${alias}`);
+  }
+
+  /** Lists the room in the public room directory (`public`) or takes it out (`private`); needs moderator power. */
+  async setDirectoryVisibility(roomId: RoomId, visibility: "public" | "private"): Promise<void> {
+    await this.asSelf("PUT", matrixPath`/_matrix/client/v3/directory/list/room/${roomId}`, {
+      body: { visibility },
+    });
+  }
+
+  /**
+   * Lists the room in the directory under the application service's network (`/publicRooms` with the protocol's
+   * `third_party_instance_id`), which is where Element's "Explore rooms → network" looks.
+   */
+  async setNetworkDirectoryVisibility(
+    networkId: string,
+    roomId: RoomId,
+    visibility: "public" | "private",
+  ): Promise<void> {
+    const path = matrixPath`/_matrix/client/v3/directory/list/appservice/${networkId}/${roomId}`;
+    await this.asSelf("PUT", path, { body: { visibility } });
+  }
+
   /** Who is joined to the room, with their profile in that room; also refreshes the cache's view of the room. */
   async joinedMembers(roomId: RoomId): Promise<Map<UserId, Profile>> {
     const path = matrixPath`/_matrix/client/v3/rooms/${roomId}/joined_members`;

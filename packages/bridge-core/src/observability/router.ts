@@ -1,10 +1,14 @@
-// GET /metrics (Prometheus text) and GET /health (JSON, 503 when a part is down). Neither asks for a token: they
+// GET /metrics (Prometheus text), GET /health (JSON, 503 while a part is down: the store, the homeserver, a network
+// connection), GET /ready (200 once the bridge runs and takes transactions, 503 while it starts or stops: for an
+// orchestrator or a systemd readiness probe) and GET /bridge_state (the `com.beeper.bridge_state`-style state as JSON,
+// with users' connections counted, never named). None asks for a token: they
 // are served on the bridge's own listen address for a scraper or an orchestrator's probe, and their output holds
 // counts and states only, never a credential. Errors are answered here rather than passed on, so that no error
 // handler mounted elsewhere, nor Express's default one, can print a stack trace to an unauthenticated caller.
 
 import express, { type Request, type Response } from "express";
 import type { Logger } from "../log.ts";
+import type { BridgeStates } from "./bridge-state.ts";
 import type { HealthState } from "./health.ts";
 import type { BridgeMetrics } from "./metrics.ts";
 
@@ -12,11 +16,13 @@ export interface ObservabilityRouterOptions {
   /** Absent when metrics are disabled in the configuration; /metrics then is not served at all. */
   metrics?: BridgeMetrics;
   health: HealthState;
+  /** Absent in tests that only look at health; then /ready and /bridge_state are not served. */
+  states?: BridgeStates;
   logger?: Logger;
 }
 
 export function createObservabilityRouter(options: ObservabilityRouterOptions): express.Router {
-  const { metrics, health, logger } = options;
+  const { metrics, health, states, logger } = options;
   const router = express.Router();
 
   // Both answers describe the moment of the request; a cached copy would hide an outage.
@@ -47,6 +53,24 @@ export function createObservabilityRouter(options: ObservabilityRouterOptions): 
       res.status(500).json({ ok: false, components: {} });
     }
   });
+
+  if (states !== undefined) {
+    // Readiness is not health: a bridge whose network is down still takes and keeps transactions.
+    router.get("/ready", (_req: Request, res: Response) => {
+      noStore(res);
+      const ready = states.running;
+      res.status(ready ? 200 : 503).json({ ready });
+    });
+    router.get("/bridge_state", (_req: Request, res: Response) => {
+      noStore(res);
+      try {
+        res.status(200).json(states.snapshot());
+      } catch (err) {
+        logger?.error("bridge state snapshot failed", { err });
+        res.status(500).json({ state_event: "UNKNOWN_ERROR" });
+      }
+    });
+  }
 
   return router;
 }

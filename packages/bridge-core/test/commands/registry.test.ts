@@ -181,6 +181,8 @@ describe("builtin commands", () => {
     const lines = (replies[0] ?? "").split("\n");
     assert.match(lines[0] ?? "", /prefix is optional/);
     assert.deepEqual(lines.slice(1), [
+      "",
+      "General:",
       "!help — list the commands",
       "!link <channel> — bridge a channel here",
       "!ping — check that the bridge is alive",
