@@ -234,6 +234,12 @@ export class IrcConnection extends EventEmitter {
     this.emit("up", { reconnect, downtimeMs, sent });
   }
 
+  /** Drops the connection as if the network had, so that it is made again the usual way (an admin's reconnect). */
+  dropAndReconnect(): void {
+    if (this.quitting) return;
+    this.client.connection?.end(null, true);
+  }
+
   /** irc-framework stops after a drop soon after registering, or after its last attempt; a bridge must not. */
   private retryAfterGivingUp(): void {
     if (this.quitting || !this.everRegistered || this.retryTimer !== undefined) return;

@@ -22,6 +22,7 @@ import {
   remoteUserId,
   serverNameOf,
   singleLine,
+  type ThirdPartyLookup,
   type UserId,
 } from "bridge-core";
 import type { MessageEvent } from "irc-framework";
@@ -43,6 +44,7 @@ import { IrcEvents } from "./irc-events.ts";
 import { IrcHistoryMode } from "./irc-history-mode.ts";
 import { IrcLinkApproval } from "./irc-link-approval.ts";
 import { IrcModeration } from "./irc-moderation.ts";
+import { ircThirdParty } from "./irc-third-party.ts";
 import { portalAlias, remoteIdOfGhost } from "./matrix-ids.ts";
 import { NickIdentities } from "./nick-identities.ts";
 import { PuppetPool } from "./puppet-pool.ts";
@@ -64,6 +66,7 @@ export class IrcNetwork implements NetworkPlugin {
   private settings: PuppetSettings | null = null;
   private nextId = 1;
   readonly commands: Command[];
+  readonly thirdParty: ThirdPartyLookup;
 
   constructor(config: IrcConfig) {
     this.config = config;
@@ -82,6 +85,7 @@ export class IrcNetwork implements NetworkPlugin {
         receipts: false,
       },
     };
+    this.thirdParty = ircThirdParty({ serverName: config.server.name, host: config.server.host });
     const server = {
       host: config.server.host,
       port: config.server.port,
@@ -99,6 +103,12 @@ export class IrcNetwork implements NetworkPlugin {
       },
       logger: () => this.context?.logger ?? null,
       onCountChange: (connected) => this.context?.puppetsConnected(connected),
+      onState: (userId, state, reason) =>
+        this.context?.connectionState?.({
+          connection: userId,
+          state,
+          ...(reason !== undefined && { reason }),
+        }),
       onConnection: (userId, connection) => this.listenForPrivateMessages(userId, connection),
     });
     this.commands = createIrcCommands({
@@ -142,6 +152,7 @@ export class IrcNetwork implements NetworkPlugin {
       reconnectMaxWaitMs: this.config.reconnect_max_wait_seconds * 1000,
     });
     this.logReconnects(this.bot, context);
+    context.connectionState?.({ connection: "bot", state: "CONNECTING" });
     this.delivery = new IrcDelivery({
       storage: context.storage,
       channelLines: new ChannelLines(this.bot),
@@ -177,6 +188,7 @@ export class IrcNetwork implements NetworkPlugin {
       identities: this.identities,
     });
     await this.bot.connect();
+    context.connectionState?.({ connection: "bot", state: "CONNECTED" });
     context.logger.info("connected to IRC", { host: server.host, port: server.port, nick: this.bot.nick });
     for (const channel of await context.linkedRooms()) {
       await this.bot
@@ -187,17 +199,39 @@ export class IrcNetwork implements NetworkPlugin {
 
   /** The bot's outages are the bridge's: every one is logged, with how long it lasted. */
   private logReconnects(bot: IrcConnection, context: NetworkContext): void {
-    bot.on("down", () => context.logger.warn("lost the connection to IRC; reconnecting"));
+    bot.on("down", () => {
+      context.logger.warn("lost the connection to IRC; reconnecting");
+      context.connectionState?.({
+        connection: "bot",
+        state: "TRANSIENT_DISCONNECT",
+        error: "irc-disconnected",
+        reason: `lost the connection to ${this.config.server.host}; reconnecting`,
+      });
+    });
     bot.on("reconnecting", (e: { attempt: number; waitMs: number }) =>
       context.logger.info("reconnecting to IRC", { attempt: e.attempt, waitMs: e.waitMs }),
     );
     bot.on("up", (e: { reconnect: boolean; downtimeMs?: number }) => {
       if (!e.reconnect) return;
+      context.connectionState?.({ connection: "bot", state: "CONNECTED" });
       context.logger.info("reconnected to IRC; rejoining channels", {
         nick: bot.nick,
         downtimeMs: e.downtimeMs,
         channels: bot.channels.size,
       });
+    });
+  }
+
+  /** An admin's `reconnect`: the bot's connection is dropped and made again; a user's puppet is closed and reopened. */
+  async reconnect(connection: "bot" | UserId): Promise<void> {
+    if (connection === "bot") {
+      this.botConnection.dropAndReconnect();
+      return;
+    }
+    if (!this.puppets.disconnect(connection, "Reconnecting"))
+      throw new Error(`${connection} has no IRC connection.`);
+    void this.puppets.ensure(connection).catch((err: unknown) => {
+      this.ctx.logger.warn("puppet could not reconnect", { userId: connection, err });
     });
   }
 

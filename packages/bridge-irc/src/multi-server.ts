@@ -200,7 +200,19 @@ export class MultiServerIrcNetwork implements NetworkPlugin {
           return local === null ? [] : [{ userId, login: { ...login, remoteUserId: remoteUserId(local) } }];
         }),
       puppetsConnected,
+      // Each server's connections are told apart by its key.
+      connectionState: (report) => context.connectionState?.({ ...report, instance: key }),
     };
+  }
+
+  /** An admin's `reconnect`: the same connection on every server (the bot's, or the user's where they have one). */
+  async reconnect(connection: "bot" | UserId): Promise<void> {
+    const results = await Promise.allSettled(
+      this.servers.map(
+        ({ network }) => network.reconnect?.(connection) ?? Promise.reject(new Error("no reconnect")),
+      ),
+    );
+    if (results.every((r) => r.status === "rejected")) throw (results[0] as PromiseRejectedResult).reason;
   }
 
   async stop(): Promise<void> {

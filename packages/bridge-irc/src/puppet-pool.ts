@@ -25,6 +25,8 @@ export interface PuppetPoolOptions {
   logger?: () => Logger | null;
   /** Called with the number of registered puppet connections whenever it may have changed. */
   onCountChange?: (connected: number) => void;
+  /** Called whenever a user's puppet connection changes state (connected, lost, failed, closed). */
+  onState?: (userId: UserId, state: PuppetState, reason?: string) => void;
   /** Called once for each new puppet connection, after it registered. */
   onConnection?: (userId: UserId, connection: IrcConnection) => void;
   /** Makes the connections; tests put a fake server behind them. */
@@ -39,6 +41,13 @@ const FORMER_NICK_MS = 60_000;
 
 /** The username (ident) every puppet connects with; lines from it, at the bridge's host, are the bridge's own. */
 export const PUPPET_USERNAME = "matrix";
+
+export type PuppetState =
+  | "CONNECTING"
+  | "CONNECTED"
+  | "TRANSIENT_DISCONNECT"
+  | "UNKNOWN_ERROR"
+  | "LOGGED_OUT";
 
 export class PuppetPool {
   private readonly options: PuppetPoolOptions;
@@ -217,13 +226,16 @@ export class PuppetPool {
       ...(credentials && { credentials }),
     });
     this.watch(userId, connection);
+    this.options.onState?.(userId, "CONNECTING");
     try {
       await connection.connect();
     } catch (err) {
       connection.removeAllListeners();
       connection.quit();
+      this.options.onState?.(userId, "UNKNOWN_ERROR", (err as Error).message);
       throw new Error(`could not connect ${userId} to IRC: ${(err as Error).message}`);
     }
+    this.options.onState?.(userId, "CONNECTED");
     this.connections.set(userId, connection);
     this.lastNicks.set(userId, connection.nick);
     this.countChanged();
@@ -234,6 +246,11 @@ export class PuppetPool {
   private watch(userId: UserId, connection: IrcConnection): void {
     connection.on("down", () => {
       this.logger?.warn("puppet lost its IRC connection; reconnecting", { userId });
+      this.options.onState?.(
+        userId,
+        "TRANSIENT_DISCONNECT",
+        "lost the connection to the IRC server; reconnecting",
+      );
       this.countChanged();
     });
     connection.on("reconnecting", (e: { attempt: number; waitMs: number }) =>
@@ -248,6 +265,7 @@ export class PuppetPool {
         sentAfterOutage: e.sent,
       });
       this.lastNicks.set(userId, connection.nick);
+      this.options.onState?.(userId, "CONNECTED");
       this.countChanged();
     });
     connection.on("logged in", (e: { account?: string; method: string }) =>
@@ -277,6 +295,7 @@ export class PuppetPool {
     connection.quit(reason);
     connection.removeAllListeners();
     this.connections.delete(userId);
+    this.options.onState?.(userId, "LOGGED_OUT", reason);
     this.countChanged();
     return true;
   }

@@ -16,6 +16,7 @@ import type {
   RemoteRoomInfo,
   RemoteUserId,
   RemoteUserInfo,
+  ThirdPartyLookup,
   UserId,
 } from "bridge-core";
 import type { Update } from "node-telegram-bot-api";
@@ -29,6 +30,7 @@ import { ChatSendQueue } from "./send-queue.ts";
 import { MAX_DOWNLOAD_BYTES } from "./telegram-files.ts";
 import { chatIdOf, chatRoomId, mentionOfGhostLink } from "./telegram-ids.ts";
 import { TelegramSender } from "./telegram-sender.ts";
+import { telegramThirdParty } from "./telegram-third-party.ts";
 import { chatKeyOf, TelegramUpdates } from "./telegram-updates.ts";
 import { UpdatePoller } from "./update-poller.ts";
 
@@ -42,6 +44,13 @@ const KNOWN_USERS_KEPT = 10_000;
 
 export class TelegramNetwork implements NetworkPlugin {
   readonly info: NetworkInfo;
+  /** Groups found by chat id or @username for clients' room directories. */
+  readonly thirdParty: ThirdPartyLookup = telegramThirdParty(async (chat) => {
+    const found = await this.botApi.getChat({ chat_id: chat });
+    return BRIDGED_CHATS.has(found.type)
+      ? { id: found.id, ...(found.title !== undefined && { title: found.title }) }
+      : null;
+  });
   private readonly config: TelegramConfig;
   private context: NetworkContext | null = null;
   private api: TelegramBotApi | null = null;
@@ -126,6 +135,7 @@ export class TelegramNetwork implements NetworkPlugin {
       throw new Error(`the Telegram Bot API refused the bot: ${describeTelegramError(err)}`);
     });
     context.logger.info("connected to Telegram", { bot: me.username, botId: me.id });
+    context.connectionState?.({ connection: "bot", state: "CONNECTED" });
     this.queue = new ChatSendQueue({
       signal: this.stopping.signal,
       onRateLimited: (chatId, retryAfterSeconds) =>
@@ -187,6 +197,7 @@ export class TelegramNetwork implements NetworkPlugin {
       logger: context.logger,
       handle: (update) => updates.handle(update),
       chatKeyOf,
+      onOutcome: (ok, err) => this.reportPolling(ok, err),
     });
     this.poller.start();
   }
@@ -247,6 +258,23 @@ export class TelegramNetwork implements NetworkPlugin {
   }
 
   /** A group the bot is in; null for anything else (no such chat, a private chat, a channel). */
+  /** The bot's connection state from each getUpdates: a refused token is no passing trouble. */
+  private reportPolling(ok: boolean, err?: unknown): void {
+    const report = this.context?.connectionState;
+    if (report === undefined) return;
+    if (ok) {
+      report({ connection: "bot", state: "CONNECTED" });
+      return;
+    }
+    const refused = isTelegramError(err, 401) || isTelegramError(err, 404);
+    report({
+      connection: "bot",
+      state: refused ? "BAD_CREDENTIALS" : "TRANSIENT_DISCONNECT",
+      error: refused ? "bot-token-refused" : "telegram-unreachable",
+      reason: describeTelegramError(err),
+    });
+  }
+
   async resolveRoom(id: RemoteRoomId): Promise<RemoteRoomInfo | null> {
     const chatId = chatIdOf(id);
     if (chatId === null) return null;

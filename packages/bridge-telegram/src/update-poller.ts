@@ -20,6 +20,8 @@ export interface UpdatePollerOptions {
   logger: Logger;
   handle(update: Update): Promise<void>;
   chatKeyOf(update: Update): string;
+  /** Told after each getUpdates whether Telegram answered: the bridge's connection state follows it. */
+  onOutcome?(ok: boolean, err?: unknown): void;
 }
 
 export class UpdatePoller {
@@ -53,9 +55,11 @@ export class UpdatePoller {
           signal,
         );
         failures = 0;
+        this.options.onOutcome?.(true);
       } catch (err) {
         if (signal.aborted) return;
         failures++;
+        this.options.onOutcome?.(false, err);
         const waitMs = (retryAfterOf(err) ?? 0) * 1000 || Math.min(MAX_BACKOFF_MS, 500 * 2 ** failures);
         logger.warn("could not fetch Telegram updates; trying again", {
           error: describeTelegramError(err),

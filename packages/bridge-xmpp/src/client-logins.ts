@@ -38,6 +38,12 @@ export class ClientLogins {
     onStanza: (stanza: Element) => void;
     /** The account's stream came back: the rooms forgot it. */
     onReconnect: (fullJid: string) => void;
+    /** The account's connection changed state: up, lost (and being retried), or logged out. */
+    onState?: (
+      userId: UserId,
+      state: "CONNECTED" | "TRANSIENT_DISCONNECT" | "LOGGED_OUT",
+      reason?: string,
+    ) => void;
   };
 
   constructor(options: ClientLogins["options"]) {
@@ -86,11 +92,21 @@ export class ClientLogins {
     };
     let first = true;
     xmpp.on("online", () => {
+      this.options.onState?.(userId, "CONNECTED");
       if (first) first = false;
       else this.options.onReconnect(account.full);
     });
+    xmpp.on("offline", () => {
+      if (this.accounts.get(userId) === account)
+        this.options.onState?.(
+          userId,
+          "TRANSIENT_DISCONNECT",
+          "lost the connection to the XMPP server; reconnecting",
+        );
+    });
     xmpp.on("stanza", (stanza) => this.options.onStanza(stanza));
     this.accounts.set(userId, account);
+    this.options.onState?.(userId, "CONNECTED");
     // Available, so that the server delivers messages to this resource.
     await xmpp.send(xml("presence"));
     return {
@@ -103,6 +119,7 @@ export class ClientLogins {
     const account = this.accounts.get(userId);
     if (account === undefined) return;
     this.accounts.delete(userId);
+    this.options.onState?.(userId, "LOGGED_OUT");
     account.client.reconnect.stop();
     await account.client.stop().catch(() => {});
   }

@@ -25,6 +25,7 @@ import {
   type RemoteUserId,
   type RemoteUserInfo,
   remoteUserId,
+  type ThirdPartyLookup,
   type UserId,
 } from "bridge-core";
 import { ClientLogins, sessionOf } from "./client-logins.ts";
@@ -47,6 +48,7 @@ import { jidOfUser, mucOf, roomIdOf } from "./room-ids.ts";
 import { SharedFiles } from "./shared-files.ts";
 import { Transport } from "./transport.ts";
 import { VCardAvatars } from "./vcard-avatars.ts";
+import { xmppThirdParty } from "./xmpp-third-party.ts";
 
 interface Running {
   context: NetworkContext;
@@ -62,6 +64,7 @@ interface Running {
 
 export class XmppNetwork implements NetworkPlugin {
   readonly info: NetworkInfo;
+  readonly thirdParty: ThirdPartyLookup;
   private readonly config: XmppConfig;
   private readonly puppets: PuppetJids;
   private readonly botJid: string;
@@ -72,6 +75,7 @@ export class XmppNetwork implements NetworkPlugin {
     this.config = config;
     this.puppets = new PuppetJids(config.component?.domain ?? null);
     this.botJid = botJidOf(config);
+    this.thirdParty = xmppThirdParty({ desc: config.name });
     this.info = {
       id: "xmpp",
       displayName: config.name,
@@ -114,6 +118,8 @@ export class XmppNetwork implements NetworkPlugin {
       logger: context.logger,
       onStanza: (stanza) => inbound?.handle(stanza),
       onReconnect: (fullJid) => rooms.forgetJid(fullJid),
+      onState: (userId, state, reason) =>
+        context.connectionState?.({ connection: userId, state, ...(reason !== undefined && { reason }) }),
     });
     const transport = new Transport(connection, (full) => accounts.byFullJid(full));
     const rooms = new MucRooms({
@@ -184,6 +190,19 @@ export class XmppNetwork implements NetworkPlugin {
     });
     const handler = inbound;
     connection.onStanza((stanza) => handler.handle(stanza));
+    connection.onStateChange((up, reason) =>
+      context.connectionState?.(
+        up
+          ? { connection: "bot", state: "CONNECTED" }
+          : {
+              connection: "bot",
+              state: "TRANSIENT_DISCONNECT",
+              error: "xmpp-disconnected",
+              ...(reason !== undefined && { reason }),
+            },
+      ),
+    );
+    context.connectionState?.({ connection: "bot", state: "CONNECTING" });
     connection.onReconnect(() => {
       // The rooms dropped everyone of the bridge with the old stream; the bot rejoins, puppets when next needed.
       rooms.forgetAll();

@@ -22,6 +22,7 @@ export abstract class XmppStream<E extends StreamEntity> {
   protected readonly xmpp: E;
   protected stopped = false;
   private readonly onlineListeners: (() => void)[] = [];
+  private readonly stateListeners: ((up: boolean, reason?: string) => void)[] = [];
 
   /** `what` names the stream in the log ("XMPP component"). */
   protected constructor(xmpp: E, logger: Logger, what: string) {
@@ -30,11 +31,15 @@ export abstract class XmppStream<E extends StreamEntity> {
     let wasOnline = false;
     xmpp.on("error", (err) => logger.warn(`${what} connection error`, { err: err.message }));
     xmpp.on("offline", () => {
-      if (!this.stopped) logger.warn(`lost the ${what} connection; reconnecting`);
+      if (this.stopped) return;
+      logger.warn(`lost the ${what} connection; reconnecting`);
+      for (const listener of this.stateListeners)
+        listener(false, `lost the ${what} connection; reconnecting`);
     });
     xmpp.on("online", () => {
       if (wasOnline) logger.info(`${what} connection is back`);
       wasOnline = true;
+      for (const listener of this.stateListeners) listener(true);
       for (const listener of this.onlineListeners) listener();
     });
   }
@@ -43,6 +48,11 @@ export abstract class XmppStream<E extends StreamEntity> {
     this.stopped = true;
     this.xmpp.reconnect.stop();
     await this.xmpp.stop().catch(() => {});
+  }
+
+  /** Runs `listener` whenever the stream goes (false, why) or is up (true), the first start included. */
+  onStateChange(listener: (up: boolean, reason?: string) => void): void {
+    this.stateListeners.push(listener);
   }
 
   /** Runs `listener` every time the stream comes back after a loss (not on the first start). */
