@@ -1,10 +1,11 @@
-// Structured logging: one JSON object per line. Secrets (tokens, passwords) are registered once and replaced wherever
+// Structured logging: one JSON object per line (or, for a person at a terminal, one readable line: prettySink). Secrets (tokens, passwords) are registered once and replaced wherever
 // they appear in a message or a field, and fields whose name says they hold a secret are never written.
 //
 // Scrubbing walks the values before they are encoded: after encoding, a secret holding `"`, `\` or a control
 // character is spelt differently (escaped) in the line and would slip through.
 
 import { appendFileSync } from "node:fs";
+import pino from "pino";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -26,8 +27,87 @@ export interface LogSink {
 }
 
 export const stderrSink: LogSink = { write: (line) => process.stderr.write(line) };
+/** Appends each line at once (blocking): for tests and tools that read the file right after writing. */
 export function fileSink(path: string): LogSink {
   return { write: (line) => appendFileSync(path, line) };
+}
+
+/**
+ * Appends lines without blocking the event loop: pino's asynchronous destination (SonicBoom) buffers them and writes
+ * in the background, so a slow disk never stalls the bridge. What is buffered is flushed when the process exits.
+ * Lines arrive already scrubbed and encoded: the logger scrubs before encoding, whatever the sink.
+ */
+export function asyncFileSink(path: string): LogSink & { flush(): void } {
+  const destination = pino.destination({ dest: path, sync: false, mkdir: true, append: true });
+  const flush = () => {
+    try {
+      destination.flushSync();
+    } catch {
+      // Nothing written yet (the file not open) is nothing lost.
+    }
+  };
+  process.once("exit", flush);
+  return { write: (line) => destination.write(line), flush };
+}
+
+const PRETTY_LEVELS: Record<string, string> = {
+  debug: "DEBUG",
+  info: "INFO ",
+  warn: "WARN ",
+  error: "ERROR",
+};
+const COLOURS: Record<string, string> = { debug: "\x1b[2m", warn: "\x1b[33m", error: "\x1b[31m" };
+
+/**
+ * One readable line per record for a person at a terminal: `12:00:00.123 INFO  [network] connected host=… nick=…`,
+ * an error's stack on the lines below. It formats the logger's JSON line (already scrubbed) back out, so it shows
+ * nothing the JSON would not.
+ */
+export function prettySink(
+  out: { write(text: string): unknown } = process.stderr,
+  colour = process.stderr.isTTY === true,
+): LogSink {
+  return {
+    write: (line) => {
+      let record: Record<string, unknown>;
+      try {
+        record = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        out.write(line);
+        return;
+      }
+      const { time, level, msg, component, ...fields } = record;
+      const levelName = typeof level === "string" ? level : "info";
+      const clock = typeof time === "string" ? time.slice(11, 23) : "";
+      const where = typeof component === "string" ? ` [${component}]` : "";
+      const stacks: string[] = [];
+      const pairs = Object.entries(fields).map(([key, value]) => {
+        const stack = (value as { stack?: unknown } | null)?.stack;
+        if (typeof stack === "string") stacks.push(stack);
+        const text =
+          typeof value === "string"
+            ? value
+            : JSON.stringify(stack === undefined ? value : (value as { message?: unknown }).message);
+        return `${key}=${/[\s"=]/.test(text ?? "") ? JSON.stringify(text) : text}`;
+      });
+      const head = `${clock} ${PRETTY_LEVELS[levelName] ?? levelName}${where} ${String(msg)}${pairs.length > 0 ? ` ${pairs.join(" ")}` : ""}`;
+      const start = colour ? (COLOURS[levelName] ?? "") : "";
+      const end = start === "" ? "" : "\x1b[0m";
+      out.write(
+        `${start}${head}${end}\n${stacks.map((st) => `    ${st.replace(/\n/g, "\n    ")}\n`).join("")}`,
+      );
+    },
+  };
+}
+
+/**
+ * Where lines go by `logging.format` and `logging.file`: a file gets JSON, written asynchronously; stderr gets
+ * readable lines when it is a terminal (format auto) or when asked (pretty), else JSON for a collector.
+ */
+export function sinkFor(options: { format?: "auto" | "pretty" | "json"; file?: string }): LogSink {
+  if (options.file !== undefined) return asyncFileSink(options.file);
+  const pretty = options.format === "pretty" || (options.format !== "json" && process.stderr.isTTY === true);
+  return pretty ? prettySink() : stderrSink;
 }
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -81,6 +161,11 @@ export class Logger {
   /** A logger that adds `fields` to every line, sharing this one's sink and secrets. */
   child(fields: LogFields): Logger {
     return new Logger(this.sink, this.minLevel, { ...this.context, ...fields }, this.secrets);
+  }
+
+  /** `text` with every registered secret replaced: for text that leaves through another door (health details). */
+  scrub(text: string): string {
+    return this.secrets.scrub(text);
   }
 
   /** Never print `secret` again, in any logger of this family (see SECRET_ANYWHERE_MIN_LENGTH for short ones). */

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { FileProblemsError, issuesToProblems, type Problem, parseYaml } from "./located.ts";
 import { type BridgeConfig, rawConfigSchema, toBridgeConfig } from "./schema.ts";
+import { ConfigVersionError, upgradeConfig } from "./upgrade.ts";
 
 export type { Problem } from "./located.ts";
 
@@ -20,22 +21,50 @@ export class ConfigError extends FileProblemsError {
  * config are resolved against.
  */
 export function parseConfig(text: string, sourceName: string, baseDir: string): BridgeConfig {
+  return parseConfigWithWarnings(text, sourceName, baseDir).config;
+}
+
+/** parseConfig, and the warnings about keys an older config version had (`file:line: key: what to do`). */
+export function parseConfigWithWarnings(
+  text: string,
+  sourceName: string,
+  baseDir: string,
+): { config: BridgeConfig; warnings: string[] } {
   const yaml = parseYaml(text);
   if (!yaml.ok) throw new ConfigError(sourceName, yaml.problems);
-  const result = rawConfigSchema.safeParse(yaml.value);
+  let upgraded: ReturnType<typeof upgradeConfig>;
+  try {
+    upgraded = upgradeConfig(yaml.value);
+  } catch (err) {
+    if (!(err instanceof ConfigVersionError)) throw err;
+    throw new ConfigError(sourceName, [
+      { path: "", line: yaml.locate(["config_version"]), message: err.message },
+    ]);
+  }
+  const warnings = upgraded.warnings.map(({ path, message }) => {
+    const line = yaml.locate(path.split("."));
+    return `${sourceName}${line === null ? "" : `:${line}`}: ${path}: ${message}`;
+  });
+  const result = rawConfigSchema.safeParse(upgraded.value);
   if (!result.success) {
     // Offending values are shown except under `provisioning` (its secret); unknown keys, where a misplaced token
     // could be, are reported by name only.
-    const showValue = (path: readonly PropertyKey[]) => path[0] !== "provisioning";
+    // Secrets are not quoted back: the provisioning secret, and the database URL with its password.
+    const showValue = (path: readonly PropertyKey[]) =>
+      path[0] !== "provisioning" && !(path[0] === "store" && path[1] === "url");
     throw new ConfigError(
       sourceName,
       issuesToProblems(result.error.issues, yaml.value, yaml.locate, showValue),
     );
   }
-  return toBridgeConfig(result.data, resolve(baseDir));
+  return { config: toBridgeConfig(result.data, resolve(baseDir)), warnings };
 }
 
 export function loadConfig(path: string): BridgeConfig {
+  return loadConfigWithWarnings(path).config;
+}
+
+export function loadConfigWithWarnings(path: string): { config: BridgeConfig; warnings: string[] } {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -45,5 +74,5 @@ export function loadConfig(path: string): BridgeConfig {
       { path: "", line: null, message: `cannot read the config file (${reason})` },
     ]);
   }
-  return parseConfig(text, path, dirname(resolve(path)));
+  return parseConfigWithWarnings(text, path, dirname(resolve(path)));
 }
