@@ -9,6 +9,7 @@ import {
   generateRegistration,
   Logger,
   type NetworkPlugin,
+  PG_DEFAULTS,
   type Registration,
 } from "bridge-core";
 import { freePort } from "../../test/harness/free-port.ts";
@@ -31,7 +32,10 @@ export function benchConfig(options: {
   storePath: string;
   sync: boolean;
   homeserverUrl: string;
+  /** The PostgreSQL store at this URL instead of LevelDB at `storePath` (whose key file it shares). */
+  postgresUrl?: string;
 }): BridgeConfig {
+  const keyFile = defaultKeyFile(options.storePath);
   return {
     homeserver: { url: options.homeserverUrl, domain: BENCH_DOMAIN },
     appservice: {
@@ -41,7 +45,16 @@ export function benchConfig(options: {
       botUsername: "benchbot",
       maxBodyBytes: 10 * 1024 * 1024,
     },
-    store: { path: options.storePath, sync: options.sync, keyFile: defaultKeyFile(options.storePath) },
+    store:
+      options.postgresUrl === undefined
+        ? { type: "leveldb", path: options.storePath, sync: options.sync, keyFile }
+        : {
+            type: "postgres",
+            path: "",
+            sync: true,
+            keyFile,
+            postgres: { ...PG_DEFAULTS, url: options.postgresUrl },
+          },
     // Warnings only: writing a debug line per event would measure the log file, not the bridge.
     logging: { level: "warn" },
     network: { module: "bench", config: {} },
@@ -60,6 +73,7 @@ export async function startCoreBridge(options: {
   dir: string;
   sync: boolean;
   network: NetworkPlugin;
+  postgresUrl?: string;
 }): Promise<CoreBridgeUnderTest> {
   const port = await freePort();
   const bridgeUrl = `http://127.0.0.1:${port}`;
@@ -77,6 +91,7 @@ export async function startCoreBridge(options: {
     storePath: join(options.dir, "store"),
     sync: options.sync,
     homeserverUrl: homeserver.url,
+    ...(options.postgresUrl !== undefined && { postgresUrl: options.postgresUrl }),
   });
   const started = performance.now();
   const bridge = new Bridge({

@@ -91,11 +91,19 @@ export async function runCoreIngest(options: {
   shape: IngestShape;
   sync: boolean;
   label: string;
+  /** On the PostgreSQL store at this URL (a fresh database) instead of LevelDB. */
+  postgresUrl?: string;
 }): Promise<IngestRun> {
   let measurement: StreamMeasurement | null = null;
   const network = new NoopNetwork((message) => measurement?.seen(message.body));
   mkdirSync(options.dir, { recursive: true });
-  const under = await startCoreBridge({ dir: options.dir, sync: options.sync, network });
+  const { dir, sync, postgresUrl } = options;
+  const under = await startCoreBridge({
+    dir,
+    sync,
+    network,
+    ...(postgresUrl !== undefined && { postgresUrl }),
+  });
   try {
     for (let r = 0; r < options.shape.rooms; r++) {
       await under.bridge.store.putRoomLink({

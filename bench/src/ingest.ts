@@ -3,6 +3,7 @@
 // that does nothing. Events per second, and per-event latency from the PUT leaving to the handler seeing the event.
 
 import { join } from "node:path";
+import { PostgresCluster } from "../../test/harness/postgres.ts";
 import { createRunDir } from "../../test/harness/run-dir.ts";
 import {
   type IngestRun,
@@ -26,6 +27,7 @@ export const FULL_INGEST_SHAPE: IngestShape = {
 const VARIANTS = [
   { key: "coreSync", label: "bridge-core, store.sync on (default)" },
   { key: "coreNoSync", label: "bridge-core, store.sync off" },
+  { key: "corePostgres", label: "bridge-core, PostgreSQL store" },
   { key: "appserviceBridge", label: "matrix-appservice-bridge 11" },
 ] as const;
 type VariantKey = (typeof VARIANTS)[number]["key"];
@@ -46,6 +48,7 @@ export interface IngestResult {
   /** bridge-core's events/s over matrix-appservice-bridge's, per run, then the median of those. */
   ratioSync: number;
   ratioNoSync: number;
+  ratioPostgres: number;
   files: ResultFiles;
 }
 
@@ -75,41 +78,63 @@ export async function runIngestBenchmark(
 ): Promise<IngestResult> {
   const machine = describeMachine();
   const runDir = createRunDir("bench-ingest");
-  const runs: Record<VariantKey, IngestRun[]> = { coreSync: [], coreNoSync: [], appserviceBridge: [] };
+  const runs: Record<VariantKey, IngestRun[]> = {
+    coreSync: [],
+    coreNoSync: [],
+    corePostgres: [],
+    appserviceBridge: [],
+  };
   const ratiosSync: number[] = [];
   const ratiosNoSync: number[] = [];
+  const ratiosPostgres: number[] = [];
   let failed = true;
+  // One cluster for every run, a fresh database for each, as LevelDB gets a fresh folder.
+  let cluster: PostgresCluster | null = null;
   try {
+    cluster = await PostgresCluster.start(runDir.path);
     for (let i = 0; i < context.runs; i++) {
       const dir = (name: string) => join(runDir.path, `${name}-${i}`);
       const coreSync = await runCoreIngest({ dir: dir("core-sync"), shape, sync: true, label: `s${i}` });
       const coreNoSync = await runCoreIngest({ dir: dir("core-nosync"), shape, sync: false, label: `n${i}` });
+      const corePostgres = await runCoreIngest({
+        dir: dir("core-postgres"),
+        shape,
+        sync: true,
+        label: `p${i}`,
+        postgresUrl: await cluster.createDatabase("ingest"),
+      });
       const mab = await runAppserviceBridgeIngest({ shape, label: `m${i}` });
       runs.coreSync.push(coreSync);
       runs.coreNoSync.push(coreNoSync);
+      runs.corePostgres.push(corePostgres);
       runs.appserviceBridge.push(mab);
       ratiosSync.push(coreSync.eventsPerSecond / mab.eventsPerSecond);
       ratiosNoSync.push(coreNoSync.eventsPerSecond / mab.eventsPerSecond);
+      ratiosPostgres.push(corePostgres.eventsPerSecond / mab.eventsPerSecond);
       context.log(
         `ingest run ${i + 1}/${context.runs}: core sync ${Math.round(coreSync.eventsPerSecond)} ev/s, ` +
           `core no-sync ${Math.round(coreNoSync.eventsPerSecond)} ev/s, ` +
+          `core PostgreSQL ${Math.round(corePostgres.eventsPerSecond)} ev/s, ` +
           `matrix-appservice-bridge ${Math.round(mab.eventsPerSecond)} ev/s`,
       );
     }
     failed = false;
   } finally {
+    await cluster?.stop();
     runDir.finish(failed);
   }
   const variants = {
     coreSync: summarize(VARIANTS[0].label, runs.coreSync),
     coreNoSync: summarize(VARIANTS[1].label, runs.coreNoSync),
-    appserviceBridge: summarize(VARIANTS[2].label, runs.appserviceBridge),
+    corePostgres: summarize(VARIANTS[2].label, runs.corePostgres),
+    appserviceBridge: summarize(VARIANTS[3].label, runs.appserviceBridge),
   };
   const ratioSync = round(median(ratiosSync), 2);
   const ratioNoSync = round(median(ratiosNoSync), 2);
+  const ratioPostgres = round(median(ratiosPostgres), 2);
   const yesNo = (ok: boolean) => (ok ? "yes" : "no");
   const ratioOf = (key: VariantKey) =>
-    key === "coreSync" ? ratioSync : key === "coreNoSync" ? ratioNoSync : 1;
+    ({ coreSync: ratioSync, coreNoSync: ratioNoSync, corePostgres: ratioPostgres, appserviceBridge: 1 })[key];
   const { ratioAtLeast, p99AtMostMs } = INGEST_TARGETS;
   const markdown = [
     "# Ingest",
@@ -119,6 +144,8 @@ export async function runIngestBenchmark(
       `leaving to the handler seeing the event. Medians of ${context.runs} runs, each on a fresh store after a warm-up ` +
       "stream; ratios are per run (same run), then their median. bridge-core runs with a no-op network plugin " +
       "(events go out as puppets, mapped in the store) and a fake homeserver answering the start-up ping; " +
+      "the PostgreSQL store on a local cluster of the harness's (test/harness/postgres.ts; fsync and synchronous " +
+      "commit on, as by default), a fresh database each run; " +
       "matrix-appservice-bridge with its default queue, no stores (its nedb stores do not run on Node ≥ 23) and an " +
       'onEvent that only notes the event. "Stream" latency is on the full stream, sent as fast as it is ' +
       'acknowledged, so it includes the backlog that builds up when handling is slower than acceptance; "paced" ' +
@@ -164,13 +191,16 @@ export async function runIngestBenchmark(
       variants,
       ratioSync,
       ratioNoSync,
+      ratioPostgres,
       ratiosSyncPerRun: ratiosSync.map((r) => round(r, 2)),
       ratiosNoSyncPerRun: ratiosNoSync.map((r) => round(r, 2)),
+      ratiosPostgresPerRun: ratiosPostgres.map((r) => round(r, 2)),
     },
     markdown,
   );
   context.log(
-    `ingest: bridge-core ${ratioSync}× (sync on), ${ratioNoSync}× (sync off) matrix-appservice-bridge`,
+    `ingest: bridge-core ${ratioSync}× (sync on), ${ratioNoSync}× (sync off), ${ratioPostgres}× (PostgreSQL) ` +
+      "matrix-appservice-bridge",
   );
-  return { variants, ratioSync, ratioNoSync, files };
+  return { variants, ratioSync, ratioNoSync, ratioPostgres, files };
 }

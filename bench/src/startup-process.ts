@@ -2,7 +2,7 @@
 // bridge took from `new Bridge` to ready and how long since the process itself began (Node's own start and loading
 // the bridge's code included), then stops it.
 //
-// Usage: node bench/src/startup-process.ts <dir holding the store> <expected linked rooms>
+// Usage: node bench/src/startup-process.ts <dir holding the store> <expected linked rooms> [<postgres url>]
 
 import { startCoreBridge } from "./core-bridge.ts";
 import { NoopNetwork } from "./noop-network.ts";
@@ -14,12 +14,17 @@ export interface StartupProcessResult {
   sinceProcessStartMs: number;
 }
 
-const [dir, roomsText] = process.argv.slice(2);
+const [dir, roomsText, postgresUrl] = process.argv.slice(2);
 if (dir === undefined || !Number.isInteger(Number(roomsText))) {
   throw new Error("usage: startup-process.ts <dir holding the store> <expected linked rooms>");
 }
 const network = new NoopNetwork(() => undefined);
-const under = await startCoreBridge({ dir, sync: true, network });
+const under = await startCoreBridge({
+  dir,
+  sync: true,
+  network,
+  ...(postgresUrl !== undefined && { postgresUrl }),
+});
 // performance.now() counts from the process's start.
 const result: StartupProcessResult = { startMs: under.startMs, sinceProcessStartMs: performance.now() };
 await under.stop();

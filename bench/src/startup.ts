@@ -5,7 +5,17 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { type EventId, LevelStore, type RoomId, remoteMessageId, remoteRoomId } from "bridge-core";
+import {
+  defaultKeyFile,
+  type EventId,
+  LevelStore,
+  PG_DEFAULTS,
+  PgStore,
+  type RoomId,
+  remoteMessageId,
+  remoteRoomId,
+} from "bridge-core";
+import { PostgresCluster } from "../../test/harness/postgres.ts";
 import { createRunDir } from "../../test/harness/run-dir.ts";
 import { BENCH_DOMAIN } from "./core-bridge.ts";
 import { type BenchContext, type ResultFiles, table, writeResult } from "./results.ts";
@@ -62,10 +72,51 @@ async function fillStore(path: string, shape: StartupShape): Promise<void> {
   }
 }
 
-export interface StartupResult {
+/**
+ * The same records in PostgreSQL, written in bulk (filling is set-up, not what is measured); the store is opened
+ * first so that its tables exist, and shares the LevelDB store's key file.
+ */
+async function fillPostgres(url: string, keyFile: string, shape: StartupShape): Promise<void> {
+  const store = await PgStore.open({ ...PG_DEFAULTS, url, keyFile });
+  try {
+    const rooms = Array.from({ length: shape.rooms }, (_, r) => r);
+    await store.db.query(
+      `INSERT INTO room_links (room_id, remote_room_id, link)
+       SELECT r, rr, json_build_object('roomId', r, 'remoteRoomId', rr, 'kind', 'portal', 'createdAt', $3::bigint)
+       FROM unnest($1::text[], $2::text[]) AS t (r, rr)`,
+      [rooms.map((r) => roomIdOf(r, BENCH_DOMAIN)), rooms.map((r) => `#room${r}`), Date.now()],
+    );
+    const events = Array.from({ length: shape.eventMappings }, (_, e) => e);
+    await store.db.query(
+      `INSERT INTO event_links (room_id, event_id, remote_room_id, remote_message_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
+      [
+        events.map((e) => roomIdOf(e % shape.rooms, BENCH_DOMAIN)),
+        events.map((e) => `$event${e}`),
+        events.map((e) => `#room${e % shape.rooms}`),
+        events.map((e) => `msg${e}`),
+      ],
+    );
+    await store.db.query("ANALYZE");
+  } finally {
+    await store.close();
+  }
+}
+
+export interface StartupStoreResult {
+  store: "LevelDB" | "PostgreSQL";
   medianMs: number;
   medianSinceStart: number;
   runsMs: number[];
+  sinceProcessStartMs: number[];
+}
+
+export interface StartupResult {
+  /** LevelDB's, as before PostgreSQL was measured beside it. */
+  medianMs: number;
+  medianSinceStart: number;
+  runsMs: number[];
+  stores: StartupStoreResult[];
   files: ResultFiles;
 }
 
@@ -75,34 +126,54 @@ export async function runStartupBenchmark(
 ): Promise<StartupResult> {
   const machine = describeMachine();
   const runDir = createRunDir("bench-startup");
-  const runsMs: number[] = [];
-  const sinceProcessStartMs: number[] = [];
+  const stores: StartupStoreResult[] = [];
   let fillMs = 0;
   let failed = true;
+  let cluster: PostgresCluster | null = null;
   try {
     const fillStarted = performance.now();
     await fillStore(join(runDir.path, "store"), shape);
     fillMs = performance.now() - fillStarted;
-    context.log(`startup: store filled with ${shape.rooms} rooms and ${shape.eventMappings} mappings`);
-    for (let i = 0; i < context.runs; i++) {
-      // A process of its own each time, on the same store, as a restart finds it.
-      const { stdout } = await run(process.execPath, [PROCESS_SCRIPT, runDir.path, String(shape.rooms)], {
-        timeout: PROCESS_TIMEOUT_MS,
+    cluster = await PostgresCluster.start(runDir.path);
+    const url = await cluster.createDatabase("startup");
+    await fillPostgres(url, defaultKeyFile(join(runDir.path, "store")), shape);
+    context.log(`startup: stores filled with ${shape.rooms} rooms and ${shape.eventMappings} mappings`);
+    for (const [store, extra] of [
+      ["LevelDB", []],
+      ["PostgreSQL", [url]],
+    ] as const) {
+      const runsMs: number[] = [];
+      const sinceProcessStartMs: number[] = [];
+      for (let i = 0; i < context.runs; i++) {
+        // A process of its own each time, on the same store, as a restart finds it.
+        const { stdout } = await run(
+          process.execPath,
+          [PROCESS_SCRIPT, runDir.path, String(shape.rooms), ...extra],
+          { timeout: PROCESS_TIMEOUT_MS },
+        );
+        const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as StartupProcessResult;
+        runsMs.push(round(result.startMs, 1));
+        sinceProcessStartMs.push(round(result.sinceProcessStartMs, 1));
+        context.log(
+          `startup on ${store} run ${i + 1}/${context.runs}: ready in ${Math.round(result.startMs)} ms ` +
+            `(${Math.round(result.sinceProcessStartMs)} ms since the process started)`,
+        );
+      }
+      stores.push({
+        store,
+        medianMs: median(runsMs),
+        medianSinceStart: median(sinceProcessStartMs),
+        runsMs,
+        sinceProcessStartMs,
       });
-      const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as StartupProcessResult;
-      runsMs.push(round(result.startMs, 1));
-      sinceProcessStartMs.push(round(result.sinceProcessStartMs, 1));
-      context.log(
-        `startup run ${i + 1}/${context.runs}: ready in ${Math.round(result.startMs)} ms ` +
-          `(${Math.round(result.sinceProcessStartMs)} ms since the process started)`,
-      );
     }
     failed = false;
   } finally {
+    await cluster?.stop();
     runDir.finish(failed);
   }
-  const medianMs = median(runsMs);
-  const medianSinceStart = median(sinceProcessStartMs);
+  const level = stores[0] ?? { medianMs: Number.NaN, medianSinceStart: Number.NaN, runsMs: [] };
+  const { medianMs, medianSinceStart, runsMs } = level;
   const markdown = [
     "# Start-up",
     "",
@@ -111,10 +182,12 @@ export async function runStartupBenchmark(
       "homeserver ping answered by a fake homeserver, network plugin started; the plugin reads the linked rooms and " +
       "saved logins, as a real one does to rejoin and reconnect). Each run is a new process on the same store, as a " +
       "restart finds it; the time since the process started adds Node's own start and loading the bridge's code. " +
-      `Medians of ${context.runs} runs.`,
+      `Medians of ${context.runs} runs. PostgreSQL: the same records in a database of a local cluster of the ` +
+      "harness's (test/harness/postgres.ts), over TCP on loopback.",
     "",
     ...table(
       [
+        "store",
         "rooms",
         "event mappings",
         "ready in ms",
@@ -123,17 +196,16 @@ export async function runStartupBenchmark(
         `ready in ≤ ${STARTUP_TARGET_MS} ms`,
         `since process start ≤ ${STARTUP_TARGET_MS} ms`,
       ],
-      [
-        [
-          shape.rooms,
-          shape.eventMappings,
-          medianMs,
-          runsMs.join(", "),
-          medianSinceStart,
-          medianMs <= STARTUP_TARGET_MS ? "met" : "missed",
-          medianSinceStart <= STARTUP_TARGET_MS ? "met" : "missed",
-        ],
-      ],
+      stores.map((r) => [
+        r.store,
+        shape.rooms,
+        shape.eventMappings,
+        r.medianMs,
+        r.runsMs.join(", "),
+        r.medianSinceStart,
+        r.medianMs <= STARTUP_TARGET_MS ? "met" : "missed",
+        r.medianSinceStart <= STARTUP_TARGET_MS ? "met" : "missed",
+      ]),
     ),
   ];
   const files = writeResult(
@@ -145,11 +217,12 @@ export async function runStartupBenchmark(
       targetMs: STARTUP_TARGET_MS,
       medianMs,
       runsMs,
-      sinceProcessStartMs,
+      sinceProcessStartMs: stores[0]?.sinceProcessStartMs ?? [],
       medianSinceProcessStartMs: medianSinceStart,
+      stores,
       fillMs: round(fillMs, 0),
     },
     markdown,
   );
-  return { medianMs, medianSinceStart, runsMs, files };
+  return { medianMs, medianSinceStart, runsMs, stores, files };
 }

@@ -28,7 +28,7 @@ describe("benchmarks at tiny sizes", () => {
     log: () => undefined,
   });
 
-  test("ingest: both receivers get every event; rates, latencies and ratios come out", async () => {
+  test("ingest: every receiver (LevelDB, PostgreSQL, matrix-appservice-bridge) gets every event; rates, latencies and ratios come out", async () => {
     const result = await runIngestBenchmark(context(), {
       transactions: 3,
       eventsPerTransaction: 5,
@@ -45,16 +45,25 @@ describe("benchmarks at tiny sizes", () => {
       assert.ok(isPositive(variant.pacedP99Ms), `${variant.label} paced latency`);
       assert.equal(variant.homeserverRequests, 0, `${variant.label} stayed off the homeserver`);
     }
-    assert.ok(isPositive(result.ratioSync) && isPositive(result.ratioNoSync));
+    assert.ok(
+      isPositive(result.ratioSync) && isPositive(result.ratioNoSync) && isPositive(result.ratioPostgres),
+    );
     assert.equal(readResult(result.files.jsonPath)["note"], "smoke run");
     assert.match(readFileSync(result.files.markdownPath, "utf8"), /\| bridge-core, store.sync on/);
+    assert.match(readFileSync(result.files.markdownPath, "utf8"), /\| bridge-core, PostgreSQL store/);
   });
 
-  test("startup: the bridge starts on a filled store and reports every linked room", async () => {
+  test("startup: the bridge starts on a filled store, LevelDB and PostgreSQL, and reports every linked room", async () => {
     const result = await runStartupBenchmark(context(), { rooms: 20, eventMappings: 100 });
     assert.equal(result.runsMs.length, 1);
     assert.ok(isPositive(result.medianMs) && result.medianMs < result.medianSinceStart);
     assert.deepEqual(readResult(result.files.jsonPath)["shape"], { rooms: 20, eventMappings: 100 });
+    assert.deepEqual(
+      result.stores.map((r) => r.store),
+      ["LevelDB", "PostgreSQL"],
+    );
+    for (const r of result.stores)
+      assert.ok(isPositive(r.medianMs) && r.medianMs < r.medianSinceStart, r.store);
   });
 
   test("end to end: messages cross Synapse and InspIRCd both ways, bridged and on the floor", async () => {
