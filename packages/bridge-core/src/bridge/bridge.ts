@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import type express from "express";
-import { createNetworkRoutesRouter, NETWORK_ROUTES_PREFIX } from "../appservice/network-routes.ts";
+import { closeServer } from "../appservice/close-server.ts";
 import { createAppserviceApp, listen } from "../appservice/server.ts";
 import { registerAccountCommands } from "../commands/account-commands.ts";
 import { registerBuiltinCommands } from "../commands/builtin.ts";
@@ -17,16 +17,13 @@ import type { Logger } from "../log.ts";
 import { MatrixClient } from "../matrix/client.ts";
 import { IntentFactory } from "../matrix/intents.ts";
 import { MembershipCache } from "../matrix/membership-cache.ts";
-import { MEDIA_PREFIX } from "../media/media-links.ts";
 import { PublicLinks } from "../media/public-links.ts";
 import type { NetworkContext, NetworkPlugin } from "../network.ts";
-import { HealthState } from "../observability/health.ts";
+import type { HealthState } from "../observability/health.ts";
 import { BridgeMetrics } from "../observability/metrics.ts";
-import { createObservabilityRouter } from "../observability/router.ts";
 import { KeyedQueue } from "../pipeline/keyed-queue.ts";
-import { createProvisioningRouter, PROVISIONING_PREFIX } from "../provisioning/router.ts";
 import type { Registration } from "../registration/registration.ts";
-import { LevelStore } from "../store/level-store.ts";
+import { openStore } from "../store/open-store.ts";
 import type { BridgeStore, InboxEntry } from "../store/store.ts";
 import { makeDoublePuppetIntents } from "./double-puppet-intents.ts";
 import { Ghosts } from "./ghosts.ts";
@@ -34,9 +31,11 @@ import { pingHomeserver } from "./homeserver-ping.ts";
 import { resumeOrder } from "./inbox-resume.ts";
 import { Naming } from "./naming.ts";
 import { makeNetworkContext } from "./network-context.ts";
+import { HOMESERVER_PROBE_MS, Operations } from "./operations.ts";
 import { PortalPolicy } from "./portal-policy.ts";
 import { RemoteJournal } from "./remote-journal.ts";
 import { createServices, type Services } from "./services.ts";
+import { mountSideRouters } from "./side-routers.ts";
 import { ThirdParty } from "./third-party.ts";
 
 export interface BridgeOptions {
@@ -48,35 +47,19 @@ export interface BridgeOptions {
   port?: number;
   /** Pauses before retrying a delivery the network failed for a passing reason (tests shorten them). */
   deliveryRetryDelaysMs?: readonly number[];
+  /** How often an idle bridge checks that the homeserver answers (HOMESERVER_PROBE_MS). */
+  homeserverProbeMs?: number;
 }
 
 /** About two minutes of retrying, long enough for a network connection to come back, before the sender is told. */
 const DELIVERY_RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000];
 
 /** Events without a room (presence, to-device) still need an order; they share one queue. */
+/** The pipeline key under which portals made before are published at start. */
+const DIRECTORY_KEY = "portal-directory";
 const NO_ROOM_KEY = "no-room";
 /** How long queued work gets to finish at shutdown before what is left waits for the next start. */
 const DRAIN_GRACE_MS = 5000;
-/** How long requests in flight get to finish at shutdown; one cut off is retried by the homeserver, never lost. */
-const SHUTDOWN_GRACE_MS = 2000;
-
-/**
- * Stops listening and ends the connections. Idle keep-alive connections are closed as they become idle (the
- * homeserver keeps some open without a request on them, which would hold `close` for seconds).
- */
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
-    const cutoff = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-    server.close(() => {
-      clearInterval(sweep);
-      clearTimeout(cutoff);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
-}
-
 export class Bridge {
   readonly naming: Naming;
   readonly intents: IntentFactory;
@@ -85,6 +68,8 @@ export class Bridge {
   readonly app: express.Express;
   readonly metrics: BridgeMetrics | undefined;
   readonly health: HealthState;
+  /** Live health, the bridge state, users' connection notices, status and admin commands. */
+  readonly operations: Operations;
   private readonly options: BridgeOptions;
   private readonly logger: Logger;
   private readonly cache = new MembershipCache();
@@ -125,6 +110,7 @@ export class Bridge {
       accessToken: registration.as_token,
       logger: this.logger.child({ component: "matrix-client" }),
       signal: this.stopping.signal,
+      onReachability: (reachable, detail) => this.operations.states.homeserver(reachable, detail),
     });
     this.intents = new IntentFactory({
       client: this.client,
@@ -144,28 +130,23 @@ export class Bridge {
       identityOf: (userId) => this.services.puppets.identityOf(userId),
     });
     registerRoomCommands(this.commands, () => this.services.plumbing);
-    for (const command of network.commands ?? []) this.commands.register(command);
+    const operationsDeps = {
+      network,
+      naming: this.naming,
+      intents: this.intents,
+      logger: this.logger,
+      store: () => this.store,
+      plumbing: () => this.services.plumbing,
+    };
+    this.operations = new Operations(operationsDeps, [registration.as_token, registration.hs_token]);
+    this.health = this.operations.health;
+    this.operations.registerCommands(this.commands, operationsDeps);
+    // The plugin's own commands come under its name in help.
+    for (const command of network.commands ?? [])
+      this.commands.register({ section: network.info.displayName, ...command });
     this.metrics = config.metrics.enabled ? new BridgeMetrics({ logger: this.logger }) : undefined;
     this.metrics?.setQueueDepthSource(() => this.queue.depth);
     this.metrics?.setPortalCountSource(() => this.storeOrNull?.countRoomLinks() ?? 0);
-    const tokens = [registration.as_token, registration.hs_token];
-    this.health = new HealthState({
-      required: ["store", "homeserver", "network"],
-      redact: (text) => tokens.reduce((out, token) => out.split(token).join("[redacted]"), text),
-    });
-    this.app = this.makeApp();
-    this.app.use(
-      createObservabilityRouter({ metrics: this.metrics, health: this.health, logger: this.logger }),
-    );
-    if (config.provisioning) {
-      const router = createProvisioningRouter({
-        secret: config.provisioning.secret,
-        plumbing: () => this.services.plumbing,
-        logger: this.logger.child({ component: "provisioning" }),
-      });
-      this.app.use(PROVISIONING_PREFIX, router);
-    }
-    // Remote users open media links without any token: outside the hs_token guard, checked by their signature.
     this.publicLinks = new PublicLinks({
       client: this.client,
       publicUrl: config.media.publicUrl,
@@ -173,18 +154,16 @@ export class Bridge {
       maxBytes: config.media.maxBytes,
       logger: this.logger.child({ component: "media-proxy" }),
     });
-    this.app.use(MEDIA_PREFIX, this.publicLinks.router);
-    if (network.httpRoutes !== undefined && network.httpRoutes.length > 0) {
-      const router = createNetworkRoutesRouter({
-        routes: network.httpRoutes,
-        maxBodyBytes: config.appservice.maxBodyBytes,
-        logger: this.logger.child({ component: "network-routes" }),
-      });
-      this.app.use(NETWORK_ROUTES_PREFIX, router);
-    }
-    // Anything no router took is answered the Matrix way, never with an HTML page.
-    this.app.use((_req: express.Request, res: express.Response) => {
-      res.status(404).json({ errcode: "M_UNRECOGNIZED", error: "unrecognized request" });
+    this.app = this.makeApp();
+    mountSideRouters(this.app, {
+      config,
+      network,
+      logger: this.logger,
+      metrics: this.metrics,
+      health: this.health,
+      states: this.operations.states,
+      publicLinks: this.publicLinks,
+      plumbing: () => this.services.plumbing,
     });
   }
 
@@ -259,8 +238,11 @@ export class Bridge {
 
   async start(): Promise<void> {
     const { config, network, registration } = this.options;
-    const { path, sync, keyFile } = config.store;
-    const store = await LevelStore.open({ path, sync, keyFile });
+    // The database's password never reaches a log line, whatever error quotes the URL.
+    const dbPassword =
+      config.store.postgres && decodeURIComponent(new URL(config.store.postgres.url).password);
+    if (dbPassword) this.logger.addSecret(dbPassword);
+    const store = await openStore(config.store, (message, fields) => this.logger.warn(message, fields));
     this.storeOrNull = store;
     this.servicesOrNull = createServices({
       config,
@@ -305,7 +287,7 @@ export class Bridge {
     });
     if (ping.pinged && !this.startupPingReceived)
       this.logger.warn("homeserver ping answered but never reached this bridge");
-    this.health.set("homeserver", true);
+    this.operations.states.homeserver(true);
     // The membership cache starts empty: without this, commands in rooms the bot joined before this start (a DM with
     // it) would look like messages in a room it is not in.
     const { joined_rooms: botRooms = [] } = await this.client.request<{ joined_rooms?: string[] }>(
@@ -327,7 +309,9 @@ export class Bridge {
     const resumed = await this.journal.resume();
     if (resumed > 0) this.logger.info("resuming remote events", { count: resumed });
     await network.start(this.networkContext());
-    this.health.set("network", true);
+    // A plugin that does not report its connections counts as connected once started, as before.
+    if (Object.keys(this.operations.states.snapshot().bot).length === 0)
+      this.operations.states.report({ connection: "bot", state: "CONNECTED" });
     // Events accepted before a stop or crash but not yet handled: handle them now, in their order.
     // Those accepted during the start may or may not be in the store's listing, depending on when it was read.
     const listed = await store.pendingInbox();
@@ -335,6 +319,16 @@ export class Bridge {
     const held = this.acceptedWhileStarting ?? [];
     this.acceptedWhileStarting = null;
     for (const entry of resumeOrder(listed, held)) this.dispatch(entry);
+    this.operations.states.started();
+    this.operations.startProbe(this.client, this.options.homeserverProbeMs ?? HOMESERVER_PROBE_MS);
+    // In the pipeline, so that a stop waits for it before the store closes.
+    void this.queue.run(DIRECTORY_KEY, () =>
+      this.services.directory
+        .publishExisting(store)
+        .catch((err: unknown) =>
+          this.logger.warn("could not publish the portals in the room directory", { err }),
+        ),
+    );
     this.logger.info("bridge started", { network: network.info.id, bot: this.naming.botUserId });
   }
 
@@ -354,6 +348,12 @@ export class Bridge {
       publicLinks: this.publicLinks,
       allows: (userId) => this.services.gate.allows(userId),
       puppetsConnected: (count) => this.metrics?.puppetsConnected(network.info.id, count),
+      connectionState: (report) => {
+        // The reason may quote the network's error, which may quote a credential: scrubbed like a log line.
+        const reason = report.reason === undefined ? {} : { reason: this.logger.scrub(report.reason) };
+        this.logger.info("network connection state", { ...report, ...reason });
+        this.operations.states.report({ ...report, ...reason });
+      },
     });
   }
 
@@ -364,6 +364,7 @@ export class Bridge {
 
   /** Stops taking transactions, finishes what was accepted, then closes the network and the store. */
   async stop(): Promise<void> {
+    await this.operations.stop();
     const server = this.server;
     this.server = null;
     if (server) await closeServer(server);

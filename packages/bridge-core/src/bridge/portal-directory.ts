@@ -7,7 +7,7 @@ import type { RoomId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import type { NetworkPlugin } from "../network.ts";
-import type { RoomLink } from "../store/store.ts";
+import type { BridgeStore } from "../store/store.ts";
 
 export class PortalDirectory {
   private readonly options: {
@@ -57,8 +57,9 @@ export class PortalDirectory {
   }
 
   /** At start: portals made before the setting was turned on are published too. */
-  async publishAll(links: RoomLink[]): Promise<void> {
+  async publishExisting(store: BridgeStore): Promise<void> {
     if (!this.options.enabled) return;
-    for (const link of links) if (link.kind === "portal") await this.publish(link.roomId);
+    for (const link of await store.listRoomLinks())
+      if (link.kind === "portal") await this.publish(link.roomId);
   }
 }

@@ -10,7 +10,10 @@ export type CliCommand =
   | { kind: "generate"; configPath: string; registrationPath: string; url: string }
   | { kind: "generate-double-puppet"; configPath: string; registrationPath: string }
   | { kind: "run"; configPath: string; registrationPath: string; port?: number }
-  | { kind: "help"; text: string };
+  | { kind: "help"; text: string }
+  | { kind: "version" }
+  | { kind: "example-config"; configPath: string; network: string }
+  | { kind: "upgrade-config"; configPath: string };
 
 export class CliUsageError extends Error {
   readonly usage: string;
@@ -28,6 +31,10 @@ export function usageText(programName: string): string {
     `  ${programName} -r -u URL [-c CONFIG] [-f REGISTRATION]   write the registration file for the homeserver`,
     `  ${programName} -r -d [-c CONFIG] [-f REGISTRATION]       write the double puppeting registration`,
     `  ${programName} [-c CONFIG] [-f REGISTRATION] [-p PORT]    run the bridge`,
+    `  ${programName} -e [-n NETWORK] [-c CONFIG]                write a commented example config`,
+    `  ${programName} --upgrade-config [-c CONFIG]               rewrite a config of an older version`,
+    `  ${programName} --version                                 show the version`,
+    `  ${programName} migrate-store --from FOLDER --to URL       move a LevelDB store into PostgreSQL (see --help there)`,
     "",
     "Options:",
     "  -r, --generate-registration  generate a registration file (needs -u) and exit",
@@ -36,7 +43,16 @@ export function usageText(programName: string): string {
     "  -c, --config PATH            the config file (default: config.yaml)",
     "  -f, --file PATH              the registration file (default: registration.yaml)",
     "  -p, --port PORT              listen on PORT instead of appservice.port from the config",
+    "  -e, --generate-example-config  write a commented example config for the network (-n) to CONFIG, which",
+    "                               must not exist yet",
+    "  -n, --network MODULE         with -e: bridge-irc (default), bridge-xmpp, bridge-telegram, or a module path",
+    "      --upgrade-config         move renamed keys of an older config to their new place (comments kept; the",
+    "                               old file is kept as CONFIG.bak) and set config_version",
+    "  -V, --version                show the version and exit",
     "  -h, --help                   show this help",
+    "",
+    "Endpoints on the listener: /health (live: 503 while the homeserver, the store or the network connection is",
+    "down), /ready (200 once running), /bridge_state (com.beeper.bridge_state-style JSON), /metrics (Prometheus).",
   ].join("\n");
 }
 
@@ -48,6 +64,10 @@ const OPTIONS = {
   file: { type: "string", short: "f", default: "registration.yaml" },
   port: { type: "string", short: "p" },
   help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+  "generate-example-config": { type: "boolean", short: "e" },
+  network: { type: "string", short: "n" },
+  "upgrade-config": { type: "boolean" },
 } as const;
 
 function parsePort(text: string): number | null {
@@ -67,10 +87,23 @@ export function parseCliArgs(argv: string[], programName = "matrix-bridge"): Cli
     throw new CliUsageError((e as Error).message, usage);
   }
   if (values.help) return { kind: "help", text: usage };
+  if (values.version) return { kind: "version" };
 
   const problem = (text: string) => new CliUsageError(text, usage);
   const { config: configPath, file: registrationPath, url, port } = values;
   if (configPath === "") throw problem("-c/--config needs a path");
+  if (values["generate-example-config"] || values["upgrade-config"]) {
+    if (values["generate-registration"] || url !== undefined || port !== undefined)
+      throw problem("-e and --upgrade-config take only -c (and -e also -n)");
+    if (values["generate-example-config"] && values["upgrade-config"])
+      throw problem("-e and --upgrade-config are two different things; give one");
+    if (values["upgrade-config"]) {
+      if (values.network !== undefined) throw problem("-n/--network is only used with -e");
+      return { kind: "upgrade-config", configPath };
+    }
+    return { kind: "example-config", configPath, network: values.network ?? "bridge-irc" };
+  }
+  if (values.network !== undefined) throw problem("-n/--network is only used with -e");
   if (registrationPath === "") throw problem("-f/--file needs a path");
 
   if (values["double-puppet"] && !values["generate-registration"]) {

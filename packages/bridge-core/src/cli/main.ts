@@ -4,9 +4,9 @@
 import { pathToFileURL } from "node:url";
 import { Bridge } from "../bridge/bridge.ts";
 import { HomeserverPingError } from "../bridge/homeserver-ping.ts";
-import { ConfigError, loadConfig } from "../config/load.ts";
+import { ConfigError, loadConfig, loadConfigWithWarnings } from "../config/load.ts";
 import type { BridgeConfig } from "../config/schema.ts";
-import { fileSink, Logger, stderrSink } from "../log.ts";
+import { Logger, sinkFor } from "../log.ts";
 import type { NetworkFactory, NetworkPlugin } from "../network.ts";
 import {
   generateDoublePuppetRegistration,
@@ -17,10 +17,21 @@ import {
   writeRegistration,
 } from "../registration/registration.ts";
 import { templateProblem } from "../registration/templates.ts";
+import { StoreVersionError } from "../store/schema-version.ts";
+import { BRIDGE_VERSION } from "../version.ts";
 import { CliUsageError, parseCliArgs } from "./args.ts";
+import { writeExampleConfig, writeUpgradedConfig } from "./config-files.ts";
+import { MIGRATE_USAGE, MigrateStoreError, migrateStore, parseMigrateArgs } from "./migrate-store.ts";
 
 /** Errors whose message is the whole story for the admin; anything else is a bug and gets its stack. */
-const EXPLAINED = [CliUsageError, ConfigError, RegistrationError, HomeserverPingError];
+const EXPLAINED = [
+  CliUsageError,
+  ConfigError,
+  RegistrationError,
+  HomeserverPingError,
+  StoreVersionError,
+  MigrateStoreError,
+];
 
 async function loadNetwork(config: BridgeConfig): Promise<NetworkPlugin> {
   const specifier = config.network.module.startsWith("/")
@@ -76,7 +87,7 @@ function generateDoublePuppet(configPath: string, registrationPath: string): voi
 }
 
 async function run(configPath: string, registrationPath: string, port: number | undefined): Promise<void> {
-  const config = loadConfig(configPath);
+  const { config, warnings } = loadConfigWithWarnings(configPath);
   const registration = loadRegistration(registrationPath);
   if (registration.id !== config.appservice.id) {
     throw new RegistrationError(
@@ -85,8 +96,14 @@ async function run(configPath: string, registrationPath: string, port: number | 
   }
   const logger = Logger.create({
     level: config.logging.level,
-    sink: config.logging.file ? fileSink(config.logging.file) : stderrSink,
+    sink: sinkFor({
+      ...(config.logging.format !== undefined && { format: config.logging.format }),
+      ...(config.logging.file !== undefined && { file: config.logging.file }),
+    }),
   });
+  logger.info("starting", { version: BRIDGE_VERSION, node: process.versions.node });
+  // Keys an older config version had still work for now; say what to write instead.
+  for (const warning of warnings) logger.warn(warning);
   for (const regex of unanchoredNamespaces(registration)) {
     logger.warn(
       "a namespace of the registration is not anchored (^…$) and claims ids of other servers; regenerate it with -r",
@@ -128,8 +145,17 @@ async function run(configPath: string, registrationPath: string, port: number | 
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === "migrate-store") {
+    const migrate = parseMigrateArgs(argv.slice(1));
+    if (migrate === "help") process.stdout.write(`${MIGRATE_USAGE}\n`);
+    else await migrateStore(migrate, (line) => process.stdout.write(`${line}\n`));
+    return;
+  }
   const args = parseCliArgs(argv);
   if (args.kind === "help") process.stdout.write(`${args.text}\n`);
+  else if (args.kind === "version") process.stdout.write(`matrix-bridge ${BRIDGE_VERSION}\n`);
+  else if (args.kind === "example-config") writeExampleConfig(args.configPath, args.network);
+  else if (args.kind === "upgrade-config") writeUpgradedConfig(args.configPath);
   else if (args.kind === "generate") await generate(args.configPath, args.registrationPath, args.url);
   else if (args.kind === "generate-double-puppet")
     generateDoublePuppet(args.configPath, args.registrationPath);

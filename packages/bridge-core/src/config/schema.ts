@@ -9,9 +9,10 @@ import { z } from "zod";
 import { isUserId } from "../ids.ts";
 import type { LogLevel } from "../log.ts";
 import { templateProblem } from "../registration/templates.ts";
-import { defaultKeyFile } from "../store/secret-vault.ts";
+import { type StoreConfig, storeSchema, toStoreConfig } from "./store-config.ts";
 
 export type PermissionLevel = "user" | "admin";
+export type LogFormat = "auto" | "pretty" | "json";
 
 export interface BridgeConfig {
   homeserver: {
@@ -28,9 +29,10 @@ export interface BridgeConfig {
     botDisplayname?: string;
     maxBodyBytes: number;
   };
-  /** `keyFile`: the key sealing stored credentials (users' passwords, login sessions). */
-  store: { path: string; sync: boolean; keyFile: string };
-  logging: { level: LogLevel; file?: string };
+  /** LevelDB or PostgreSQL (store-config.ts); `keyFile`: the key sealing stored credentials. */
+  store: StoreConfig;
+  /** `format`: pretty (readable lines), json, or auto (pretty when stderr is a terminal, JSON otherwise). */
+  logging: { level: LogLevel; file?: string; format?: LogFormat };
   network: {
     /** A bare module specifier, or an absolute path when the config gave a path. */
     module: string;
@@ -46,6 +48,8 @@ export interface BridgeConfig {
     relayTemplate: string;
     /** How long after handling events in a room the bridge reads its timeline back for events never delivered. */
     gapCheckSeconds: number;
+    /** Whether portals are listed in the room directory (the server's and the network's). */
+    publishPortals?: boolean;
   };
   /** Which remote rooms may get portals (see bridge/portal-policy.ts); no rules: every room. */
   portals?: { allow?: string[]; deny?: string[] };
@@ -113,6 +117,8 @@ const portalPatterns = z
 
 export const rawConfigSchema = z.strictObject(
   {
+    // Which layout the file is written in (config/upgrade.ts); keys it renamed are moved before this check.
+    config_version: z.int({ error: "expected a whole number" }).min(1).optional(),
     homeserver: z.strictObject(
       {
         url: matching(isHttpUrl, "expected an http:// or https:// URL"),
@@ -140,14 +146,7 @@ export const rawConfigSchema = z.strictObject(
       },
       { error: "expected a mapping" },
     ),
-    store: z.strictObject(
-      {
-        path: nonEmpty,
-        sync: z.boolean({ error: "expected true or false" }).default(true),
-        key_file: nonEmpty.optional(),
-      },
-      { error: "expected a mapping" },
-    ),
+    store: storeSchema,
     logging: z
       .strictObject(
         {
@@ -155,6 +154,9 @@ export const rawConfigSchema = z.strictObject(
             .enum(["debug", "info", "warn", "error"], { error: "expected one of debug, info, warn, error" })
             .default("info"),
           file: nonEmpty.optional(),
+          format: z
+            .enum(["auto", "pretty", "json"], { error: "expected one of auto, pretty, json" })
+            .default("auto"),
         },
         { error: "expected a mapping" },
       )
@@ -190,6 +192,7 @@ export const rawConfigSchema = z.strictObject(
             .number({ error: "expected a number of seconds" })
             .positive({ error: "must be more than 0" })
             .default(30),
+          publish_portals: z.boolean({ error: "expected true or false" }).default(false),
         },
         { error: "expected a mapping" },
       )
@@ -266,14 +269,11 @@ export function toBridgeConfig(raw: RawConfig, baseDir: string): BridgeConfig {
       ...(appservice.bot_displayname !== undefined && { botDisplayname: appservice.bot_displayname }),
       maxBodyBytes: appservice.max_body_bytes,
     },
-    store: {
-      path: resolve(baseDir, store.path),
-      sync: store.sync,
-      keyFile: resolve(baseDir, store.key_file ?? defaultKeyFile(store.path)),
-    },
+    store: toStoreConfig(store, baseDir),
     logging: {
       level: logging.level,
       ...(logging.file !== undefined && { file: resolve(baseDir, logging.file) }),
+      format: logging.format,
     },
     network: {
       module: isPath(network.module) ? resolve(baseDir, network.module) : network.module,
@@ -288,6 +288,7 @@ export function toBridgeConfig(raw: RawConfig, baseDir: string): BridgeConfig {
       permissions: bridge.permissions ?? { [homeserver.domain]: "user" },
       relayTemplate: bridge.relay_template,
       gapCheckSeconds: bridge.gap_check_seconds,
+      publishPortals: bridge.publish_portals,
     },
     ...((portals.allow !== undefined || portals.deny !== undefined) && {
       portals: {

@@ -55,17 +55,19 @@ describe("parseConfig", () => {
         maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       },
       store: {
+        type: "leveldb",
         path: "/srv/bridge/data/testnet",
         sync: true,
         keyFile: "/srv/bridge/data/testnet.secrets.key",
       },
-      logging: { level: "info" },
+      logging: { level: "info", format: "auto" },
       network: { module: "bridge-irc", config: {} },
       bridge: {
         commandPrefix: "!",
         permissions: { "example.org": "user" },
         relayTemplate: "{displayname}: {message}",
         gapCheckSeconds: 30,
+        publishPortals: false,
       },
       metrics: { enabled: true },
       media: {
@@ -129,16 +131,18 @@ media:
       maxBodyBytes: 1024,
     });
     assert.deepEqual(config.store, {
+      type: "leveldb",
       path: "/var/lib/testnet",
       sync: false,
       keyFile: "/srv/bridge/keys/bridge.key",
     });
-    assert.deepEqual(config.logging, { level: "debug", file: "/var/log/testnet.log" });
+    assert.deepEqual(config.logging, { level: "debug", file: "/var/log/testnet.log", format: "auto" });
     assert.deepEqual(config.bridge, {
       commandPrefix: "?",
       permissions: { "*": "user", "@admin:example.org": "admin" },
       relayTemplate: "<{displayname}> {message}",
       gapCheckSeconds: 30,
+      publishPortals: false,
     });
     assert.deepEqual(config.doublePuppet, { registrationPath: "/srv/bridge/doublepuppet.yaml" });
     assert.deepEqual(config.provisioning, { secret: "0123456789abcdef0123456789abcdef" });
