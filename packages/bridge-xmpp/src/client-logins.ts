@@ -96,7 +96,8 @@ export class ClientLogins {
       if (first) first = false;
       else this.options.onReconnect(account.full);
     });
-    xmpp.on("offline", () => {
+    // The socket went away with a reconnect to follow ("offline" comes only after a deliberate stop).
+    xmpp.on("disconnect", () => {
       if (this.accounts.get(userId) === account)
         this.options.onState?.(
           userId,

@@ -30,7 +30,9 @@ export abstract class XmppStream<E extends StreamEntity> {
     decodeWholeCharacters(xmpp);
     let wasOnline = false;
     xmpp.on("error", (err) => logger.warn(`${what} connection error`, { err: err.message }));
-    xmpp.on("offline", () => {
+    // "disconnect" is the socket going away (the server stopped, the network dropped) with a reconnect to follow;
+    // "offline" comes only after a deliberate stop, so it would never report an outage.
+    xmpp.on("disconnect", () => {
       if (this.stopped) return;
       logger.warn(`lost the ${what} connection; reconnecting`);
       for (const listener of this.stateListeners)

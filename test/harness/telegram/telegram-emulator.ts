@@ -94,6 +94,11 @@ export class TelegramEmulator {
     return this.process.stop();
   }
 
+  /** Starts the stopped emulator again on the same address; it forgets every chat and message (it keeps none). */
+  restart(): Promise<void> {
+    return this.process.start();
+  }
+
   private async control<T>(path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.apiUrl}/control/${path}`, {
       method: body === undefined ? "GET" : "POST",
