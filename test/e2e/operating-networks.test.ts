@@ -1,6 +1,7 @@
 // Health, bridge state and users' connection notices follow the network going away and coming back, for the XMPP
 // bridge (Prosody stopped and started: the component connection and a user's own account) and the Telegram bridge
-// (the Bot API emulator stopped and started: the bot's polling). The IRC bridge's are in operating-irc.test.ts.
+// (the Bot API emulator stopped and started: the bot's polling), and health the homeserver (Synapse stopped and
+// started). The IRC bridge's are in operating-irc.test.ts.
 
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
@@ -118,5 +119,20 @@ describe("Telegram bridge in operation: the Bot API emulator stopped and started
       () => suite.emulator.restart(),
     );
     await outageOf.recover();
+  });
+
+  test("health follows the homeserver going away and coming back", async () => {
+    const { health, ready } = observe(suite.stack.files.bridgeUrl);
+    await suite.stack.synapse.stop();
+    const down = await eventually(async () => {
+      const seen = await health();
+      assert.equal(seen.status, 503);
+      return seen.body;
+    }, 30_000);
+    assert.equal(down.components["homeserver"]?.ok, false);
+    assert.equal(down.components["network"]?.ok, true);
+    assert.equal(await ready(), 200, "the bridge still takes what the homeserver sends once it is back");
+    await suite.stack.synapse.start();
+    await eventually(async () => assert.equal((await health()).status, 200), 30_000);
   });
 });

@@ -12,7 +12,7 @@ export interface StreamEntity {
   send(element: Element): Promise<void>;
   on(event: "stanza", listener: (stanza: Element) => void): void;
   on(event: "online", listener: () => void): void;
-  on(event: "offline", listener: () => void): void;
+  on(event: "disconnect", listener: () => void): void;
   on(event: "error", listener: (error: Error) => void): void;
   readonly reconnect: { stop(): void };
   readonly iqCaller: { request(element: Element, timeoutMs?: number): Promise<Element> };

@@ -41,6 +41,8 @@ declare module "@xmpp/component" {
     on(event: "stanza", listener: (stanza: Element) => void): void;
     on(event: "online", listener: (jid: unknown) => void): void;
     on(event: "offline", listener: () => void): void;
+    /** The socket went away; a reconnect follows unless the entity was stopped. */
+    on(event: "disconnect", listener: (info: { clean: boolean; reason?: unknown }) => void): void;
     on(event: "error", listener: (error: Error) => void): void;
     on(event: "status", listener: (status: string) => void): void;
     readonly status: string;
@@ -61,6 +63,8 @@ declare module "@xmpp/client" {
     on(event: "stanza", listener: (stanza: Element) => void): void;
     on(event: "online", listener: (jid: { toString(): string }) => void): void;
     on(event: "offline", listener: () => void): void;
+    /** The socket went away; a reconnect follows unless the client was stopped. */
+    on(event: "disconnect", listener: (info: { clean: boolean; reason?: unknown }) => void): void;
     on(event: "error", listener: (error: Error) => void): void;
     readonly jid: { toString(): string; bare(): { toString(): string } } | null;
     readonly reconnect: { stop(): void };
