@@ -6,8 +6,10 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import type { RoomId } from "bridge-core";
 import type { BridgeStack } from "../harness/bridge-stack.ts";
+import { eventually } from "../harness/eventually.ts";
 import type { TestClient } from "../harness/matrix-test-client.ts";
 import { startNewsBridge } from "../harness/news-bridge.ts";
+import type { PostgresCluster } from "../harness/postgres.ts";
 import { useRunDir } from "../harness/run-dir.ts";
 import { STORES, storeConfig } from "../harness/store-matrix.ts";
 
@@ -17,6 +19,7 @@ for (const store of STORES)
     let stack: BridgeStack;
     let alice: TestClient;
     let room: RoomId;
+    let cluster: PostgresCluster | undefined;
     const ghost = () => `@testnet_carol:${stack.synapse.serverName}`;
     const carol = () => stack.network.users.get("carol" as never)!;
     const say = (body: string) =>
@@ -46,7 +49,10 @@ for (const store of STORES)
     }
 
     before(async () => {
-      ({ stack, alice } = await startNewsBridge(runDir, await storeConfig(store, runDir)));
+      const config = await storeConfig(store, runDir, "testnet", (c) => {
+        cluster = c;
+      });
+      ({ stack, alice } = await startNewsBridge(runDir, config));
       await say("hello");
       room = await alice.join(`#testnet_news:${stack.synapse.serverName}`);
       await alice.waitForEvent((e) => e.sender === ghost() && e.content["body"] === "hello", {
@@ -126,4 +132,42 @@ for (const store of STORES)
         /"resuming remote events","component":[^}]*"count":10|"resuming remote events"[^\n]*"count":10/,
       );
     });
+    if (store === "PostgreSQL")
+      test("a lost database shows in /health, and once it is back messages cross both ways again", async (t) => {
+        const health = async () => {
+          const res = await fetch(`${stack.files.bridgeUrl}/health`);
+          return {
+            status: res.status,
+            body: (await res.json()) as { components: Record<string, { ok: boolean }> },
+          };
+        };
+        await cluster!.stop();
+        const down = await eventually(async () => {
+          const seen = await health();
+          assert.equal(seen.status, 503);
+          return seen.body;
+        }, 30_000);
+        assert.equal(down.components["store"]?.ok, false);
+        await cluster!.restart();
+        await eventually(async () => assert.equal((await health()).status, 200), 60_000);
+        const toRemote = Array.from({ length: 5 }, (_, i) => `matrix after the database came back ${i}`);
+        for (const body of toRemote) await alice.sendText(room, body);
+        await stack.network.waitForMessage((m) => m.body === toRemote.at(-1), 60_000);
+        const fromRemote = Array.from({ length: 5 }, (_, i) => `remote after the database came back ${i}`);
+        for (const body of fromRemote) await say(body);
+        await alice.waitForEvent((e) => e.content["body"] === fromRemote.at(-1), {
+          roomId: room,
+          timeoutMs: 60_000,
+        });
+        const received = stack.network.received
+          .map((m) => m.body)
+          .filter((b) => b.startsWith("matrix after the database"));
+        report("Matrix → network after a database outage", toRemote, received);
+        report(
+          "network → Matrix after a database outage",
+          fromRemote,
+          arrived("remote after the database came back "),
+        );
+        t.diagnostic("the store's health followed the database");
+      });
   });

@@ -16,10 +16,13 @@ export async function storeConfig(
   kind: StoreKind,
   runDir: SuiteRunDir,
   id = "testnet",
+  /** Receives the PostgreSQL cluster, for a suite that stops and starts it. */
+  onCluster?: (cluster: PostgresCluster) => void,
 ): Promise<{ store?: Record<string, unknown> }> {
   if (kind === "LevelDB") return {};
   const cluster = await PostgresCluster.start(runDir.path);
   runDir.addTeardown(() => cluster.stop());
+  onCluster?.(cluster);
   return {
     store: { type: "postgres", url: await cluster.createDatabase(id), key_file: `./${id}.secrets.key` },
   };

@@ -320,7 +320,7 @@ export class Bridge {
     this.acceptedWhileStarting = null;
     for (const entry of resumeOrder(listed, held)) this.dispatch(entry);
     this.operations.states.started();
-    this.operations.startProbe(this.client, this.options.homeserverProbeMs ?? HOMESERVER_PROBE_MS);
+    this.operations.startProbe(this.client, store, this.options.homeserverProbeMs ?? HOMESERVER_PROBE_MS);
     // In the pipeline, so that a stop waits for it before the store closes.
     void this.queue.run(DIRECTORY_KEY, () =>
       this.services.directory

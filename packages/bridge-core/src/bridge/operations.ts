@@ -60,12 +60,18 @@ export class Operations {
     registerAdminCommands(registry, { ...deps, version: BRIDGE_VERSION, states: this.states });
   }
 
-  /** Asks the homeserver for its versions now and then; MatrixClient reports the outcome to `states`. */
-  startProbe(client: MatrixClient, intervalMs: number): void {
-    const look = () =>
+  /**
+   * Now and then: asks the homeserver for its versions (MatrixClient reports the outcome to `states`), and reads the
+   * store's own account of its health (a PostgreSQL store retrying a lost database says so there).
+   */
+  startProbe(client: MatrixClient, store: BridgeStore, intervalMs: number): void {
+    const look = () => {
+      const { ok, detail } = store.health();
+      this.health.set("store", ok, ok ? undefined : (detail ?? "unavailable"));
       void client
         .request("GET", "/_matrix/client/versions", { maxRetries: 0, timeoutMs: PROBE_TIMEOUT_MS })
         .catch(() => undefined);
+    };
     this.probe = setInterval(look, intervalMs);
     this.probe.unref();
   }

@@ -62,6 +62,8 @@ export class PgPool {
   readonly pool: pg.Pool;
   private readonly options: PgPoolOptions;
   private lastError: string | null = null;
+  /** A look at the database is under way (see health). */
+  private asking = false;
 
   constructor(options: PgPoolOptions) {
     this.options = options;
@@ -77,8 +79,28 @@ export class PgPool {
     this.pool.on("error", (err) => this.failed(err));
   }
 
+  /**
+   * Whether the database answered last time. Each look also asks it again in the background (one question at a
+   * time), so that an idle bridge, which makes no query of its own, still sees the database go and come back.
+   */
   health(): StoreHealth {
+    if (!this.asking) {
+      this.asking = true;
+      this.pool
+        .query("SELECT 1")
+        .then(() => this.answered())
+        .catch((err: unknown) => this.failed(err as Error))
+        .finally(() => {
+          this.asking = false;
+        });
+    }
     return this.lastError === null ? { ok: true } : { ok: false, detail: this.lastError };
+  }
+
+  private answered(): void {
+    if (this.lastError === null) return;
+    this.lastError = null;
+    this.options.log?.("the database can be reached again");
   }
 
   /** Runs one statement (atomic on its own), retrying while the database cannot be reached. */
@@ -112,10 +134,7 @@ export class PgPool {
     for (;;) {
       try {
         const result = await attempt();
-        if (this.lastError !== null) {
-          this.lastError = null;
-          this.options.log?.("the database can be reached again");
-        }
+        this.answered();
         return result;
       } catch (err) {
         if (!isConnectionError(err) || Date.now() + pause > deadline) throw err;
