@@ -21,7 +21,6 @@ import {
   remoteRoomId,
   remoteUserId,
   serverNameOf,
-  singleLine,
   type ThirdPartyLookup,
   type UserId,
 } from "bridge-core";
@@ -29,14 +28,7 @@ import type { MessageEvent } from "irc-framework";
 import { ChannelLines } from "./channel-lines.ts";
 import type { IrcConfig } from "./config.ts";
 import { ircToMatrix } from "./formatting/irc-to-matrix.ts";
-import {
-  isSafeIrcParam,
-  privmsgBudget,
-  sanitizeIrcText,
-  splitMessage,
-  splitRelayed,
-} from "./formatting/lines.ts";
-import { matrixToIrc } from "./formatting/matrix-to-irc.ts";
+import { isSafeIrcParam, privmsgBudget, sanitizeIrcText } from "./formatting/lines.ts";
 import { createIrcCommands } from "./irc-commands.ts";
 import { IrcConnection, ircLower } from "./irc-connection.ts";
 import { IrcDelivery } from "./irc-delivery.ts";
@@ -47,6 +39,7 @@ import { IrcModeration } from "./irc-moderation.ts";
 import { ircThirdParty } from "./irc-third-party.ts";
 import { portalAlias, remoteIdOfGhost } from "./matrix-ids.ts";
 import { NickIdentities } from "./nick-identities.ts";
+import { outgoingLines } from "./outgoing-lines.ts";
 import { PuppetPool } from "./puppet-pool.ts";
 import { openPuppetSettings, type PuppetSettings } from "./puppet-settings.ts";
 
@@ -326,12 +319,6 @@ export class IrcNetwork implements NetworkPlugin {
     const connection = await this.connectionFor(message);
     const kind =
       message.msgtype === "m.emote" ? "ACTION" : message.msgtype === "m.notice" ? "NOTICE" : "PRIVMSG";
-    const text = message.media
-      ? this.mediaText(message)
-      : matrixToIrc(
-          { body: message.body, ...(message.html !== undefined && { html: message.html }) },
-          { resolveMention: (userId) => this.mentionedNick(userId) },
-        );
     const budget = privmsgBudget({
       nick: connection.nick,
       user: "matrix",
@@ -340,17 +327,12 @@ export class IrcNetwork implements NetworkPlugin {
       command: kind === "NOTICE" ? "NOTICE" : "PRIVMSG",
       action: kind === "ACTION",
     });
-    // A relayed line too long for IRC goes out as several, each with the sender's name (see splitRelayed).
-    // A relayed file's line (the core put the name into the body, which a file does not go out as) gets it too.
-    const { relayWrap } = message;
-    let lines =
-      relayWrap === undefined
-        ? splitMessage(text, budget, { carryFormatting: true })
-        : splitRelayed(message.media ? relayWrap.before + text + relayWrap.after : text, budget, relayWrap);
-    // A paste of many lines would flood the channel: past `max_lines` lines of its own it goes out as a link. A long
-    // paragraph is one line of its own and goes out whole, split to fit.
-    if (text.split("\n").length > this.config.max_lines)
-      lines = await this.asUploadedText(text, lines, budget);
+    const lines = await outgoingLines(message, {
+      budget,
+      maxLines: this.config.max_lines,
+      mentionedNick: (userId) => this.mentionedNick(userId),
+      media: this.ctx.media,
+    });
     if (this.delivery === null) throw new Error("the IRC network is not started");
     await this.delivery.send({
       connection,
@@ -374,30 +356,6 @@ export class IrcNetwork implements NetworkPlugin {
       return NICK.test(nick) ? (this.events?.spellingOf(ircLower(nick)) ?? nick) : null;
     }
     return this.puppets.knownNickOf(userId as UserId) ?? null;
-  }
-
-  /**
-   * Media goes to IRC as its name and a link anyone can open: the homeserver gives files only to Matrix users, so the
-   * link is the bridge's own (its media proxy), signed for this file.
-   */
-  private mediaText(message: MatrixMessage): string {
-    const media = message.media!;
-    // The file name is the sender's free text: on one line, or it could start an IRC line of its own.
-    return `${singleLine(media.filename)}: ${this.ctx.media.publicLink(media.url, media.filename)}`;
-  }
-
-  /** A message longer than `max_lines` lines goes out as its first line and a link to the whole text. */
-  private async asUploadedText(text: string, lines: string[], budget: number): Promise<string[]> {
-    const link = await this.ctx.media.uploadWithLink(
-      new TextEncoder().encode(text),
-      "text/plain; charset=utf-8",
-      "message.txt",
-    );
-    const first = lines[0] ?? "";
-    return splitMessage(
-      `${first.length > 100 ? `${first.slice(0, 100)}…` : first} (full message: ${link})`,
-      budget,
-    );
   }
 
   /** A topic set on Matrix is set on IRC by the user's puppet, which needs the rights the user has there. */
