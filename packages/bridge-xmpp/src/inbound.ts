@@ -219,8 +219,7 @@ export class Inbound {
     const conversation = bareJid(room);
     switch (message.kind) {
       case "text": {
-        const id = ids.canonical(message);
-        if (id === null) return;
+        const id = ids.canonical(message, `${conversation}/${nick}`);
         if (message.id !== undefined) await ids.remember(conversation, nick, message.id, id);
         const replyTo =
           message.replyTo === undefined
@@ -314,7 +313,7 @@ export class Inbound {
     // Private messages through a MUC come from an occupant JID, whose bare part is the room: not a contact.
     if (this.deps.rooms.botRooms().some((room) => bareJid(room) === bareJid(from))) return;
     await this.deps.contacts.noteContact(bareJid(message.to), bareJid(from));
-    const id = this.deps.ids.canonical(message) ?? remoteMessageId(`${bareJid(from)} ${Date.now()}`);
+    const id = this.deps.ids.canonical(message, bareJid(from));
     const media = await this.deps.files.of(message);
     const avatarUrl = await this.contactAvatar(bareJid(from));
     await this.deps.remote().directMessage({

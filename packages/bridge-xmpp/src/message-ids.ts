@@ -2,6 +2,7 @@
 // history replay see alike, so a message replayed on a later join is recognised as already bridged. Corrections name
 // the original by the sender's own id instead, so both are kept, in both directions, in the plugin's storage.
 
+import { randomUUID } from "node:crypto";
 import { type RemoteMessageId, remoteMessageId } from "bridge-core";
 
 /**
@@ -25,10 +26,13 @@ export class MessageIds {
     this.storage = storage;
   }
 
-  /** The core's id for a message: the room's stanza-id when there is one, else the sender's id. */
-  canonical(message: { stanzaId?: string; id?: string }): RemoteMessageId | null {
-    const id = message.stanzaId ?? message.id;
-    return id === undefined ? null : remoteMessageId(id);
+  /**
+   * The core's id for a message: the room's stanza-id when there is one, else the sender's id, else (XMPP does not
+   * require either: a server without an archive, a client that sets no id) a new one of its own — such a message can
+   * be told from no other, but it is never dropped or taken for another.
+   */
+  canonical(message: { stanzaId?: string; id?: string }, sender: string): RemoteMessageId {
+    return remoteMessageId(message.stanzaId ?? message.id ?? `${sender} ${randomUUID()}`);
   }
 
   /**
