@@ -28,39 +28,16 @@ import {
   type ThirdPartyLookup,
   type UserId,
 } from "bridge-core";
-import { ClientLogins, sessionOf } from "./client-logins.ts";
+import { sessionOf } from "./client-logins.ts";
 import type { XmppConfig } from "./config.ts";
-import { DisplayNames } from "./display-names.ts";
-import { HttpUpload } from "./http-upload.ts";
-import { Inbound } from "./inbound.ts";
 import { bareJid, type Jid, parseJid, unescapeLocal } from "./jid.ts";
-import { botJidOf, type MainConnection, mainConnection, serverDomainOf } from "./main-connection.ts";
-import { MessageIds } from "./message-ids.ts";
-import { MucRooms } from "./muc-rooms.ts";
+import { botJidOf } from "./main-connection.ts";
 import { NS } from "./namespaces.ts";
-import { Outbound } from "./outbound.ts";
 import { discoInfo, mucLeave } from "./outgoing-stanzas.ts";
-import { PepAvatars } from "./pep-avatars.ts";
 import { PUPPET_RESOURCE, PuppetJids } from "./puppet-jids.ts";
-import { PuppetPresence } from "./puppet-presence.ts";
-import { Reflections } from "./reflections.ts";
 import { jidOfUser, mucOf, roomIdOf } from "./room-ids.ts";
-import { SharedFiles } from "./shared-files.ts";
-import { Transport } from "./transport.ts";
-import { VCardAvatars } from "./vcard-avatars.ts";
+import { makeXmppParts, type XmppParts } from "./xmpp-parts.ts";
 import { xmppThirdParty } from "./xmpp-third-party.ts";
-
-interface Running {
-  context: NetworkContext;
-  connection: MainConnection;
-  transport: Transport;
-  accounts: ClientLogins;
-  rooms: MucRooms;
-  inbound: Inbound;
-  outbound: Outbound;
-  presence: PuppetPresence;
-  reflections: Reflections;
-}
 
 export class XmppNetwork implements NetworkPlugin {
   readonly info: NetworkInfo;
@@ -68,7 +45,7 @@ export class XmppNetwork implements NetworkPlugin {
   private readonly config: XmppConfig;
   private readonly puppets: PuppetJids;
   private readonly botJid: string;
-  private running: Running | null = null;
+  private running: XmppParts | null = null;
   private nextIq = 1;
 
   constructor(config: XmppConfig) {
@@ -94,7 +71,7 @@ export class XmppNetwork implements NetworkPlugin {
     };
   }
 
-  private get run(): Running {
+  private get run(): XmppParts {
     if (this.running === null) throw new Error("the XMPP network is not started");
     return this.running;
   }
@@ -107,89 +84,14 @@ export class XmppNetwork implements NetworkPlugin {
     // The component secret and the relay account's password: an error from the connection may quote them.
     if (this.config.component !== undefined) context.logger.addSecret(this.config.component.secret);
     if (this.config.relay !== undefined) context.logger.addSecret(this.config.relay.password);
-    const connection = mainConnection(this.config, this.timeoutMs, context.logger);
-    const reflections = new Reflections();
-    const ids = new MessageIds(context.storage);
-    let inbound: Inbound | null = null;
-    const accounts = new ClientLogins({
-      ...(this.config.accounts.service !== undefined && { service: this.config.accounts.service }),
-      resource: "matrix-bridge",
-      timeoutMs: this.timeoutMs,
-      logger: context.logger,
-      onStanza: (stanza) => inbound?.handle(stanza),
-      onReconnect: (fullJid) => rooms.forgetJid(fullJid),
-      onState: (userId, state, reason) =>
-        context.connectionState?.({ connection: userId, state, ...(reason !== undefined && { reason }) }),
-    });
-    const transport = new Transport(connection, (full) => accounts.byFullJid(full));
-    const rooms = new MucRooms({
-      transport,
-      botJid: this.botJid,
-      timeoutMs: this.timeoutMs,
-      onOccupant: (change) => inbound?.occupant(change),
-      onPower: (power) => inbound?.power(power),
-      onPhoto: (room, nick) => inbound?.photo(room, nick),
-      onPresence: (room, nick, presence) => inbound?.occupantPresence(room, nick, presence),
-    });
-    const presence = new PuppetPresence({
-      transport,
-      rooms,
-      storage: context.storage,
-      accountJid: (userId) => accounts.fullJidOf(userId),
-      puppetResource: PUPPET_RESOURCE,
-    });
-    // vCard photos and PEP avatars are fetched and uploaded the same way.
-    const avatarSources = {
-      transport,
-      botJid: this.botJid,
-      timeoutMs: this.timeoutMs,
-      storage: context.storage,
-      upload: (data: Uint8Array, contentType: string) => context.media.upload(data, contentType, "avatar"),
-    };
-    inbound = new Inbound({
-      botJid: this.botJid,
-      rooms,
-      reflections,
-      ids,
+    const parts = makeXmppParts({
+      config: this.config,
+      context,
       puppets: this.puppets,
-      accountUser: (bare) => accounts.userOf(bare),
-      storage: context.storage,
-      remote: () => context.remote,
-      files: new SharedFiles({
-        fetchRemote: context.media.fetchRemote,
-        maxBytes: this.config.max_file_bytes,
-        logger: context.logger,
-      }),
-      avatars: new VCardAvatars(avatarSources),
-      pepAvatars: new PepAvatars(avatarSources),
-      contacts: presence,
-      logger: context.logger,
-    });
-    const outbound = new Outbound({
-      transport,
-      accountJid: (userId) => accounts.fullJidOf(userId),
-      rooms,
-      reflections,
-      ids,
-      puppets: this.puppets,
-      names: new DisplayNames(context.homeserverUrl),
-      storage: context.storage,
       botJid: this.botJid,
       timeoutMs: this.timeoutMs,
-      publicLink: (url, filename) => context.media.publicLink(url, filename),
-      contacts: presence,
-      upload: new HttpUpload({
-        transport,
-        botJid: this.botJid,
-        serverDomain: serverDomainOf(this.config),
-        timeoutMs: this.timeoutMs,
-        maxBytes: this.config.max_file_bytes,
-        download: (url, maxBytes) => context.media.download(url, maxBytes),
-        logger: context.logger,
-      }),
     });
-    const handler = inbound;
-    connection.onStanza((stanza) => handler.handle(stanza));
+    const { connection, rooms } = parts;
     connection.onStateChange((up, reason) =>
       context.connectionState?.(
         up
@@ -208,17 +110,7 @@ export class XmppNetwork implements NetworkPlugin {
       rooms.forgetAll();
       this.rejoinAll().catch((err: unknown) => context.logger.error("could not rejoin the MUCs", { err }));
     });
-    this.running = {
-      context,
-      connection,
-      transport,
-      accounts,
-      rooms,
-      inbound,
-      outbound,
-      presence,
-      reflections,
-    };
+    this.running = parts;
     await connection.start();
     context.logger.info("connected to XMPP", {
       as: this.config.component !== undefined ? "component" : "relay account",
