@@ -10,7 +10,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
-const WORKSPACES = ["bridge-core", "bridge-irc", "bridge-xmpp", "bridge-telegram"];
+const WORKSPACES = ["bridge-core", "bridge-irc", "bridge-xmpp", "bridge-telegram", "bridge-discord"];
 
 interface Node {
   version?: string;

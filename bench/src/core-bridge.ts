@@ -2,16 +2,16 @@
 // the level store in a folder of the run, the no-op network, and the fake homeserver for the start-up ping.
 
 import { join } from "node:path";
+import type { NetworkFactory, NetworkInfo } from "bridge-core";
 import {
   Bridge,
   type BridgeConfig,
   defaultKeyFile,
   generateRegistration,
   Logger,
-  type NetworkPlugin,
   PG_DEFAULTS,
   type Registration,
-} from "bridge-core";
+} from "bridge-core/bridge";
 import { freePort } from "../../test/harness/free-port.ts";
 import { type FakeHomeserver, startFakeHomeserver } from "./fake-homeserver.ts";
 
@@ -34,6 +34,8 @@ export function benchConfig(options: {
   homeserverUrl: string;
   /** The PostgreSQL store at this URL instead of LevelDB at `storePath` (whose key file it shares). */
   postgresUrl?: string;
+  /** The plugin's settings (`network.config`). */
+  networkConfig?: Record<string, unknown>;
 }): BridgeConfig {
   const keyFile = defaultKeyFile(options.storePath);
   return {
@@ -57,7 +59,7 @@ export function benchConfig(options: {
           },
     // Warnings only: writing a debug line per event would measure the log file, not the bridge.
     logging: { level: "warn" },
-    network: { module: "bench", config: {} },
+    network: { module: "bench", config: options.networkConfig ?? {} },
     bridge: {
       commandPrefix: "!",
       permissions: { [BENCH_DOMAIN]: "user" },
@@ -72,7 +74,10 @@ export function benchConfig(options: {
 export async function startCoreBridge(options: {
   dir: string;
   sync: boolean;
-  network: NetworkPlugin;
+  network: NetworkFactory;
+  /** The plugin's ids and templates, for the registration, which is written before the bridge makes the plugin. */
+  info: Pick<NetworkInfo, "id" | "ghostTemplate" | "aliasTemplate">;
+  networkConfig?: Record<string, unknown>;
   postgresUrl?: string;
 }): Promise<CoreBridgeUnderTest> {
   const port = await freePort();
@@ -82,15 +87,16 @@ export async function startCoreBridge(options: {
     url: bridgeUrl,
     senderLocalpart: "benchbot",
     domain: BENCH_DOMAIN,
-    ghostTemplates: [options.network.info.ghostTemplate],
-    aliasTemplates: [options.network.info.aliasTemplate],
-    protocols: [options.network.info.id],
+    ghostTemplates: [options.info.ghostTemplate],
+    aliasTemplates: [options.info.aliasTemplate],
+    protocols: [options.info.id],
   });
   const homeserver = await startFakeHomeserver({ bridgeUrl, hsToken: registration.hs_token });
   const config = benchConfig({
     storePath: join(options.dir, "store"),
     sync: options.sync,
     homeserverUrl: homeserver.url,
+    ...(options.networkConfig !== undefined && { networkConfig: options.networkConfig }),
     ...(options.postgresUrl !== undefined && { postgresUrl: options.postgresUrl }),
   });
   const started = performance.now();

@@ -5,13 +5,13 @@
 // pipeline's own latency).
 
 import { mkdirSync } from "node:fs";
-import { type RoomId, remoteRoomId } from "bridge-core";
+import { plainText, type RoomId, remoteRoomId } from "bridge-core";
 import { freePort } from "../../test/harness/free-port.ts";
 import { loadAppserviceBridge } from "./appservice-bridge-loader.ts";
 import { BENCH_DOMAIN, startCoreBridge } from "./core-bridge.ts";
 import type { FakeHomeserver } from "./fake-homeserver.ts";
 import { startFakeHomeserver } from "./fake-homeserver.ts";
-import { NoopNetwork } from "./noop-network.ts";
+import { NOOP_NETWORK_INFO, noopNetwork } from "./noop-network.ts";
 import { makeStream, roomIdOf, StreamMeasurement, type StreamShape } from "./synthetic-stream.ts";
 
 export interface IngestShape extends StreamShape {
@@ -95,13 +95,14 @@ export async function runCoreIngest(options: {
   postgresUrl?: string;
 }): Promise<IngestRun> {
   let measurement: StreamMeasurement | null = null;
-  const network = new NoopNetwork((message) => measurement?.seen(message.body));
+  const network = noopNetwork((message) => measurement?.seen(plainText(message.text)));
   mkdirSync(options.dir, { recursive: true });
   const { dir, sync, postgresUrl } = options;
   const under = await startCoreBridge({
     dir,
     sync,
     network,
+    info: NOOP_NETWORK_INFO,
     ...(postgresUrl !== undefined && { postgresUrl }),
   });
   try {

@@ -7,6 +7,7 @@ import {
   localpartOf,
   type MatrixMessage,
   type NetworkContext,
+  type NetworkFactory,
   type NetworkInfo,
   type NetworkPlugin,
   type RemoteRoomInfo,
@@ -17,34 +18,31 @@ import {
   type UserId,
 } from "bridge-core";
 
+/** Known before any plugin is made: the benchmark writes the registration from it. */
+export const NOOP_NETWORK_INFO: NetworkInfo = {
+  id: "bench",
+  displayName: "Benchmark network",
+  ghostTemplate: "bench_{id}",
+  aliasTemplate: "bench_{id}",
+};
+
 export class NoopNetwork implements NetworkPlugin {
-  readonly info: NetworkInfo = {
-    id: "bench",
-    displayName: "Benchmark network",
-    ghostTemplate: "bench_{id}",
-    aliasTemplate: "bench_{id}",
-    capabilities: {
-      edits: false,
-      redactions: false,
-      reactions: false,
-      replies: false,
-      typing: false,
-      receipts: false,
-    },
-  };
+  readonly info = NOOP_NETWORK_INFO;
+  private readonly context: NetworkContext;
   private readonly onMessage: (message: MatrixMessage) => void;
   private delivered = 0;
   /** How many linked rooms the core reported at start. */
   linkedRoomsAtStart = 0;
 
-  constructor(onMessage: (message: MatrixMessage) => void) {
+  constructor(context: NetworkContext, onMessage: (message: MatrixMessage) => void) {
+    this.context = context;
     this.onMessage = onMessage;
   }
 
   /** Reads what a real plugin reads at start to rejoin its rooms and reconnect its puppets, and does nothing with it. */
-  async start(context: NetworkContext): Promise<void> {
-    this.linkedRoomsAtStart = (await context.linkedRooms()).length;
-    await context.savedLogins();
+  async start(): Promise<void> {
+    this.linkedRoomsAtStart = (await this.context.linkedRooms()).length;
+    await this.context.savedLogins();
   }
   async stop(): Promise<void> {}
 
@@ -66,4 +64,9 @@ export class NoopNetwork implements NetworkPlugin {
     this.delivered += 1;
     return { remoteMessageId: remoteMessageId(`bench-${this.delivered}`) };
   }
+}
+
+/** The factory the benchmark's bridge makes its plugin with; `onMessage` sees every message handed to it. */
+export function noopNetwork(onMessage: (message: MatrixMessage) => void = () => undefined): NetworkFactory {
+  return (context) => new NoopNetwork(context, onMessage);
 }

@@ -6,7 +6,7 @@
 // Usage: node --expose-gc bench/src/puppets-process.ts <irc host> <irc port> <users> <channels> <store dir>
 
 import { type RoomId, remoteRoomId } from "bridge-core";
-import { IrcNetwork, parseIrcConfig } from "bridge-irc";
+import createIrcNetwork from "bridge-irc";
 import { BENCH_DOMAIN, startCoreBridge } from "./core-bridge.ts";
 import { roomIdOf } from "./synthetic-stream.ts";
 
@@ -35,14 +35,18 @@ const channels = Number(channelsText);
 if (host === undefined || dir === undefined || !Number.isInteger(users) || !Number.isInteger(channels)) {
   throw new Error("usage: puppets-process.ts <irc host> <irc port> <users> <channels> <store dir>");
 }
-const network = new IrcNetwork(
-  parseIrcConfig({
+const under = await startCoreBridge({
+  dir,
+  sync: true,
+  network: createIrcNetwork,
+  // The IRC plugin's own ids and templates, for the registration written before the bridge makes the plugin.
+  info: { id: "irc", ghostTemplate: "irc_{id}", aliasTemplate: "irc_{id}" },
+  networkConfig: {
     server: { host, port: Number(portText), name: "Bench IRC" },
     bot: { nick: "BenchBridge" },
     puppets: { max_connections: users },
-  }),
-);
-const under = await startCoreBridge({ dir, sync: true, network });
+  },
+});
 try {
   for (let c = 0; c < channels; c++) {
     await under.bridge.store.putRoomLink({

@@ -5,7 +5,7 @@
 // Usage: node bench/src/startup-process.ts <dir holding the store> <expected linked rooms> [<postgres url>]
 
 import { startCoreBridge } from "./core-bridge.ts";
-import { NoopNetwork } from "./noop-network.ts";
+import { NOOP_NETWORK_INFO, type NoopNetwork, noopNetwork } from "./noop-network.ts";
 
 export interface StartupProcessResult {
   /** From constructing the bridge to `start()` resolving. */
@@ -18,15 +18,16 @@ const [dir, roomsText, postgresUrl] = process.argv.slice(2);
 if (dir === undefined || !Number.isInteger(Number(roomsText))) {
   throw new Error("usage: startup-process.ts <dir holding the store> <expected linked rooms>");
 }
-const network = new NoopNetwork(() => undefined);
 const under = await startCoreBridge({
   dir,
   sync: true,
-  network,
+  network: noopNetwork(),
+  info: NOOP_NETWORK_INFO,
   ...(postgresUrl !== undefined && { postgresUrl }),
 });
 // performance.now() counts from the process's start.
 const result: StartupProcessResult = { startMs: under.startMs, sinceProcessStartMs: performance.now() };
+const network = under.bridge.network as NoopNetwork;
 await under.stop();
 if (network.linkedRoomsAtStart !== Number(roomsText)) {
   throw new Error(`the bridge reported ${network.linkedRoomsAtStart} linked rooms, not ${roomsText}`);

@@ -5,16 +5,8 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import {
-  defaultKeyFile,
-  type EventId,
-  LevelStore,
-  PG_DEFAULTS,
-  PgStore,
-  type RoomId,
-  remoteMessageId,
-  remoteRoomId,
-} from "bridge-core";
+import { type EventId, type RoomId, remoteMessageId, remoteRoomId } from "bridge-core";
+import { defaultKeyFile, LevelStore, PG_DEFAULTS, PgStore } from "bridge-core/bridge";
 import { PostgresCluster } from "../../test/harness/postgres.ts";
 import { createRunDir } from "../../test/harness/run-dir.ts";
 import { BENCH_DOMAIN } from "./core-bridge.ts";

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { type Registration, writeRegistration } from "bridge-core";
+import { type Registration, writeRegistration } from "bridge-core/bridge";
 import { freePort } from "../../test/harness/free-port.ts";
 import { matrixRequest } from "../../test/harness/matrix-request.ts";
 

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
+import { plainText } from "bridge-core";
 import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
 import { eventually } from "../harness/eventually.ts";
 import { HOMESERVERS, type HomeserverSoftware } from "../harness/homeserver.ts";
@@ -154,10 +155,10 @@ for (const { software, store } of VARIANTS)
 
     test("a Matrix user's message reaches the network through a transaction", async () => {
       const eventId = await alice.sendText(portalId, "hello from Matrix");
-      const delivered = await stack.network.waitForMessage((m) => m.body === "hello from Matrix");
+      const delivered = await stack.world.waitForMessage((m) => plainText(m.text) === "hello from Matrix");
       assert.equal(delivered.sender, alice.userId);
       assert.equal(delivered.remoteRoomId, "lobby");
-      assert.equal(delivered.msgtype, "m.text");
+      assert.equal(delivered.kind, "text");
       await stack.bridge.queue.idle();
       const link = await stack.bridge.store.getEventLinkByMatrix(portalId as never, eventId);
       assert.ok(link?.remoteMessageId, "the event is mapped to the remote message id");
@@ -173,17 +174,17 @@ for (const { software, store } of VARIANTS)
         typing: true,
         timeout: 10_000,
       });
-      await stack.network.waitForDelivery("typing", (t) => t.sender === alice.userId && t.typing);
+      await stack.world.waitForDelivery("typing", (t) => t.sender === alice.userId && t.typing);
       const eventId = await alice.sendText(portalId, "read this");
-      await stack.network.waitForMessage((m) => m.body === "read this");
+      await stack.world.waitForMessage((m) => plainText(m.text) === "read this");
       await alice.request("POST", `${roomPath}/receipt/m.read/${encodeURIComponent(eventId)}`, {});
-      await stack.network.waitForDelivery("receipt", (r) => r.sender === alice.userId);
+      await stack.world.waitForDelivery("receipt", (r) => r.sender === alice.userId);
     });
 
     test("network typing shows in Matrix (the ghost's typing through the client API)", async () => {
-      const bob = stack.network.users.get("bob" as never);
+      const bob = stack.world.users.get("bob" as never);
       assert.ok(bob);
-      await stack.network.remote.typing({ roomId: "lobby" as never, sender: bob, typing: true });
+      await stack.world.remote.typing({ roomId: "lobby" as never, sender: bob, typing: true });
       await alice.waitForEvent(
         (e) =>
           e.type === "m.typing" &&
@@ -193,7 +194,7 @@ for (const { software, store } of VARIANTS)
     });
 
     test("a message the network refuses is reported to its sender in the room", async () => {
-      stack.network.failNextSend("the remote server is down");
+      stack.world.failNextSend("the remote server is down");
       await alice.sendText(portalId, "this one fails");
       const notice = await alice.waitForEvent(
         (e) =>
@@ -205,12 +206,12 @@ for (const { software, store } of VARIANTS)
     });
 
     test("a delivery that fails for a passing reason is retried, in order, without bothering the sender", async () => {
-      stack.network.failNextSend("connection reset", { passing: true });
-      stack.network.failNextSend("connection reset", { passing: true });
+      stack.world.failNextSend("connection reset", { passing: true });
+      stack.world.failNextSend("connection reset", { passing: true });
       await alice.sendText(portalId, "retried message");
       await alice.sendText(portalId, "the next one");
-      await stack.network.waitForMessage((m) => m.body === "the next one");
-      const bodies = stack.network.received.map((m) => m.body);
+      await stack.world.waitForMessage((m) => plainText(m.text) === "the next one");
+      const bodies = stack.world.received.map((m) => plainText(m.text));
       assert.ok(bodies.indexOf("retried message") < bodies.indexOf("the next one"), "order kept");
       assert.ok(
         !alice.eventsSeen(portalId).some((e) => String(e.content["body"]).includes("connection reset")),
@@ -218,7 +219,7 @@ for (const { software, store } of VARIANTS)
     });
 
     test("trouble that outlasts the retries is told to the sender", async () => {
-      for (let i = 0; i < 4; i++) stack.network.failNextSend("network unreachable", { passing: true });
+      for (let i = 0; i < 4; i++) stack.world.failNextSend("network unreachable", { passing: true });
       await alice.sendText(portalId, "never arrives");
       const notice = await alice.waitForEvent(
         (e) =>
@@ -227,7 +228,7 @@ for (const { software, store } of VARIANTS)
         { roomId: portalId },
       );
       assert.match(String(notice.content["body"]), /could not be delivered/);
-      assert.ok(!stack.network.received.some((m) => m.body === "never arrives"));
+      assert.ok(!stack.world.received.some((m) => plainText(m.text) === "never arrives"));
     });
 
     test("a user query creates the ghost with its display name", async () => {
@@ -271,11 +272,13 @@ for (const { software, store } of VARIANTS)
       assert.equal((await stack.asHomeserver("PUT", path, txn)).status, 200);
       assert.equal((await stack.asHomeserver("PUT", "/transactions/e2e-duplicate-1", txn)).status, 200);
       await stack.bridge.queue.idle();
-      const copies = stack.network.received.filter((m) => m.body === "sent in a replayed transaction");
+      const copies = stack.world.received.filter(
+        (m) => plainText(m.text) === "sent in a replayed transaction",
+      );
       assert.equal(copies.length, 1);
       // The restarted bridge still bridges new events.
       await alice.sendText(portalId, "after the restart");
-      await stack.network.waitForMessage((m) => m.body === "after the restart");
+      await stack.world.waitForMessage((m) => plainText(m.text) === "after the restart");
     });
 
     test("a known transaction id with other events is a new transaction; an event it repeats is handled once", async () => {
@@ -295,9 +298,11 @@ for (const { software, store } of VARIANTS)
       await stack.restartBridge();
       assert.equal((await stack.asHomeserver("PUT", path, { events: [event("c")] })).status, 200);
       assert.equal((await stack.asHomeserver("PUT", path, { events: [event("c")] })).status, 200);
-      await stack.network.waitForMessage((m) => m.body === "reused id c");
+      await stack.world.waitForMessage((m) => plainText(m.text) === "reused id c");
       await stack.bridge.queue.idle();
-      const bodies = stack.network.received.map((m) => m.body).filter((b) => b.startsWith("reused id "));
+      const bodies = stack.world.received
+        .map((m) => plainText(m.text))
+        .filter((b) => b.startsWith("reused id "));
       assert.deepEqual(bodies, ["reused id a", "reused id b", "reused id c"]);
     });
 

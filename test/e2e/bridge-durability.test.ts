@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import type { RoomId } from "bridge-core";
+import { plainText, type RoomId, richText } from "bridge-core";
 import type { BridgeStack } from "../harness/bridge-stack.ts";
 import { eventually } from "../harness/eventually.ts";
 import type { TestClient } from "../harness/matrix-test-client.ts";
@@ -21,13 +21,13 @@ for (const store of STORES)
     let room: RoomId;
     let cluster: PostgresCluster | undefined;
     const ghost = () => `@testnet_carol:${stack.synapse.serverName}`;
-    const carol = () => stack.network.users.get("carol" as never)!;
+    const carol = () => stack.world.users.get("carol" as never)!;
     const say = (body: string) =>
-      stack.network.remote.message({
+      stack.world.remote.message({
         roomId: "news" as never,
         sender: carol(),
-        id: stack.network.newMessageId(),
-        body,
+        id: stack.world.newMessageId(),
+        text: richText(body),
       });
 
     /** The bodies of Carol's messages the Matrix user has seen, in order. */
@@ -91,7 +91,7 @@ for (const store of STORES)
       await stack.synapse.start();
       const toRemote = Array.from({ length: 10 }, (_, i) => `matrix after homeserver restart ${i}`);
       for (const body of toRemote) await alice.sendText(room, body);
-      await stack.network.waitForMessage((m) => m.body === toRemote.at(-1), 60_000);
+      await stack.world.waitForMessage((m) => plainText(m.text) === toRemote.at(-1), 60_000);
       const fromRemote = Array.from({ length: 10 }, (_, i) => `remote after homeserver restart ${i}`);
       for (const body of fromRemote) await say(body);
       await alice.waitForEvent((e) => e.content["body"] === fromRemote.at(-1), {
@@ -99,8 +99,8 @@ for (const store of STORES)
         timeoutMs: 60_000,
       });
       await stack.bridge.queue.idle();
-      const received = stack.network.received
-        .map((m) => m.body)
+      const received = stack.world.received
+        .map((m) => plainText(m.text))
         .filter((b) => b.startsWith("matrix after homeserver"));
       report("Matrix → network after a homeserver restart", toRemote, received);
       report(
@@ -152,15 +152,15 @@ for (const store of STORES)
         await eventually(async () => assert.equal((await health()).status, 200), 60_000);
         const toRemote = Array.from({ length: 5 }, (_, i) => `matrix after the database came back ${i}`);
         for (const body of toRemote) await alice.sendText(room, body);
-        await stack.network.waitForMessage((m) => m.body === toRemote.at(-1), 60_000);
+        await stack.world.waitForMessage((m) => plainText(m.text) === toRemote.at(-1), 60_000);
         const fromRemote = Array.from({ length: 5 }, (_, i) => `remote after the database came back ${i}`);
         for (const body of fromRemote) await say(body);
         await alice.waitForEvent((e) => e.content["body"] === fromRemote.at(-1), {
           roomId: room,
           timeoutMs: 60_000,
         });
-        const received = stack.network.received
-          .map((m) => m.body)
+        const received = stack.world.received
+          .map((m) => plainText(m.text))
           .filter((b) => b.startsWith("matrix after the database"));
         report("Matrix → network after a database outage", toRemote, received);
         report(

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { remoteRoomId, remoteUserId } from "bridge-core";
+import { plainText, remoteRoomId, remoteUserId, richText } from "bridge-core";
 import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
 import { type MatrixEvent, registerUser, type TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
@@ -101,7 +101,7 @@ describe("encrypted rooms", () => {
       roomId: room,
     });
     await alice.sendText(room, "before encryption");
-    await stack.network.waitForMessage((m) => m.body === "before encryption");
+    await stack.world.waitForMessage((m) => plainText(m.text) === "before encryption");
 
     await alice.sendState(room, "m.room.encryption", "", { algorithm: "m.megolm.v1.aes-sha2" });
     const notice = await alice.waitForEvent(
@@ -113,11 +113,11 @@ describe("encrypted rooms", () => {
 
     // From the network: not posted into the encrypted room.
     const lobby = remoteRoomId("townhall");
-    await stack.network.remote.message({
+    await stack.world.remote.message({
       roomId: lobby,
       sender: { id: remoteUserId("dave"), displayName: "Dave" },
-      id: stack.network.newMessageId(),
-      body: "from the network after encryption",
+      id: stack.world.newMessageId(),
+      text: richText("from the network after encryption"),
     });
     // A plaintext command a client may still send shows the paused state; a plaintext message is not bridged.
     await alice.sendText(room, "plaintext after encryption");
@@ -130,7 +130,10 @@ describe("encrypted rooms", () => {
     await stack.bridge.queue.idle();
     await sleep(500);
     assert.ok(!alice.eventsSeen(room).some((e) => e.content["body"] === "from the network after encryption"));
-    assert.equal(stack.network.received.filter((m) => m.body === "plaintext after encryption").length, 0);
+    assert.equal(
+      stack.world.received.filter((m) => plainText(m.text) === "plaintext after encryption").length,
+      0,
+    );
     assert.equal(notices(room, "stopped bridging").length, 1, "told once");
     assert.equal((await stack.bridge.store.getRoomLinkByMatrix(room))?.paused, "encrypted");
   });

@@ -4,12 +4,20 @@
 
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { type EventId, type RemoteMessageId, type RoomId, remoteRoomId } from "bridge-core";
+import {
+  type EventId,
+  plainText,
+  type RemoteMessageId,
+  type RoomId,
+  remoteRoomId,
+  richText,
+} from "bridge-core";
 import type { BridgeStack } from "../harness/bridge-stack.ts";
 import { eventually } from "../harness/eventually.ts";
 import type { TestClient } from "../harness/matrix-test-client.ts";
 import { startNewsBridge } from "../harness/news-bridge.ts";
 import { useRunDir } from "../harness/run-dir.ts";
+import type { OptionalFeature } from "../network/test-network.ts";
 
 describe("messages both ways through the bridge model", () => {
   const runDir = useRunDir("bridge-messages");
@@ -18,7 +26,7 @@ describe("messages both ways through the bridge model", () => {
   let room: RoomId;
   const news = remoteRoomId("news");
   const ghost = () => `@testnet_carol:${stack.synapse.serverName}`;
-  const carol = () => stack.network.users.get("carol" as never)!;
+  const carol = () => stack.world.users.get("carol" as never)!;
 
   /** The remote id the bridge gave a Matrix event when it sent it on. */
   const remoteIdOf = (eventId: string) =>
@@ -30,8 +38,8 @@ describe("messages both ways through the bridge model", () => {
 
   /** Sends a remote message as Carol and returns the Matrix event it became. */
   async function carolSays(body: string, extra: { replyTo?: RemoteMessageId } = {}) {
-    const id = stack.network.newMessageId();
-    await stack.network.remote.message({ roomId: news, sender: carol(), id, body, ...extra });
+    const id = stack.world.newMessageId();
+    await stack.world.remote.message({ roomId: news, sender: carol(), id, text: richText(body), ...extra });
     const event = await alice.waitForEvent((e) => e.sender === ghost() && e.content["body"] === body, {
       roomId: room,
     });
@@ -43,8 +51,13 @@ describe("messages both ways through the bridge model", () => {
   });
 
   test("a remote message in a room without a portal creates it, sent by the sender's ghost", async () => {
-    const id = stack.network.newMessageId();
-    await stack.network.remote.message({ roomId: news, sender: carol(), id, body: "first from remote" });
+    const id = stack.world.newMessageId();
+    await stack.world.remote.message({
+      roomId: news,
+      sender: carol(),
+      id,
+      text: richText("first from remote"),
+    });
     const link = await stack.bridge.store.getRoomLinkByRemote(news);
     assert.equal(link?.kind, "portal");
     room = await alice.join(`#testnet_news:${stack.synapse.serverName}`);
@@ -60,14 +73,14 @@ describe("messages both ways through the bridge model", () => {
   });
 
   test("a Matrix user joining the portal brings their puppet into the remote room", async () => {
-    const joined = await stack.network.waitForDelivery("membership", (m) => m.sender === alice.userId);
+    const joined = await stack.world.waitForDelivery("membership", (m) => m.sender === alice.userId);
     assert.equal(joined.membership, "join");
     assert.deepEqual(joined.as, { kind: "puppet", remoteUserId: "mx_alice" });
   });
 
   test("messages go out as the sender's puppet and are mapped to their remote ids", async () => {
     const eventId = await alice.sendText(room, "hello remote");
-    const delivered = await stack.network.waitForMessage((m) => m.body === "hello remote");
+    const delivered = await stack.world.waitForMessage((m) => plainText(m.text) === "hello remote");
     assert.deepEqual(delivered.as, { kind: "puppet", remoteUserId: "mx_alice" });
     assert.ok(await remoteIdOf(eventId));
   });
@@ -79,11 +92,11 @@ describe("messages both ways through the bridge model", () => {
     const replyEvent = alice.eventsSeen(room).find((e) => e.event_id === reply.eventId)!;
     assert.deepEqual(replyEvent.content["m.relates_to"], { "m.in_reply_to": { event_id: mine } });
 
-    await stack.network.remote.edit({
+    await stack.world.remote.edit({
       roomId: news,
       sender: carol(),
       target: reply.id,
-      body: "carol answers, edited",
+      text: richText("carol answers, edited"),
     });
     const edit = await alice.waitForEvent(
       (e) => (e.content["m.relates_to"] as { rel_type?: string })?.rel_type === "m.replace",
@@ -92,10 +105,10 @@ describe("messages both ways through the bridge model", () => {
     assert.equal((edit.content["m.new_content"] as { body: string }).body, "carol answers, edited");
     assert.equal((edit.content["m.relates_to"] as { event_id: string }).event_id, reply.eventId);
 
-    await stack.network.remote.reaction({
+    await stack.world.remote.reaction({
       roomId: news,
       sender: carol(),
-      id: stack.network.newMessageId(),
+      id: stack.world.newMessageId(),
       target: mineRemote,
       key: "👍",
     });
@@ -107,7 +120,7 @@ describe("messages both ways through the bridge model", () => {
     });
     assert.equal(reaction.sender, ghost());
 
-    await stack.network.remote.deletion({ roomId: news, sender: carol(), target: reply.id });
+    await stack.world.remote.deletion({ roomId: news, sender: carol(), target: reply.id });
     await alice.waitForEvent(
       (e) => e.type === "m.room.redaction" && (e.redacts ?? e.content["redacts"]) === reply.eventId,
       { roomId: room },
@@ -121,9 +134,9 @@ describe("messages both ways through the bridge model", () => {
       body: "> <@testnet_carol> carol asks a question\n\nalice replies",
       "m.relates_to": { "m.in_reply_to": { event_id: carolMsg.eventId } },
     });
-    const reply = await stack.network.waitForMessage((m) => m.body === "alice replies");
+    const reply = await stack.world.waitForPost((text) => text === "alice replies");
     assert.equal(
-      reply.replyTo,
+      reply.message.reply?.to,
       carolMsg.id,
       "the reply points at the remote message, the quote fallback is gone",
     );
@@ -136,33 +149,43 @@ describe("messages both ways through the bridge model", () => {
       "m.new_content": { msgtype: "m.text", body: "typo" },
       "m.relates_to": { rel_type: "m.replace", event_id: original },
     });
-    const edit = await stack.network.waitForDelivery("edit", (e) => e.body === "typo");
+    const edit = await stack.world.waitForDelivery("edit", (e) => plainText(e.text) === "typo");
     assert.equal(edit.target, originalRemote);
 
     await alice.sendEvent(room, "m.reaction", {
       "m.relates_to": { rel_type: "m.annotation", event_id: carolMsg.eventId, key: "🎉" },
     });
-    const reaction = await stack.network.waitForDelivery("reaction", (r) => r.key === "🎉");
+    const reaction = await stack.world.waitForDelivery("reaction", (r) => r.key === "🎉");
     assert.equal(reaction.target, carolMsg.id);
 
     await alice.redact(room, original, "never mind");
-    const redaction = await stack.network.waitForDelivery("redaction", (r) => r.target === originalRemote);
+    const redaction = await stack.world.waitForDelivery("redaction", (r) => r.target === originalRemote);
     assert.equal(redaction.reason, "never mind");
   });
 
+  /** Restarts the bridge with a plugin that leaves `without` out; an empty list puts everything back. */
+  const restartWithout = (without: OptionalFeature[]) =>
+    stack.replaceBridge(async () => ({
+      ...stack.config,
+      network: { ...stack.config.network, config: { ...stack.config.network.config, without } },
+    }));
+
   test("where the network lacks a feature, a readable fallback goes out instead", async () => {
-    const caps = stack.network.info.capabilities;
     const carolMsg = await carolSays("carol says something quotable");
-    Object.assign(caps, { replies: false, edits: false, reactions: false });
+    await restartWithout(["replies", "sendEdit", "sendReaction"]);
     try {
       await alice.sendMessage(room, {
         msgtype: "m.text",
         body: "quoting carol",
         "m.relates_to": { "m.in_reply_to": { event_id: carolMsg.eventId } },
       });
-      const quoted = await stack.network.waitForMessage((m) => m.body.endsWith("quoting carol"));
-      assert.equal(quoted.body, "> <Carol> carol says something quotable\nquoting carol");
-      assert.equal(quoted.replyTo, undefined);
+      // The core says what the reply answers; a plugin whose network cannot thread it quotes it.
+      const quoted = await stack.world.waitForPost((text) => text.endsWith("quoting carol"));
+      assert.equal(quoted.text, "> <Carol> carol says something quotable\nquoting carol");
+      assert.deepEqual(
+        { author: quoted.message.reply?.author, text: quoted.message.reply?.text },
+        { author: "Carol", text: "carol says something quotable" },
+      );
 
       const original = await alice.sendText(room, "helo");
       await remoteIdOf(original);
@@ -172,15 +195,16 @@ describe("messages both ways through the bridge model", () => {
         "m.new_content": { msgtype: "m.text", body: "hello" },
         "m.relates_to": { rel_type: "m.replace", event_id: original },
       });
-      await stack.network.waitForMessage((m) => m.body === "* hello");
+      await stack.world.waitForPost((text) => text === "* hello");
 
       await alice.sendEvent(room, "m.reaction", {
         "m.relates_to": { rel_type: "m.annotation", event_id: carolMsg.eventId, key: "❤️" },
       });
-      const reacted = await stack.network.waitForMessage((m) => m.body.includes("reacted with ❤️"));
-      assert.equal(reacted.body, "Alice reacted with ❤️ to > <Carol> carol says something quotable");
+      const reacted = await stack.world.waitForPost((text) => text.includes("reacted with ❤️"));
+      assert.match(reacted.text, /Alice reacted with ❤️/);
+      assert.match(reacted.text, /carol says something quotable/, "it says what was reacted to");
     } finally {
-      Object.assign(caps, { replies: true, edits: true, reactions: true });
+      await restartWithout([]);
     }
   });
 
@@ -190,10 +214,7 @@ describe("messages both ways through the bridge model", () => {
       `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/typing/${encodeURIComponent(alice.userId)}`,
       { typing: true, timeout: 10_000 },
     );
-    const typing = await stack.network.waitForDelivery(
-      "typing",
-      (t) => t.sender === alice.userId && t.typing,
-    );
+    const typing = await stack.world.waitForDelivery("typing", (t) => t.sender === alice.userId && t.typing);
     assert.equal(typing.remoteRoomId, news);
 
     const carolMsg = await carolSays("read me");
@@ -202,10 +223,10 @@ describe("messages both ways through the bridge model", () => {
       `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/receipt/m.read/${encodeURIComponent(carolMsg.eventId)}`,
       {},
     );
-    const receipt = await stack.network.waitForDelivery("receipt", (r) => r.upTo === carolMsg.id);
+    const receipt = await stack.world.waitForDelivery("receipt", (r) => r.upTo === carolMsg.id);
     assert.equal(receipt.sender, alice.userId);
 
-    await stack.network.remote.typing({ roomId: news, sender: carol(), typing: true });
+    await stack.world.remote.typing({ roomId: news, sender: carol(), typing: true });
     await alice.waitForEvent(
       (e) => e.type === "m.typing" && (e.content["user_ids"] as string[]).includes(ghost()),
       { roomId: room },
@@ -216,30 +237,35 @@ describe("messages both ways through the bridge model", () => {
     // A message the bridge sent for Alice, echoed back by the network with the same id, is not posted again.
     const eventId = await alice.sendText(room, "echo test");
     const remoteId = await remoteIdOf(eventId);
-    await stack.network.remote.message({ roomId: news, sender: carol(), id: remoteId, body: "echo test" });
+    await stack.world.remote.message({
+      roomId: news,
+      sender: carol(),
+      id: remoteId,
+      text: richText("echo test"),
+    });
     await carolSays("a marker after the echo");
     assert.equal(alice.eventsSeen(room).filter((e) => e.content["body"] === "echo test").length, 1);
     // What ghosts said on Matrix never went out to the network.
     await stack.bridge.queue.idle();
-    const ghostLines = stack.network.received.filter(
-      (m) => m.body.startsWith("carol") || m.body === "read me",
+    const ghostLines = stack.world.received.filter(
+      (m) => plainText(m.text).startsWith("carol") || plainText(m.text) === "read me",
     );
     assert.deepEqual(ghostLines, []);
   });
 
   test("ghost profiles, remote membership and room details follow the remote side", async () => {
-    await stack.network.remote.profile({ id: carol().id, displayName: "Carol Renamed" });
+    await stack.world.remote.profile({ id: carol().id, displayName: "Carol Renamed" });
     const profile = await alice.request<{ displayname: string }>(
       "GET",
       `/_matrix/client/v3/profile/${encodeURIComponent(ghost())}`,
     );
     assert.equal(profile.displayname, "Carol Renamed");
 
-    await stack.network.remote.roomInfo({ id: news, name: "News and more", topic: "Everything new" });
+    await stack.world.remote.roomInfo({ id: news, name: "News and more", topic: "Everything new" });
     assert.equal((await alice.getState<{ name: string }>(room, "m.room.name"))?.name, "News and more");
     assert.equal((await alice.getState<{ topic: string }>(room, "m.room.topic"))?.topic, "Everything new");
 
-    await stack.network.remote.membership({
+    await stack.world.remote.membership({
       roomId: news,
       sender: carol(),
       membership: "leave",

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { type RoomId, remoteRoomId } from "bridge-core";
+import { plainText, type RoomId, remoteRoomId, richText } from "bridge-core";
 import type { BridgeStack } from "../harness/bridge-stack.ts";
 import type { TestClient } from "../harness/matrix-test-client.ts";
 import { startNewsBridge } from "../harness/news-bridge.ts";
@@ -16,18 +16,18 @@ describe("media, big rooms, private chats and moderation through the bridge mode
   let room: RoomId;
   const news = remoteRoomId("news");
   const ghost = () => `@testnet_carol:${stack.synapse.serverName}`;
-  const carol = () => stack.network.users.get("carol" as never)!;
+  const carol = () => stack.world.users.get("carol" as never)!;
 
   before(async () => {
     ({ stack, alice } = await startNewsBridge(runDir));
   });
 
   test("a portal exists, with the Matrix user in it", async () => {
-    await stack.network.remote.message({
+    await stack.world.remote.message({
       roomId: news,
       sender: carol(),
-      id: stack.network.newMessageId(),
-      body: "hi",
+      id: stack.world.newMessageId(),
+      text: richText("hi"),
     });
     room = await alice.join(`#testnet_news:${stack.synapse.serverName}`);
     await alice.waitForEvent((e) => e.sender === ghost() && e.content["body"] === "hi", { roomId: room });
@@ -47,19 +47,20 @@ describe("media, big rooms, private chats and moderation through the bridge mode
       url: content_uri,
       info: { mimetype: "image/png", size: png.byteLength },
     });
-    const image = await stack.network.waitForMessage((m) => m.msgtype === "m.image");
-    assert.equal(image.media?.url, content_uri);
+    const image = await stack.world.waitForMessage((m) => m.media?.kind === "image");
     assert.equal(image.media?.filename, "dot.png");
-    const fetched = await stack.network.download(image.media!.url);
+    assert.equal(image.media?.mimetype, "image/png");
+    // The plugin gets the file itself, not where it is on Matrix.
+    const fetched = await image.media!.download();
     assert.deepEqual(new Uint8Array(fetched.data), png);
 
     const photo = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 9, 8, 7]);
-    await stack.network.remote.message({
+    await stack.world.remote.message({
       roomId: news,
       sender: carol(),
-      id: stack.network.newMessageId(),
-      body: "photo.jpg",
-      media: { data: photo, mimetype: "image/jpeg", filename: "photo.jpg", kind: "m.image" },
+      id: stack.world.newMessageId(),
+      text: [],
+      media: { data: photo, mimetype: "image/jpeg", filename: "photo.jpg", kind: "image" },
     });
     const event = await alice.waitForEvent(
       (e) => e.sender === ghost() && e.content["msgtype"] === "m.image",
@@ -73,14 +74,14 @@ describe("media, big rooms, private chats and moderation through the bridge mode
   });
 
   test("a big remote room's portal starts with a bounded set of ghosts; the rest join when they speak", async () => {
-    const crowd = stack.network.addRoom("crowd", { name: "Crowd" });
-    const people = Array.from({ length: 70 }, (_, i) => stack.network.addUser(`p${i}`, `Person ${i}`).id);
-    stack.network.members.set(crowd, people);
-    await stack.network.remote.message({
+    const crowd = stack.world.addRoom("crowd", { name: "Crowd" });
+    const people = Array.from({ length: 70 }, (_, i) => stack.world.addUser(`p${i}`, `Person ${i}`).id);
+    stack.world.members.set(crowd, people);
+    await stack.world.remote.message({
       roomId: crowd,
-      sender: stack.network.users.get(people[0]!)!,
-      id: stack.network.newMessageId(),
-      body: "hi all",
+      sender: stack.world.users.get(people[0]!)!,
+      id: stack.world.newMessageId(),
+      text: richText("hi all"),
     });
     const portal = (await stack.bridge.store.getRoomLinkByRemote(crowd))!.roomId;
     const joined = async () => {
@@ -88,21 +89,21 @@ describe("media, big rooms, private chats and moderation through the bridge mode
       return [...members.keys()].filter((u) => u.startsWith("@testnet_p")).length;
     };
     assert.equal(await joined(), 50);
-    await stack.network.remote.message({
+    await stack.world.remote.message({
       roomId: crowd,
-      sender: stack.network.users.get(people[65]!)!,
-      id: stack.network.newMessageId(),
-      body: "late speaker",
+      sender: stack.world.users.get(people[65]!)!,
+      id: stack.world.newMessageId(),
+      text: richText("late speaker"),
     });
     assert.equal(await joined(), 51);
   });
 
   test("private chats open from either side, one room per pair of people", async () => {
-    await stack.network.remote.directMessage({
+    await stack.world.remote.directMessage({
       from: carol(),
       to: alice.userId,
-      id: stack.network.newMessageId(),
-      body: "psst, alice",
+      id: stack.world.newMessageId(),
+      text: richText("psst, alice"),
     });
     const dm = await alice.waitForInvite((e) => e.sender === ghost());
     await alice.join(dm);
@@ -110,26 +111,26 @@ describe("media, big rooms, private chats and moderation through the bridge mode
       roomId: dm,
     });
     await alice.sendText(dm, "psst, carol");
-    const reply = await stack.network.waitForMessage((m) => m.body === "psst, carol");
+    const reply = await stack.world.waitForMessage((m) => plainText(m.text) === "psst, carol");
     assert.equal(reply.direct, "carol");
     assert.deepEqual(reply.as, { kind: "puppet", remoteUserId: "mx_alice" });
     // The next private message from the same person lands in the same room.
-    await stack.network.remote.directMessage({
+    await stack.world.remote.directMessage({
       from: carol(),
       to: alice.userId,
-      id: stack.network.newMessageId(),
-      body: "again",
+      id: stack.world.newMessageId(),
+      text: richText("again"),
     });
     await alice.waitForEvent((e) => e.sender === ghost() && e.content["body"] === "again", { roomId: dm });
 
-    stack.network.addUser("frank", "Frank");
+    stack.world.addUser("frank", "Frank");
     const frank = `@testnet_frank:${stack.synapse.serverName}`;
     const started = await alice.createDirectMessage(frank);
     await alice.waitForEvent((e) => e.state_key === frank && e.content["membership"] === "join", {
       roomId: started,
     });
     await alice.sendText(started, "hello frank");
-    const toFrank = await stack.network.waitForMessage((m) => m.body === "hello frank");
+    const toFrank = await stack.world.waitForMessage((m) => plainText(m.text) === "hello frank");
     assert.equal(toFrank.direct, "frank");
 
     const group = await alice.createRoom({ preset: "private_chat" });
@@ -141,52 +142,52 @@ describe("media, big rooms, private chats and moderation through the bridge mode
 
   test("moderation crosses: remote power levels, join rules, topics and kicks both ways", async () => {
     const me = { id: "mx_alice" as never, displayName: "alice" };
-    await stack.network.remote.power({ roomId: news, user: me, level: 50 });
+    await stack.world.remote.power({ roomId: news, user: me, level: 50 });
     const power = await alice.getState<{ users: Record<string, number> }>(room, "m.room.power_levels");
     assert.equal(
       power?.users[alice.userId],
       50,
       "the user's own remote identity maps to the user, not a ghost",
     );
-    await stack.network.remote.power({ roomId: news, user: carol(), level: 50 });
+    await stack.world.remote.power({ roomId: news, user: carol(), level: 50 });
 
     await alice.sendState(room, "m.room.topic", "", { topic: "set from Matrix" });
-    const change = await stack.network.waitForDelivery("roomChange", (c) => c.topic === "set from Matrix");
+    const change = await stack.world.waitForDelivery("roomChange", (c) => c.topic === "set from Matrix");
     assert.deepEqual(change.as, { kind: "puppet", remoteUserId: "mx_alice" });
 
-    await stack.network.remote.roomInfo({ id: news, joinRule: "invite" });
+    await stack.world.remote.roomInfo({ id: news, joinRule: "invite" });
     assert.equal(
       (await alice.getState<{ join_rule: string }>(room, "m.room.join_rules"))?.join_rule,
       "invite",
     );
 
-    const dave = stack.network.addUser("dave", "Dave");
-    await stack.network.remote.membership({ roomId: news, sender: dave, membership: "join" });
+    const dave = stack.world.addUser("dave", "Dave");
+    await stack.world.remote.membership({ roomId: news, sender: dave, membership: "join" });
     await alice.request("POST", `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/kick`, {
       user_id: `@testnet_dave:${stack.synapse.serverName}`,
       reason: "spam",
     });
-    const kick = await stack.network.waitForDelivery("kick", (k) => k.target === "dave");
+    const kick = await stack.world.waitForDelivery("kick", (k) => k.target === "dave");
     assert.equal(kick.reason, "spam");
     assert.equal(kick.ban, false);
 
     // Kicked on the network, the ghost is removed on Matrix by the bridge bot, with who did it and why.
-    await stack.network.remote.kick({
+    await stack.world.remote.kick({
       roomId: news,
       sender: carol(),
-      target: stack.network.addUser("eve", "Eve"),
+      target: stack.world.addUser("eve", "Eve"),
       reason: "bye",
       ban: false,
     });
-    await stack.network.remote.membership({
+    await stack.world.remote.membership({
       roomId: news,
-      sender: stack.network.users.get("eve" as never)!,
+      sender: stack.world.users.get("eve" as never)!,
       membership: "join",
     });
-    await stack.network.remote.kick({
+    await stack.world.remote.kick({
       roomId: news,
       sender: carol(),
-      target: stack.network.users.get("eve" as never)!,
+      target: stack.world.users.get("eve" as never)!,
       reason: "flood",
       ban: true,
     });

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import type { RoomId } from "bridge-core";
+import { plainText, type RoomId } from "bridge-core";
 import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
 import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
@@ -73,7 +73,7 @@ describe("plumbed rooms, relay and the provisioning API", () => {
       (e) => e.type === "m.room.member" && e.state_key === bot() && e.content["membership"] === "join",
       { roomId: room },
     );
-    stack.network.withoutIdentity.add(bob.userId);
+    stack.world.withoutIdentity.add(bob.userId);
   });
 
   test("users below power level 50 cannot link, and bad requests get clear answers", async () => {
@@ -104,7 +104,7 @@ describe("plumbed rooms, relay and the provisioning API", () => {
     assert.equal(bridgeState?.bridgebot, bot());
     assert.deepEqual(await alice.getState(room, "m.room.power_levels"), powerBefore);
     await alice.sendText(room, "hello town hall");
-    const delivered = await stack.network.waitForMessage((m) => m.body === "hello town hall");
+    const delivered = await stack.world.waitForMessage((m) => plainText(m.text) === "hello town hall");
     assert.equal(delivered.remoteRoomId, "townhall");
   });
 
@@ -121,13 +121,21 @@ describe("plumbed rooms, relay and the provisioning API", () => {
     assert.match(await ask(bob, room, "!relay on"), /power level 50/);
     assert.match(await ask(alice, room, "!relay on"), /on/i);
     await bob.sendText(room, "now you can");
-    const relayed = await stack.network.waitForMessage((m) => m.body === "Bob: now you can");
-    assert.deepEqual(relayed.as, { kind: "relay", displayName: "Bob" });
+    // The core hands the text as Bob wrote it and the marks of the relay template; the plugin puts them on.
+    const relayed = await stack.world.waitForPost((text) => text === "Bob: now you can");
+    assert.deepEqual(relayed.message.as, {
+      kind: "relay",
+      marks: { displayName: "Bob", before: "Bob: ", after: "" },
+    });
+    assert.equal(plainText(relayed.message.text), "now you can");
     await bob.sendMessage(room, { msgtype: "m.emote", body: "waves" });
-    await stack.network.waitForMessage((m) => m.body === "* Bob waves");
+    const emote = await stack.world.waitForMessage(
+      (m) => m.kind === "emote" && plainText(m.text) === "waves",
+    );
+    assert.equal(emote.as.kind === "relay" && emote.as.marks.displayName, "Bob");
     // Users with their own identity still speak as themselves.
     await alice.sendText(room, "still me");
-    const own = await stack.network.waitForMessage((m) => m.body === "still me");
+    const own = await stack.world.waitForMessage((m) => plainText(m.text) === "still me");
     assert.deepEqual(own.as, { kind: "puppet", remoteUserId: "mx_alice" });
   });
 
@@ -145,11 +153,11 @@ describe("plumbed rooms, relay and the provisioning API", () => {
       "testnet/testnet/townhall",
     );
     assert.deepEqual(cleared ?? {}, {});
-    const before = stack.network.received.length;
+    const before = stack.world.received.length;
     await alice.sendText(room, "after unlink");
     await alice.sendText(room, "after unlink 2");
     await stack.bridge.queue.idle();
-    assert.equal(stack.network.received.length, before);
+    assert.equal(stack.world.received.length, before);
   });
 
   test("the provisioning API links, lists, relays and unlinks, checking secret and power level", async () => {
@@ -186,7 +194,7 @@ describe("plumbed rooms, relay and the provisioning API", () => {
     );
     assert.equal((await stack.bridge.store.getRoomLinkByMatrix(room))?.relay, true);
     await alice.sendText(room, "linked again");
-    await stack.network.waitForMessage((m) => m.body === "linked again");
+    await stack.world.waitForMessage((m) => plainText(m.text) === "linked again");
 
     assert.equal((await provision("DELETE", `/rooms/${room}/links`, bob.userId)).status, 403);
     assert.equal((await provision("DELETE", `/rooms/${room}/links`, alice.userId)).status, 200);

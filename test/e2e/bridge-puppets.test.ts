@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { type RoomId, remoteRoomId, remoteUserId } from "bridge-core";
+import { plainText, type RoomId, remoteRoomId, remoteUserId, richText } from "bridge-core";
 import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
 import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
@@ -60,7 +60,7 @@ describe("single and double puppeting", () => {
       { roomId: room },
     );
     assert.match(String(notice.content["body"]), /login/);
-    assert.equal(stack.network.received.filter((m) => m.body === "nobody hears this").length, 0);
+    assert.equal(stack.world.received.filter((m) => plainText(m.text) === "nobody hears this").length, 0);
   });
 
   test("login in the DM gives the user their remote identity; whoami tells it", async () => {
@@ -99,14 +99,19 @@ describe("single and double puppeting", () => {
 
   test("the logged-in user's messages go out as their own remote account", async () => {
     await alice.sendText(room, "as myself");
-    const message = await stack.network.waitForMessage((m) => m.body === "as myself");
+    const message = await stack.world.waitForMessage((m) => plainText(m.text) === "as myself");
     assert.deepEqual(message.as, { kind: "puppet", remoteUserId: "alice-remote" });
   });
 
   test("double puppeting: what the user wrote from another client appears as their real account, once", async () => {
-    const id = stack.network.newMessageId();
+    const id = stack.world.newMessageId();
     const me = { id: remoteUserId("alice-remote"), displayName: "Alice" };
-    await stack.network.remote.message({ roomId: lobby, sender: me, id, body: "written on my phone" });
+    await stack.world.remote.message({
+      roomId: lobby,
+      sender: me,
+      id,
+      text: richText("written on my phone"),
+    });
     const event = await alice.waitForEvent((e) => e.content["body"] === "written on my phone", {
       roomId: room,
     });
@@ -114,8 +119,8 @@ describe("single and double puppeting", () => {
     await stack.bridge.queue.idle();
     // The event came back to the bridge in a transaction; it must not go out to the network again.
     await alice.sendText(room, "a marker");
-    await stack.network.waitForMessage((m) => m.body === "a marker");
-    assert.equal(stack.network.received.filter((m) => m.body === "written on my phone").length, 0);
+    await stack.world.waitForMessage((m) => plainText(m.text) === "a marker");
+    assert.equal(stack.world.received.filter((m) => plainText(m.text) === "written on my phone").length, 0);
     const ghostId = `@testnet_alice-remote:${stack.synapse.serverName}`;
     assert.ok(!alice.eventsSeen(room).some((e) => e.sender === ghostId), "no ghost stood in for the user");
   });
@@ -145,7 +150,7 @@ describe("single and double puppeting", () => {
 
   test("logout ends the remote session", async () => {
     assert.match(await command("logout"), /Logged out of Test network \(you were alice-remote\)/);
-    assert.deepEqual(stack.network.loggedOut, [alice.userId]);
+    assert.deepEqual(stack.world.loggedOut, [alice.userId]);
     assert.match(await command("whoami"), /not logged in/);
     assert.match(await command("logout"), /not logged in/);
   });

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import type { RoomId } from "bridge-core";
+import { plainText, type RoomId } from "bridge-core";
 import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
 import { MatrixRequestError } from "../harness/matrix-request.ts";
 import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
@@ -83,7 +83,7 @@ describe("security: portal policy, plumbed aliases, edits and relay spoofing", (
   test("bob's edit of alice's message is not bridged and bob is told; alice's own edit is", async () => {
     await bob.join(portal);
     const original = await alice.sendText(portal, "the meeting is at 10");
-    await stack.network.waitForMessage((m) => m.body === "the meeting is at 10");
+    await stack.world.waitForMessage((m) => plainText(m.text) === "the meeting is at 10");
     const forged = await bob.sendMessage(portal, {
       msgtype: "m.text",
       body: "* the meeting is cancelled",
@@ -103,11 +103,14 @@ describe("security: portal policy, plumbed aliases, edits and relay spoofing", (
       "m.new_content": { msgtype: "m.text", body: "the meeting is at 11" },
       "m.relates_to": { rel_type: "m.replace", event_id: original },
     });
-    const edit = await stack.network.waitForDelivery("edit", (e) => e.body === "the meeting is at 11");
+    const edit = await stack.world.waitForDelivery(
+      "edit",
+      (e) => plainText(e.text) === "the meeting is at 11",
+    );
     assert.equal(edit.sender, alice.userId);
     // Handled in order: alice's edit came after bob's, so bob's would be there by now had it gone out.
     assert.equal(
-      stack.network.deliveries.some(
+      stack.world.deliveries.some(
         (d) => (d.kind === "edit" || d.kind === "message") && d.value.sender === bob.userId,
       ),
       false,
@@ -116,7 +119,7 @@ describe("security: portal policy, plumbed aliases, edits and relay spoofing", (
   });
 
   test("relay: every line carries the sender's name, and a display name cannot break the line", async () => {
-    stack.network.withoutIdentity.add(bob.userId);
+    stack.world.withoutIdentity.add(bob.userId);
     await alice.sendText(plumbed, "!relay on");
     const deadline = Date.now() + 15_000;
     while ((await stack.bridge.store.getRoomLinkByMatrix(plumbed))?.relay !== true) {
@@ -132,14 +135,19 @@ describe("security: portal policy, plumbed aliases, edits and relay spoofing", (
       { roomId: plumbed },
     );
     await bob.sendText(plumbed, "ok\nalice: send me your password\r\nthanks");
-    const relayed = await stack.network.waitForMessage((m) => m.body.includes("send me your password"));
-    assert.equal(relayed.as.kind, "relay");
+    // As the network shows it: the plugin marks every line with the marks the core made of the display name.
+    const relayed = await stack.world.waitForPost((text) => text.includes("send me your password"));
+    const { as } = relayed.message;
+    assert.equal(as.kind, "relay");
     const prefix = "Bob alice: trust me: ";
-    assert.deepEqual(relayed.body.split("\n"), [
+    assert.deepEqual(relayed.text.split("\n"), [
       `${prefix}ok`,
       `${prefix}alice: send me your password`,
       `${prefix}thanks`,
     ]);
-    assert.deepEqual(relayed.relayWrap, { before: prefix, after: "" });
+    assert.deepEqual(as.kind === "relay" && { before: as.marks.before, after: as.marks.after }, {
+      before: prefix,
+      after: "",
+    });
   });
 });

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import type { RoomId } from "bridge-core";
+import { plainText, type RoomId, richText } from "bridge-core";
 import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
 import { FlakyProxy } from "../harness/flaky-proxy.ts";
 import { freePort } from "../harness/free-port.ts";
@@ -22,7 +22,7 @@ describe("Dendrite retries a failed transaction with more events under the same 
   let alice: TestClient;
   let room: RoomId;
   const received = (prefix: string) =>
-    stack.network.received.map((m) => m.body).filter((body) => body.startsWith(prefix));
+    stack.world.received.map((m) => plainText(m.text)).filter((body) => body.startsWith(prefix));
 
   before(async () => {
     const bridgePort = await freePort();
@@ -40,7 +40,7 @@ describe("Dendrite retries a failed transaction with more events under the same 
     runDir.addTeardown(() => alice.close());
     room = await alice.join(`#testnet_lobby:${stack.homeserver.serverName}`);
     await alice.sendText(room, "warm-up");
-    await stack.network.waitForMessage((m) => m.body === "warm-up", 30_000);
+    await stack.world.waitForMessage((m) => plainText(m.text) === "warm-up", 30_000);
   });
 
   /** Sends `count` messages named `prefix-1…`, one after the other, and returns their bodies. */
@@ -131,12 +131,12 @@ describe("Dendrite retries a failed transaction with more events under the same 
   });
 
   test("the network side still reaches Matrix after the faults", async () => {
-    const carol = stack.network.addUser("carol", "Carol");
-    await stack.network.remote.message({
+    const carol = stack.world.addUser("carol", "Carol");
+    await stack.world.remote.message({
       roomId: "lobby" as never,
       sender: carol,
-      id: stack.network.newMessageId(),
-      body: "back from the network",
+      id: stack.world.newMessageId(),
+      text: richText("back from the network"),
     });
     await alice.waitForEvent((e) => e.content["body"] === "back from the network", { roomId: room });
   });

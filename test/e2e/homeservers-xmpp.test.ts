@@ -3,7 +3,8 @@
 // counted for loss, repeats and order. The full XMPP suites (xmpp-bridge, xmpp-features, …) run on Synapse.
 
 import { before, describe, test } from "node:test";
-import { fillTemplate, type RoomId } from "bridge-core";
+import type { RoomId } from "bridge-core";
+import { fillTemplate } from "bridge-core/bridge";
 import type { XmppNetwork } from "bridge-xmpp";
 import type { BridgeStack } from "../harness/bridge-stack.ts";
 import { coreScenarios } from "../harness/core-scenarios.ts";

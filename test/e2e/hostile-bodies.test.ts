@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { deflateSync, gzipSync } from "node:zlib";
+import { plainText } from "bridge-core";
 import fc from "fast-check";
 import { useHostileStack } from "../harness/hostile/hostile-stack.ts";
 import {
@@ -121,8 +122,10 @@ describe("the application service API under hostile transaction bodies", () => {
     );
     await h.bridged("after the malformed ones");
     await h.stack.bridge.queue.idle();
-    const leaked = h.stack.network.received.filter(
-      (m) => m.body.startsWith("wrong ") || ["no type", "numeric type", "unknown type"].includes(m.body),
+    const leaked = h.stack.world.received.filter(
+      (m) =>
+        plainText(m.text).startsWith("wrong ") ||
+        ["no type", "numeric type", "unknown type"].includes(plainText(m.text)),
     );
     assert.deepEqual(leaked, [], "events with fields of the wrong type are not bridged");
   });
@@ -174,8 +177,8 @@ describe("the application service API under hostile transaction bodies", () => {
       { method: "PUT", path: h.nextTxn(), body: `{"events":[${event}]}` },
       200,
     );
-    const delivered = await h.stack.network.waitForMessage((m) => m.body === body);
-    assert.equal(delivered.msgtype, "m.text");
+    const delivered = await h.stack.world.waitForMessage((m) => plainText(m.text) === body);
+    assert.equal(delivered.kind, "text");
     assert.deepEqual(Object.getOwnPropertyNames(Object.prototype).sort(), prototypeBefore);
     assert.equal(({} as Record<string, unknown>)["polluted"], undefined);
     assert.equal(([] as unknown as Record<string, unknown>)["polluted"], undefined);

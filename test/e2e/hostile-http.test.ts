@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { plainText } from "bridge-core";
 import fc from "fast-check";
 import { useHostileStack } from "../harness/hostile/hostile-stack.ts";
 import { cutOffUpload, type Outgoing } from "../harness/hostile/raw-http.ts";
@@ -119,7 +120,11 @@ describe("the application service API under hostile HTTP", () => {
         await h.expectAnswer("odd txnId", { method: "PUT", path, body: text }, 200);
         await h.bridged(body);
         await h.stack.bridge.queue.idle();
-        assert.equal(h.stack.network.received.filter((m) => m.body === body).length, 1, path.slice(0, 80));
+        assert.equal(
+          h.stack.world.received.filter((m) => plainText(m.text) === body).length,
+          1,
+          path.slice(0, 80),
+        );
       }),
       runs(20),
     );

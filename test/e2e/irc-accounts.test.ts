@@ -9,12 +9,12 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { before, describe, test } from "node:test";
 import type { RoomId } from "bridge-core";
-import { IrcNetwork, parseIrcConfig } from "bridge-irc";
+import type { IrcNetwork } from "bridge-irc";
 import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
 import { eventually } from "../harness/eventually.ts";
 import { filesUnder } from "../harness/files-under.ts";
 import type { InspircdServer } from "../harness/irc/inspircd.ts";
-import { IRC_MODULE } from "../harness/irc/irc-bridge-stack.ts";
+import { ircNetwork } from "../harness/irc/irc-bridge-stack.ts";
 import { connectIrcClient, type IrcTestClient } from "../harness/irc/irc-client.ts";
 import { LEAF_NAME, startLinkedInspircd } from "../harness/irc/linked-inspircd.ts";
 import { whois } from "../harness/irc/server-probes.ts";
@@ -73,7 +73,7 @@ describe("IRC accounts, reconnection and netsplits with InspIRCd, Atheme and Syn
     };
     stack = await startBridgeStack<IrcNetwork>({
       runDir: runDir.path,
-      plugin: { id: "irc", module: IRC_MODULE, config, create: (c) => new IrcNetwork(parseIrcConfig(c)) },
+      plugin: ircNetwork(config),
       // Bridge admins may switch relaying in portals, where only the bot has power of its own.
       extraConfig: { bridge: { permissions: { "*": "admin" } } },
     });

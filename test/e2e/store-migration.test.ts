@@ -9,7 +9,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { loadConfig, type RoomId } from "bridge-core";
+import { plainText, type RoomId, richText } from "bridge-core";
+import { loadConfig } from "bridge-core/bridge";
 import { parse, stringify } from "yaml";
 import { type BridgeStack, CLI, startBridgeStack } from "../harness/bridge-stack.ts";
 import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
@@ -29,11 +30,11 @@ describe("a bridge moved from LevelDB to PostgreSQL keeps its portals, mappings 
   const bot = () => stack.bridge.naming.botUserId;
   const ghost = () => `@testnet_carol:${stack.synapse.serverName}`;
   const say = (body: string) =>
-    stack.network.remote.message({
+    stack.world.remote.message({
       roomId: "news" as never,
-      sender: stack.network.users.get("carol" as never)!,
-      id: stack.network.newMessageId(),
-      body,
+      sender: stack.world.users.get("carol" as never)!,
+      id: stack.world.newMessageId(),
+      text: richText(body),
     });
 
   async function command(text: string): Promise<string> {
@@ -57,7 +58,7 @@ describe("a bridge moved from LevelDB to PostgreSQL keeps its portals, mappings 
       roomId: room,
     });
     await alice.sendText(room, `matrix ${tag}`);
-    const got = await stack.network.waitForMessage((m) => m.body === `matrix ${tag}`, 30_000);
+    const got = await stack.world.waitForMessage((m) => plainText(m.text) === `matrix ${tag}`, 30_000);
     assert.deepEqual(
       got.as,
       { kind: "puppet", remoteUserId: "alice-remote" },

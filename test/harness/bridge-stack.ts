@@ -6,6 +6,7 @@ import { execFile } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { NetworkContext, NetworkPlugin } from "bridge-core";
 import {
   Bridge,
   type BridgeConfig,
@@ -13,11 +14,15 @@ import {
   Logger,
   loadConfig,
   loadRegistration,
-  type NetworkPlugin,
   type Registration,
-} from "bridge-core";
+} from "bridge-core/bridge";
 import { stringify } from "yaml";
-import { TestNetwork, type TestNetworkConfig } from "../network/test-network.ts";
+import {
+  type TestNetwork,
+  type TestNetworkConfig,
+  TestWorld,
+  testNetworkOn,
+} from "../network/test-network.ts";
 import { freePort } from "./free-port.ts";
 import { createHomeserver, type Homeserver, type HomeserverSoftware } from "./homeserver.ts";
 import { REPO_ROOT } from "./paths.ts";
@@ -27,21 +32,29 @@ const RETRY_DELAYS_FOR_TESTS = [50, 100, 200];
 export const CLI = join(REPO_ROOT, "packages", "bridge-core", "src", "cli", "main.ts");
 export const TEST_NETWORK_MODULE = join(REPO_ROOT, "test", "network", "test-network.ts");
 
-/** A network plugin as a suite runs it: its module (for the CLI), its settings, and the instance the test drives. */
+/** The remote side a suite drives beside the plugin: the test network's world; a real network has its own servers. */
+export type WorldOf<N extends NetworkPlugin> = N extends TestNetwork ? TestWorld : undefined;
+
+/** A network plugin as a suite runs it: its module (for the CLI), its settings, its factory and its remote side. */
 export interface NetworkUnderTest<N extends NetworkPlugin> {
   /** The bridge's appservice id, also the prefix of its files. */
   id: string;
   module: string;
   config: Record<string, unknown>;
-  create(config: Record<string, unknown>): N;
+  /** What the bridge makes a plugin with at each start: the module's default export, as the CLI loads it. */
+  factory(context: NetworkContext): N;
+  world: WorldOf<N>;
 }
 
+/** The test network, on a world made from `config` that every plugin the stack's bridges make connects to. */
 export function testNetwork(config: TestNetworkConfig = {}): NetworkUnderTest<TestNetwork> {
+  const world = new TestWorld(config);
   return {
     id: "testnet",
     module: TEST_NETWORK_MODULE,
     config: config as Record<string, unknown>,
-    create: (c) => new TestNetwork(c as TestNetworkConfig),
+    factory: testNetworkOn(world),
+    world,
   };
 }
 
@@ -140,12 +153,15 @@ export interface BridgeStack<N extends NetworkPlugin = TestNetwork> {
   homeserver: Homeserver;
   /** The same homeserver, under the name the suites written before Dendrite use. */
   synapse: Homeserver;
-  network: N;
+  /** The plugin of the running bridge: a new instance after every restart, as in a new process. */
+  readonly network: N;
+  /** The network's side, which outlives restarts of the bridge (the test network's world). */
+  world: WorldOf<N>;
   files: BridgeFiles;
   config: BridgeConfig;
   registration: Registration;
   readonly bridge: Bridge;
-  /** Stops the bridge and starts a new one on the same store, as a restart of the process would. */
+  /** Stops the bridge and starts a new one (with a new plugin) on the same store, as a restart of the process would. */
   restartBridge(): Promise<void>;
   /**
    * Stops the bridge, runs `between` (which may move its store), and starts a new one with the config it returns
@@ -190,12 +206,17 @@ export async function startBridgeStack<N extends NetworkPlugin = TestNetwork>(op
   });
   await synapse.start();
   const registration = loadRegistration(files.registrationPath);
-  const network = plugin.create(plugin.config);
   const logger = Logger.create({ level: "debug", sink: fileSink(files.logPath) });
   // Retries of failed deliveries are kept short, so a suite sees the give-up notice in well under a second.
   let config = loadConfig(files.configPath);
   const makeBridge = () =>
-    new Bridge({ config, registration, network, logger, deliveryRetryDelaysMs: RETRY_DELAYS_FOR_TESTS });
+    new Bridge({
+      config,
+      registration,
+      network: plugin.factory,
+      logger,
+      deliveryRetryDelaysMs: RETRY_DELAYS_FOR_TESTS,
+    });
   let bridge: Bridge | null = makeBridge();
   try {
     await bridge.start();
@@ -207,7 +228,11 @@ export async function startBridgeStack<N extends NetworkPlugin = TestNetwork>(op
   return {
     homeserver: synapse,
     synapse,
-    network,
+    get network(): N {
+      if (bridge === null) throw new Error("the bridge is stopped");
+      return bridge.network as N;
+    },
+    world: plugin.world,
     files,
     get config(): BridgeConfig {
       return config;

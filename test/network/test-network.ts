@@ -1,177 +1,238 @@
-// A fake remote network that lives inside the test process, for proving bridge-core end to end against the real
-// Synapse before (and beside) the real networks. Rooms, users and accounts exist when the test says so; whatever the
-// bridge delivers is recorded for the test to wait on; `remote` lets a test speak as the remote side.
+// The test network's plugin, the model for writing one: it implements every optional method of the contract
+// (network.ts), each with what a plugin for a real network does there. Its network is the world in test-world.ts,
+// which lives inside the test process and outlives the bridge; the plugin is a thin client of it, made anew at every
+// start of the bridge, so it remembers nothing a real plugin could not find again on its network or in its storage.
 
-import { EventEmitter, once } from "node:events";
 import {
   type Command,
   type DeliveryResult,
-  localpartOf,
   type MatrixEdit,
   type MatrixKick,
   type MatrixMembership,
   type MatrixMessage,
+  type MatrixPowerLevels,
+  type MatrixPresence,
   type MatrixReaction,
   type MatrixReadReceipt,
   type MatrixRedaction,
   type MatrixRoomChange,
   type MatrixTyping,
-  type MxcUri,
-  type NetworkCapabilities,
   type NetworkContext,
   type NetworkFactory,
   type NetworkInfo,
   type NetworkPlugin,
-  PermanentDeliveryError,
   type PuppetLogin,
-  type RemoteEvents,
+  plainText,
   type RemoteRoomId,
   type RemoteRoomInfo,
   type RemoteUserId,
   type RemoteUserInfo,
-  remoteMessageId,
-  remoteRoomId,
+  type RichNode,
+  type RichText,
   remoteUserId,
   type ThirdPartyLookup,
   type UserId,
+  withRelayMarks,
 } from "bridge-core";
+import { parseTestNetworkConfig, type TestNetworkConfig } from "./test-network-config.ts";
+import { TestWorld } from "./test-world.ts";
 
-export interface TestNetworkConfig {
-  rooms?: { id: string; name?: string; topic?: string; members?: string[] }[];
-  users?: { id: string; displayName: string }[];
-  /** username → password, for `login`. */
-  accounts?: Record<string, string>;
-  /** Every Matrix user gets the identity `mx_<localpart>` without logging in (as an XMPP component gives JIDs). */
-  automaticIdentities?: boolean;
-  capabilities?: Partial<NetworkCapabilities>;
-}
-
-/** What the bridge can ask the network to do, by kind. */
-export interface DeliveryValues {
-  message: MatrixMessage;
-  edit: MatrixEdit;
-  redaction: MatrixRedaction;
-  reaction: MatrixReaction;
-  typing: MatrixTyping;
-  receipt: MatrixReadReceipt;
-  membership: MatrixMembership;
-  roomChange: MatrixRoomChange;
-  kick: MatrixKick;
-}
-export type Delivery = {
-  [K in keyof DeliveryValues]: { kind: K; value: DeliveryValues[K] };
-}[keyof DeliveryValues];
+export type { OptionalFeature, TestNetworkConfig } from "./test-network-config.ts";
+export type { Delivery, DeliveryValues, Post } from "./test-world.ts";
+export { TestWorld } from "./test-world.ts";
 
 export class TestNetwork implements NetworkPlugin {
-  readonly info: NetworkInfo;
-  readonly rooms = new Map<RemoteRoomId, RemoteRoomInfo>();
-  readonly users = new Map<RemoteUserId, RemoteUserInfo>();
-  /** Who is in each remote room, most active first. */
-  readonly members = new Map<RemoteRoomId, RemoteUserId[]>();
-  readonly deliveries: Delivery[] = [];
-  readonly loggedOut: UserId[] = [];
-  /** Matrix users the network gives no automatic identity (so the relay or a login must serve them). */
-  readonly withoutIdentity = new Set<UserId>();
-  /** Automatic identities handed out, and whose they are. */
-  private readonly identities = new Map<RemoteUserId, UserId>();
-  started = false;
-  private readonly accounts: Record<string, string>;
-  private readonly automatic: boolean;
-  private readonly events = new EventEmitter();
-  private context: NetworkContext | null = null;
-  private nextMessageId = 1;
-  private failures: { reason: string; passing: boolean }[] = [];
-
-  constructor(config: TestNetworkConfig = {}) {
-    this.info = {
-      id: "testnet",
-      displayName: "Test network",
-      ghostTemplate: "testnet_{id}",
-      aliasTemplate: "testnet_{id}",
-      capabilities: {
-        edits: true,
-        redactions: true,
-        reactions: true,
-        replies: true,
-        typing: true,
-        receipts: true,
-        ...config.capabilities,
-      },
-    };
-    for (const room of config.rooms ?? []) {
-      this.addRoom(room.id, {
-        ...(room.name && { name: room.name }),
-        ...(room.topic && { topic: room.topic }),
-      });
-      this.members.set(remoteRoomId(room.id), (room.members ?? []).map(remoteUserId));
-    }
-    for (const user of config.users ?? []) this.addUser(user.id, user.displayName);
-    this.accounts = config.accounts ?? {};
-    this.automatic = config.automaticIdentities ?? true;
-  }
-
-  /** Messages delivered to the network, the most used kind of delivery. */
-  get received(): MatrixMessage[] {
-    return this.deliveries.flatMap((d) => (d.kind === "message" ? [d.value] : []));
-  }
-
-  /** The core's callbacks, for speaking as the remote side. */
-  get remote(): RemoteEvents {
-    if (this.context === null) throw new Error("the test network is not started");
-    return this.context.remote;
-  }
-
-  newMessageId() {
-    return remoteMessageId(`r${this.nextMessageId++}`);
-  }
-
-  addRoom(id: string, info: { name?: string; topic?: string } = {}): RemoteRoomId {
-    const rid = remoteRoomId(id);
-    this.rooms.set(rid, { id: rid, ...info });
-    return rid;
-  }
-
-  addUser(id: string, displayName: string): RemoteUserInfo {
-    const uid = remoteUserId(id);
-    const user = { id: uid, displayName };
-    this.users.set(uid, user);
-    return user;
-  }
+  readonly info: NetworkInfo = {
+    id: "testnet",
+    displayName: "Test network",
+    ghostTemplate: "testnet_{id}",
+    aliasTemplate: "testnet_{id}",
+  };
+  private readonly world: TestWorld;
+  private readonly context: NetworkContext;
+  /** Whether a reply is threaded to its original on the network; otherwise it goes out under a quote of it. */
+  private readonly threadsReplies: boolean;
+  /** The Matrix users logged in to the network, and as whom: restored from `savedLogins` at every start. */
+  private readonly sessions = new Map<UserId, RemoteUserId>();
 
   /**
-   * The next delivery attempt fails with `reason`: for good (a refusal, told to the sender at once) or, with
-   * `passing`, as a network outage would (retried by the core).
+   * The factory's work: keep the context and the checked settings, connect nothing yet. Leaving an optional method
+   * out is how a plugin says its network lacks the feature; the settings can leave some out to show the fallbacks.
    */
-  failNextSend(reason: string, options: { passing?: boolean } = {}): void {
-    this.failures.push({ reason, passing: options.passing === true });
-  }
-
-  async start(context: NetworkContext): Promise<void> {
+  constructor(world: TestWorld, context: NetworkContext, settings: TestNetworkConfig) {
+    this.world = world;
     this.context = context;
-    this.started = true;
+    const without = new Set(settings.without ?? []);
+    this.threadsReplies = !without.has("replies");
+    for (const feature of without) {
+      if (feature !== "replies") Object.defineProperty(this, feature, { value: undefined });
+    }
   }
 
+  /** Connects, and picks up the logins the bridge had before it stopped (their sessions come back sealed by the core). */
+  async start(): Promise<void> {
+    this.world.connect(this.context.remote);
+    for (const { userId, login } of await this.context.savedLogins()) {
+      this.sessions.set(userId, login.remoteUserId);
+      this.context.connectionState({ connection: userId, state: "CONNECTED" });
+    }
+    this.context.puppetsConnected(this.sessions.size);
+    this.context.connectionState({ connection: "bot", state: "CONNECTED" });
+  }
+
+  /** The core calls nothing after this: report nothing more either. */
   async stop(): Promise<void> {
-    this.started = false;
+    this.world.disconnect(this.context.remote);
   }
 
   async resolveRoom(id: RemoteRoomId): Promise<RemoteRoomInfo | null> {
-    return this.rooms.get(id) ?? null;
+    return this.world.rooms.get(id) ?? null;
   }
 
   async resolveUser(id: RemoteUserId): Promise<RemoteUserInfo | null> {
-    return this.users.get(id) ?? null;
+    return this.world.users.get(id) ?? null;
   }
 
   async roomMembers(id: RemoteRoomId, limit: number): Promise<RemoteUserInfo[]> {
-    const ids = (this.members.get(id) ?? []).slice(0, limit);
-    return ids.map((uid) => this.users.get(uid) ?? { id: uid, displayName: uid });
+    const ids = (this.world.members.get(id) ?? []).slice(0, limit);
+    return ids.map((uid) => this.world.users.get(uid) ?? { id: uid, displayName: uid });
   }
 
-  /** Downloads Matrix media the way a plugin does, through the core's helper. */
-  download(url: MxcUri): Promise<{ data: Uint8Array; contentType: string }> {
-    if (this.context === null) throw new Error("the test network is not started");
-    return this.context.media.download(url);
+  /**
+   * Renders the neutral message in the network's own form (plain lines here; IRC codes, XEP-0393 or Telegram
+   * entities elsewhere) and sends it. A retry after a crash asks the network first, so nothing is posted twice.
+   */
+  async sendMessage(message: MatrixMessage): Promise<DeliveryResult> {
+    if (message.mayHaveBeenSent && message.eventId !== undefined) {
+      const earlier = this.world.postedFor(message.eventId);
+      if (earlier !== undefined) return { remoteMessageId: earlier };
+    }
+    return { remoteMessageId: this.world.post(message, this.linesOf(message)) };
+  }
+
+  /**
+   * The text as the network's users read it. The network has no formatting and no line breaks within a line: every
+   * line break starts a line, and a relayed message carries its sender's marks on every line, quote included, so
+   * that no line reads as someone else's.
+   */
+  private linesOf(message: MatrixMessage): string {
+    const { reply } = message;
+    const quote: RichText =
+      reply !== undefined && !(this.threadsReplies && reply.to !== undefined)
+        ? [{ type: "text", text: `> <${reply.author}> ${reply.text}\n` }]
+        : [];
+    const text = splitLines([...quote, ...message.text]);
+    return plainText(message.as.kind === "relay" ? withRelayMarks(text, message.as.marks) : text);
+  }
+
+  /** Edits replace the message on the network; without this method the core sends "* new text" instead. */
+  async sendEdit(edit: MatrixEdit): Promise<void> {
+    this.world.receive({ kind: "edit", value: edit });
+  }
+
+  /** Without this method redactions stay on Matrix. */
+  async sendRedaction(redaction: MatrixRedaction): Promise<void> {
+    this.world.receive({ kind: "redaction", value: redaction });
+  }
+
+  /** Only puppets react on the network; the core turns relayed users' reactions into messages itself. */
+  async sendReaction(reaction: MatrixReaction): Promise<DeliveryResult> {
+    this.world.receive({ kind: "reaction", value: reaction });
+    return { remoteMessageId: this.world.newMessageId() };
+  }
+
+  /** Tried once by the core: a plugin throws nothing worth retrying here. */
+  async sendTyping(typing: MatrixTyping): Promise<void> {
+    this.world.receive({ kind: "typing", value: typing });
+  }
+
+  async sendReadReceipt(receipt: MatrixReadReceipt): Promise<void> {
+    this.world.receive({ kind: "receipt", value: receipt });
+  }
+
+  /** The sender's remote identity joins or leaves the remote room with them. */
+  async handleMembership(membership: MatrixMembership): Promise<void> {
+    this.world.receive({ kind: "membership", value: membership });
+  }
+
+  /** A topic or name set on Matrix is set on the network, as the sender's remote identity. */
+  async handleRoomChange(change: MatrixRoomChange): Promise<void> {
+    this.world.receive({ kind: "roomChange", value: change });
+    const room = this.world.rooms.get(change.remoteRoomId);
+    if (room === undefined) return;
+    if (change.topic !== undefined) room.topic = change.topic;
+    if (change.name !== undefined) room.name = change.name;
+  }
+
+  /** A kick on Matrix removes the remote user from the remote room (the network refuses if the sender may not). */
+  async handleKick(kick: MatrixKick): Promise<void> {
+    this.world.receive({ kind: "kick", value: kick });
+    const members = this.world.members.get(kick.remoteRoomId);
+    if (members !== undefined) {
+      this.world.members.set(
+        kick.remoteRoomId,
+        members.filter((m) => m !== kick.target),
+      );
+    }
+  }
+
+  /** Levels are the core's 0/50/100; a network maps them onto its own ranks (IRC voice and op, MUC roles). */
+  async handlePowerLevels(change: MatrixPowerLevels): Promise<void> {
+    this.world.receive({ kind: "powerLevels", value: change });
+  }
+
+  /** Presence has no room: the network shows it wherever the identity is seen. */
+  async sendPresence(presence: MatrixPresence): Promise<void> {
+    this.world.presence.set(presence.sender, presence);
+  }
+
+  /**
+   * Checks the credentials with the network and keeps the session. What goes in `session` is what a restart needs
+   * (`savedLogins`); the core seals it. An Error's message is shown to the user as it is.
+   */
+  async login(userId: UserId, _args: string[], text: string): Promise<PuppetLogin> {
+    // The password is the rest of the line as typed: passwords may contain spaces, several in a row.
+    const [, username, password] = /^(\S+)\s+([\s\S]+)$/u.exec(text) ?? [];
+    if (username === undefined || password === undefined)
+      throw new Error("usage: login <username> <password>");
+    if (!this.world.passwordMatches(username, password)) throw new Error("wrong username or password");
+    const id = remoteUserId(username);
+    this.sessions.set(userId, id);
+    this.context.puppetsConnected(this.sessions.size);
+    this.context.connectionState({ connection: userId, state: "CONNECTED" });
+    return { remoteUserId: id, session: { username } };
+  }
+
+  async logout(userId: UserId): Promise<void> {
+    this.sessions.delete(userId);
+    this.context.puppetsConnected(this.sessions.size);
+    this.world.loggedOut.push(userId);
+  }
+
+  /** The network's own identity for a Matrix user, where it gives one without a login (XMPP component JIDs). */
+  async automaticIdentity(userId: UserId): Promise<RemoteUserId | null> {
+    return this.world.identityFor(userId);
+  }
+
+  /** So that what a Matrix user's own identity does on the network reaches Matrix as them, not as a ghost. */
+  matrixUserOf(id: RemoteUserId): UserId | null {
+    return this.world.ownerOfIdentity(id);
+  }
+
+  /** Remakes a connection; its state is reported as it comes back. */
+  async reconnect(connection: "bot" | UserId): Promise<void> {
+    if (connection === "bot") {
+      this.world.disconnect(this.context.remote);
+      this.world.connect(this.context.remote);
+    } else if (!this.sessions.has(connection)) {
+      throw new Error(`${connection} is not logged in to the test network`);
+    }
+    this.context.connectionState({ connection, state: "CONNECTED" });
+  }
+
+  /** A room's owner on the network may refuse bridging: the refusal is shown to whoever asked to link. */
+  async validateLink(id: RemoteRoomId): Promise<string | null> {
+    return id.startsWith("locked") ? "this room's owner does not allow bridging" : null;
   }
 
   /** The plugin's own bot command, beside the core's. */
@@ -179,116 +240,11 @@ export class TestNetwork implements NetworkPlugin {
     {
       name: "rooms",
       summary: "list the rooms of the test network",
-      run: (ctx) => ctx.reply(`Rooms: ${[...this.rooms.keys()].sort().join(", ")}`),
+      run: (ctx) => ctx.reply(`Rooms: ${[...this.world.rooms.keys()].sort().join(", ")}`),
     },
   ];
 
-  private record(delivery: Delivery): void {
-    const failure = this.failures.shift();
-    if (failure !== undefined) {
-      throw failure.passing ? new Error(failure.reason) : new PermanentDeliveryError(failure.reason);
-    }
-    const { direct, remoteRoomId: room } = delivery.value;
-    if (direct !== undefined ? !this.users.has(direct) : !this.rooms.has(room)) {
-      throw new Error(`no such ${direct !== undefined ? `user ${direct}` : `room ${room}`}`);
-    }
-    this.deliveries.push(delivery);
-    this.events.emit("delivery");
-  }
-
-  async sendMessage(message: MatrixMessage): Promise<DeliveryResult> {
-    this.record({ kind: "message", value: message });
-    return { remoteMessageId: this.newMessageId() };
-  }
-
-  async sendEdit(edit: MatrixEdit): Promise<void> {
-    this.record({ kind: "edit", value: edit });
-  }
-
-  async sendRedaction(redaction: MatrixRedaction): Promise<void> {
-    this.record({ kind: "redaction", value: redaction });
-  }
-
-  async sendReaction(reaction: MatrixReaction): Promise<DeliveryResult> {
-    this.record({ kind: "reaction", value: reaction });
-    return { remoteMessageId: this.newMessageId() };
-  }
-
-  async sendTyping(typing: MatrixTyping): Promise<void> {
-    this.record({ kind: "typing", value: typing });
-  }
-
-  async sendReadReceipt(receipt: MatrixReadReceipt): Promise<void> {
-    this.record({ kind: "receipt", value: receipt });
-  }
-
-  async handleMembership(membership: MatrixMembership): Promise<void> {
-    this.record({ kind: "membership", value: membership });
-  }
-
-  async handleRoomChange(change: MatrixRoomChange): Promise<void> {
-    this.record({ kind: "roomChange", value: change });
-  }
-
-  async handleKick(kick: MatrixKick): Promise<void> {
-    this.record({ kind: "kick", value: kick });
-  }
-
-  async login(_userId: UserId, _args: string[], text: string): Promise<PuppetLogin> {
-    // The password is the rest of the line as typed: passwords may contain spaces, several in a row.
-    const [, username, password] = /^(\S+)\s+([\s\S]+)$/u.exec(text) ?? [];
-    if (username === undefined || password === undefined)
-      throw new Error("usage: login <username> <password>");
-    if (this.accounts[username] !== password) throw new Error("wrong username or password");
-    return { remoteUserId: remoteUserId(username), session: { username } };
-  }
-
-  async logout(userId: UserId): Promise<void> {
-    this.loggedOut.push(userId);
-  }
-
-  async automaticIdentity(userId: UserId): Promise<RemoteUserId | null> {
-    if (!this.automatic || this.withoutIdentity.has(userId)) return null;
-    const id = remoteUserId(`mx_${localpartOf(userId)}`);
-    this.identities.set(id, userId);
-    return id;
-  }
-
-  matrixUserOf(id: RemoteUserId): UserId | null {
-    return this.identities.get(id) ?? null;
-  }
-
-  async validateLink(id: RemoteRoomId): Promise<string | null> {
-    return id.startsWith("locked") ? "this room's owner does not allow bridging" : null;
-  }
-
-  /** Resolves with the first delivery matching `predicate`, including ones delivered before the call. */
-  async waitForDelivery<K extends keyof DeliveryValues>(
-    kind: K,
-    predicate: (value: DeliveryValues[K]) => boolean,
-    timeoutMs = 15_000,
-  ): Promise<DeliveryValues[K]> {
-    const signal = AbortSignal.timeout(timeoutMs);
-    for (;;) {
-      const found = this.deliveries.find((d) => d.kind === kind && predicate(d.value as DeliveryValues[K]));
-      if (found) return found.value as DeliveryValues[K];
-      try {
-        await once(this.events, "delivery", { signal });
-      } catch {
-        const seen = this.deliveries
-          .map((d) => `${d.kind}:${"body" in d.value ? d.value.body : ""}`)
-          .join("; ");
-        throw new Error(
-          `no matching ${kind} reached the test network within ${timeoutMs} ms (got: ${seen || "nothing"})`,
-        );
-      }
-    }
-  }
-
-  waitForMessage(predicate: (m: MatrixMessage) => boolean, timeoutMs?: number): Promise<MatrixMessage> {
-    return this.waitForDelivery("message", predicate, timeoutMs);
-  }
-
+  /** Lets clients search the network's rooms and users from their room directory. */
   readonly thirdParty: ThirdPartyLookup = {
     protocol: {
       user_fields: ["username"],
@@ -301,17 +257,34 @@ export class TestNetwork implements NetworkPlugin {
       instances: [{ desc: "Test network", network_id: "testnet", fields: {} }],
     },
     findRooms: async (fields) => {
-      const id = remoteRoomId(fields["room"] ?? "");
-      return this.rooms.has(id) ? [{ id, fields: { room: id } }] : [];
+      const room = [...this.world.rooms.keys()].find((id) => id === fields["room"]);
+      return room !== undefined ? [{ id: room, fields: { room } }] : [];
     },
     findUsers: async (fields) => {
-      const id = remoteUserId(fields["username"] ?? "");
-      return this.users.has(id) ? [{ id, fields: { username: id } }] : [];
+      const user = [...this.world.users.keys()].find((id) => id === fields["username"]);
+      return user !== undefined ? [{ id: user, fields: { username: user } }] : [];
     },
-    roomFields: async (id) => (this.rooms.has(id) ? { room: id } : null),
-    userFields: async (id) => (this.users.has(id) ? { username: id } : null),
+    roomFields: async (id) => (this.world.rooms.has(id) ? { room: id } : null),
+    userFields: async (id) => (this.world.users.has(id) ? { username: id } : null),
   };
 }
 
-const createTestNetwork: NetworkFactory = ({ config }) => new TestNetwork(config as TestNetworkConfig);
+/** Makes every kind of line break in the text a "\n", where withRelayMarks starts a line. */
+function splitLines(rich: RichText): RichText {
+  return rich.map((node): RichNode => {
+    if (node.type === "text") return { type: "text", text: node.text.replace(/\r\n?|\u2028|\u2029/g, "\n") };
+    return "children" in node ? { ...node, children: splitLines(node.children) } : node;
+  });
+}
+
+/** The factory the harness hands the bridge: every start makes a new plugin on the same world. */
+export function testNetworkOn(world: TestWorld): (context: NetworkContext) => TestNetwork {
+  return (context) => new TestNetwork(world, context, parseTestNetworkConfig(context.config));
+}
+
+/** The module's default export, for a bridge the CLI starts: the network exists only inside that process. */
+const createTestNetwork: NetworkFactory = (context) => {
+  const settings = parseTestNetworkConfig(context.config);
+  return new TestNetwork(new TestWorld(settings), context, settings);
+};
 export default createTestNetwork;

@@ -1,43 +1,16 @@
-export { createAppserviceApp, listen } from "./appservice/server.ts";
-export { Bridge, type BridgeOptions } from "./bridge/bridge.ts";
-export { HomeserverPingError } from "./bridge/homeserver-ping.ts";
+// `bridge-core`: what a network plugin is written against. The contract (network.ts and the files it names), the ids
+// both sides use, and the few helpers a plugin needs. Running a bridge is `bridge-core/bridge` (embed.ts).
+
+// A portal's alias, for a plugin command that names the room a remote room is bridged to (IRC's `join`).
 export { escapeAliasPart } from "./bridge/naming.ts";
-export { MAX_DISPLAY_NAME_LENGTH, sanitizeDisplayName, singleLine } from "./bridge/relay-text.ts";
-export { type Command, type CommandContext, CommandUsageError } from "./commands/registry.ts";
-export { ConfigError, loadConfig, parseConfig } from "./config/load.ts";
-export type { BridgeConfig } from "./config/schema.ts";
+export { sanitizeDisplayName, singleLine } from "./bridge/relay-text.ts";
 export * from "./ids.ts";
-export * from "./log.ts";
-export { MatrixClient } from "./matrix/client.ts";
-export { MatrixConnectionError, MatrixHttpError } from "./matrix/errors.ts";
-export type { Intent } from "./matrix/intent.ts";
-export type { IntentFactory } from "./matrix/intents.ts";
-export {
-  fetchRemoteMedia,
-  type RemoteMedia,
-  RemoteMediaError,
-  type RemoteMediaFailure,
-  type RemoteMediaOptions,
-} from "./media/remote-media.ts";
+export type { LogFields, LogLevel } from "./log.ts";
+export { Logger } from "./log.ts";
+export { RemoteMediaError, type RemoteMediaFailure } from "./media/remote-media.ts";
 export * from "./network.ts";
-export {
-  generateDoublePuppetRegistration,
-  generateRegistration,
-  loadRegistration,
-  type Registration,
-  RegistrationError,
-  writeRegistration,
-} from "./registration/registration.ts";
-export { escapeLocalpart, fillTemplate, matchTemplate, unescapeLocalpart } from "./registration/templates.ts";
-export { LevelStore } from "./store/level-store.ts";
-export { openStore } from "./store/open-store.ts";
-export { PG_DEFAULTS, PgStore } from "./store/pg-store.ts";
-export { StoreVersionError } from "./store/schema-version.ts";
-export {
-  defaultKeyFile,
-  isSealedSecret,
-  type SealedSecret,
-  SecretKeyFileError,
-  SecretVault,
-} from "./store/secret-vault.ts";
-export type { BridgeStore, EventLink, RoomLink, StoreHealth } from "./store/store.ts";
+export * from "./network-commands.ts";
+export * from "./network-remote-events.ts";
+export * from "./rich-text.ts";
+// SecretVault itself: for a plugin reading credentials it sealed under a key file of its own (IRC's legacy one).
+export { isSealedSecret, type SealedSecret, SecretVault } from "./store/secret-vault.ts";

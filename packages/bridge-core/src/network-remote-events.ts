@@ -1,8 +1,13 @@
 // The remote side of the plugin contract (network.ts): what a plugin reports when something happens on its network.
-// Every call goes through the core's per-room pipeline and resolves once it is bridged.
+// Each call is written to the bridge's store at once (a crash loses nothing), then takes its turn in the room's one
+// ordered queue, the same queue the room's Matrix events go through; it resolves once it is bridged. Calls for one
+// room are bridged in the order they were made, so a plugin reports a room's events in the network's order. Never
+// wait for a report about a room from inside a call the core made for that same room (sendMessage, …): the report
+// is queued behind that call, so the two would wait for each other. Start it and let it finish on its own.
 
 import type { RemoteMessageId, RemoteRoomId, UserId } from "./ids.ts";
-import type { PresenceState, RemoteRoomInfo, RemoteUserInfo } from "./network.ts";
+import type { MediaKind, PresenceState, RemoteRoomInfo, RemoteUserInfo, TextKind } from "./network.ts";
+import type { RichText } from "./rich-text.ts";
 
 interface RemoteSide {
   roomId: RemoteRoomId;
@@ -11,17 +16,21 @@ interface RemoteSide {
 
 export interface RemoteMessage extends RemoteSide {
   id: RemoteMessageId;
-  /** `m.text` unless said otherwise (`m.emote`, `m.notice`). */
-  msgtype?: "m.text" | "m.emote" | "m.notice";
-  body: string;
-  /** Already sanitised Matrix HTML. */
-  html?: string;
+  /** `text` unless said otherwise. */
+  kind?: TextKind;
+  /**
+   * What the sender wrote, in the neutral form (rich-text.ts): the plugin parses its network's formatting into it,
+   * mentions as remote user ids; the core makes Matrix HTML and mention pills of it. For a file, its caption (may be
+   * empty).
+   */
+  text: RichText;
+  /** The message this one answers, when the network says so. */
   replyTo?: RemoteMessageId;
   media?: {
     data: Uint8Array;
     mimetype: string;
     filename: string;
-    kind: "m.image" | "m.file" | "m.audio" | "m.video";
+    kind: MediaKind;
   };
   /** Milliseconds since the epoch, when the network says when it was sent. */
   timestamp?: number;
@@ -29,8 +38,7 @@ export interface RemoteMessage extends RemoteSide {
 
 export interface RemoteEdit extends RemoteSide {
   target: RemoteMessageId;
-  body: string;
-  html?: string;
+  text: RichText;
 }
 
 export interface RemoteDeletion extends RemoteSide {
@@ -103,10 +111,8 @@ export interface RemoteEvents {
   power(power: RemotePower): Promise<void>;
   profile(user: RemoteUserInfo): Promise<void>;
   roomInfo(room: RemoteRoomInfo): Promise<void>;
-  /** Optional so that hand-made RemoteEvents (test harnesses) need not have it; the bridge always provides it. */
-  presence?(presence: RemotePresence): Promise<void>;
-  /** Optional for the same reason as `presence`. */
-  receipt?(receipt: RemoteReceipt): Promise<void>;
+  presence(presence: RemotePresence): Promise<void>;
+  receipt(receipt: RemoteReceipt): Promise<void>;
 }
 
 /**

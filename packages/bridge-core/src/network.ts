@@ -1,41 +1,27 @@
-// The contract between bridge-core and a network plugin (IRC, XMPP, Telegram, …). A plugin only translates between
-// this model and its protocol; rooms, ghosts, puppets, event mapping, commands and the application service API all
-// live in the core. Required members are few; optional ones are capabilities the core uses when present, and the
-// declared capabilities tell the core where to fall back to readable text instead.
+// The contract between bridge-core and a network plugin (IRC, XMPP, Telegram, Discord, …). A plugin only translates
+// between this model and its protocol; rooms, ghosts, puppets, event mapping, formatting, commands and the application
+// service API all live in the core. This file alone is enough to write a plugin: the factory, the plugin's methods
+// (optional ones are capabilities), what the core hands it, and (network-remote-events.ts) what it reports back.
 
-import type { Command } from "./commands/registry.ts";
-import type { EventId, MxcUri, RemoteMessageId, RemoteRoomId, RemoteUserId, RoomId, UserId } from "./ids.ts";
+import type { EventId, MxcUri, RemoteMessageId, RemoteRoomId, RemoteUserId, UserId } from "./ids.ts";
 import type { Logger } from "./log.ts";
+import type { Command } from "./network-commands.ts";
 import type { ConnectionStateReport, RemoteEvents } from "./network-remote-events.ts";
+import type { RelayMarks, RichText } from "./rich-text.ts";
 import type { SealedSecret } from "./store/secret-vault.ts";
-
-export interface NetworkCapabilities {
-  edits: boolean;
-  redactions: boolean;
-  reactions: boolean;
-  replies: boolean;
-  typing: boolean;
-  receipts: boolean;
-  /** Largest message body the network accepts, in bytes; longer ones are the plugin's to split. */
-  maxMessageBytes?: number;
-  /**
-   * The plugin writes relayed messages itself from `as.displayName` (in its network's own formatting), so the core
-   * hands them on as the sender wrote them, HTML included, and sends relayed users' edits to `sendEdit`: for networks
-   * where the bridge's own account can edit what it sent (Telegram bots).
-   */
-  formatsRelay?: boolean;
-}
 
 export interface NetworkInfo {
   /** Short lowercase id: the bridge's protocol id in the registration and third-party lookups (`irc`). */
   id: string;
   /** Human name for messages and m.bridge (`IRC`). */
   displayName: string;
-  /** Localpart template of ghosts, with `{id}` standing for the escaped remote user id (`irc_{id}`). */
+  /**
+   * The default localpart template of ghosts, with `{id}` standing for the escaped remote user id (`irc_{id}`). The
+   * admin may configure another (`network.ghost_template`); the plugin never computes a Matrix id from it.
+   */
   ghostTemplate: string;
-  /** Localpart template of portal aliases, with `{id}` standing for the remote room id (`irc_{id}`). */
+  /** The default localpart template of portal aliases, with `{id}` standing for the remote room id (`irc_{id}`). */
   aliasTemplate: string;
-  capabilities: NetworkCapabilities;
   /**
    * Matrix users have no identity of their own on this network (a bot-only API such as Telegram's), so every room
    * relays from the moment it is bridged instead of waiting for a moderator's `!relay on`.
@@ -47,6 +33,7 @@ export interface RemoteRoomInfo {
   id: RemoteRoomId;
   name?: string;
   topic?: string;
+  /** An image uploaded with `NetworkContext.media.upload`. */
   avatarUrl?: MxcUri;
   /** Whether anyone may join (`public`) or only those invited or knowing a key (`invite`). */
   joinRule?: "public" | "invite";
@@ -55,27 +42,58 @@ export interface RemoteRoomInfo {
 export interface RemoteUserInfo {
   id: RemoteUserId;
   displayName: string;
+  /** An image uploaded with `NetworkContext.media.upload`. */
   avatarUrl?: MxcUri;
 }
 
 /**
- * Who a Matrix event goes out as: the Matrix user's own remote identity (single puppeting), or the bridge's own
- * account relaying for them (the core has already put their name into the text).
+ * Who a Matrix user's action goes out as: their own remote identity (single puppeting), or the bridge's own account
+ * relaying for them, marking every line with their name (see RelayMarks in rich-text.ts).
  */
-export type SendAs = { kind: "puppet"; remoteUserId: RemoteUserId } | { kind: "relay"; displayName: string };
+export type SendAs = { kind: "puppet"; remoteUserId: RemoteUserId } | { kind: "relay"; marks: RelayMarks };
 
+/** What every action of a Matrix user handed to the plugin carries. */
 interface MatrixSide {
-  roomId: RoomId;
   remoteRoomId: RemoteRoomId;
+  /**
+   * The Matrix user acting: an opaque key for the plugin (whose login or puppet connection to use, whose automatic
+   * identity), never to be parsed.
+   */
   sender: UserId;
+  /** The sender's display name in the room, single-line and length-capped (a nick, a MUC nickname, a relay name). */
+  senderName: string;
   as: SendAs;
   /** Set in a private chat: the remote user the event goes to (then `remoteRoomId` only names the chat). */
   direct?: RemoteUserId;
 }
 
+/** The kinds of text message, on both sides. */
+export type TextKind = "text" | "emote" | "notice";
+
+/** The kinds of file, on both sides. */
+export type MediaKind = "image" | "file" | "audio" | "video";
+
+/** A Matrix file handed to the plugin: as a link remote users can open, or as its bytes. */
+export interface OutgoingMedia {
+  kind: MediaKind;
+  filename: string;
+  mimetype?: string;
+  size?: number;
+  /**
+   * A link anyone can open without a Matrix account, served by the bridge's media proxy, signed for this file and
+   * valid for `media.link_lifetime_seconds`: call it when the link is sent, not earlier.
+   */
+  link(): string;
+  /** The file's bytes, refusing files larger than `maxBytes`: for networks that take uploads (Telegram, XMPP). */
+  download(maxBytes?: number): Promise<{ data: Uint8Array; contentType: string }>;
+}
+
 /** A message a Matrix user sent into a bridged room, in the form the plugin needs to send it on. */
 export interface MatrixMessage extends MatrixSide {
-  /** The Matrix event this message is (absent only if the homeserver sent none). */
+  /**
+   * The Matrix event this message is, as an opaque key that stays the same across retries and restarts: for a
+   * plugin's own records of what it is sending (absent only if the homeserver sent none).
+   */
   eventId?: EventId;
   /**
    * Set when an earlier attempt at this event may have reached the network: it failed part way, or the bridge stopped
@@ -83,28 +101,22 @@ export interface MatrixMessage extends MatrixSide {
    * what is missing, so that nothing goes out twice.
    */
   mayHaveBeenSent?: true;
-  /** `m.text`, `m.emote`, `m.notice`, `m.image`, … */
-  msgtype: string;
-  /** Plain text; for relayed messages already in the relay template, for replies without reply support with a quote. */
-  body: string;
+  kind: TextKind;
+  /** What the sender wrote; for a file, its caption (often just the file name). Relay marks are the plugin's to add. */
+  text: RichText;
   /**
-   * Set when the core wrote the relay template into `body`: what it put before and after each line. A plugin that
-   * splits a line into several messages (IRC's 512-byte lines) repeats them on every piece, so that no piece reads as
-   * someone else's.
+   * The message this one answers: `to` is its remote id when it was bridged (a network with replies threads it), and
+   * `author` and `text` (its first line, shortened) let a network without replies quote it instead.
    */
-  relayWrap?: { before: string; after: string };
-  /** HTML as the sender wrote it, when they used formatting (the plugin converts what its network supports). */
-  html?: string;
-  /** The remote message this one answers, when the network supports replies and the original is bridged. */
-  replyTo?: RemoteMessageId;
-  /** For media messages: where the file is, and what it is. */
-  media?: { url: MxcUri; mimetype?: string; size?: number; filename: string };
+  reply?: { to?: RemoteMessageId; author: string; text: string };
+  media?: OutgoingMedia;
 }
 
+/** A Matrix user corrected a message of theirs that went out to the network as `target`. */
 export interface MatrixEdit extends MatrixSide {
   target: RemoteMessageId;
-  body: string;
-  html?: string;
+  kind: TextKind;
+  text: RichText;
 }
 
 export interface MatrixRedaction extends MatrixSide {
@@ -112,6 +124,7 @@ export interface MatrixRedaction extends MatrixSide {
   reason?: string;
 }
 
+/** A Matrix user reacted to `target` as their puppet (relayed reactions reach the network as a message). */
 export interface MatrixReaction extends MatrixSide {
   target: RemoteMessageId;
   key: string;
@@ -218,35 +231,31 @@ export interface PuppetLogin {
   session: Record<string, unknown>;
 }
 
-/** What the core hands a plugin when it starts. */
+/**
+ * What the core hands a plugin when it is made (NetworkFactory). Everything in it may be kept from the start; the
+ * calls that reach the bridge's store (`storage`, `secrets`, `linkedRooms`, `savedLogins`) and `remote` work from
+ * `start()` on, not in the factory.
+ */
 export interface NetworkContext {
-  logger: Logger;
-  /** The plugin's own settings from `network.config`, unvalidated: the plugin checks them. */
+  /** The plugin's own settings from `network.config`, unvalidated: the plugin checks them, once, when it is made. */
   config: Record<string, unknown>;
-  /**
-   * Where the bridge reaches the homeserver (for the homeserver's public APIs). Not for links remote users open: the
-   * homeserver serves media only to Matrix users; `media.publicLink` makes those.
-   */
-  homeserverUrl: string;
+  logger: Logger;
+  /** Where the plugin reports what happens on its network (network-remote-events.ts). */
   remote: RemoteEvents;
   media: {
-    download(url: MxcUri, maxBytes?: number): Promise<{ data: Uint8Array; contentType: string }>;
+    /** Uploads an image or file for use on Matrix (a ghost's or a room's avatar): an opaque handle to put in infos. */
     upload(data: Uint8Array, contentType: string, filename?: string): Promise<MxcUri>;
     /**
-     * A link anyone can open, without a Matrix account, to a Matrix file: served by the bridge's media proxy under
-     * `media.public_url`, signed for this one file (and name), valid for `media.link_lifetime_seconds`. For networks
-     * that get files as links (IRC; XMPP without an upload service). Make it when the link is sent, not earlier.
+     * Uploads `data` and returns a link anyone can open to it, like OutgoingMedia.link: a long message sent as a text
+     * file (IRC pastes).
      */
-    publicLink(url: MxcUri, filename?: string): string;
-    /** Uploads `data` to the homeserver and returns a `publicLink` to it: a long message sent as a text file. */
     uploadWithLink(data: Uint8Array, contentType: string, filename: string): Promise<string>;
     /**
      * Fetches a file from a link a remote user supplied (an XMPP out-of-band URL, a link preview), refusing links into
      * private networks and anything past `maxBytes`. Rejects with a `RemoteMediaError`, whose message may be shown to
-     * the Matrix user. The bridge always provides it; optional so that contexts built elsewhere (test harnesses) need
-     * not.
+     * the Matrix user.
      */
-    fetchRemote?(
+    fetchRemote(
       url: string,
       options: { maxBytes: number; timeoutMs?: number },
     ): Promise<{ data: Uint8Array; contentType: string; filename?: string }>;
@@ -269,6 +278,11 @@ export interface NetworkContext {
   };
   /** The remote rooms bridged now (portals and plumbed rooms): what the plugin must be present in after a start. */
   linkedRooms(): Promise<RemoteRoomId[]>;
+  /**
+   * The Matrix alias of the portal a remote room has or would get (`#irc_#chan:example.org`), as the admin's alias
+   * template makes it: for the plugin's own replies that point users to a room.
+   */
+  portalAlias(id: RemoteRoomId): string;
   /** The puppets that were logged in before this start, to reconnect. */
   savedLogins(): Promise<{ userId: UserId; login: PuppetLogin }[]>;
   /** How many puppet connections are up now, for the metrics. */
@@ -276,14 +290,28 @@ export interface NetworkContext {
   /**
    * Reports a connection's state whenever it changes: the bridge's own (`connection: "bot"`), which /health and
    * /bridge_state follow, and each Matrix user's login or puppet, of which the user is told in their DM with the bot.
-   * The bridge always provides it; optional so that contexts built elsewhere (test harnesses) need not.
+   * A plugin that never reports its bot connection counts as connected once `start()` resolves.
    */
-  connectionState?(report: ConnectionStateReport): void;
+  connectionState(report: ConnectionStateReport): void;
 }
 
+/**
+ * A network plugin. The core calls, in this order: the factory (once per process start, with the context), `start()`
+ * once, then any of the other methods, then `stop()` once. Methods marked optional are capabilities: the core uses
+ * one when it is there, and a readable fallback when it is not (an edit goes out as a "* corrected" message, a
+ * reaction as "name reacted with …", a reply as a quote). Every call about a bridged room comes from that room's one
+ * ordered queue: the next call for the room waits until this one resolves, so a plugin keeps a room's order by
+ * simply finishing each call before resolving. A call that throws is retried with growing pauses (the room waits),
+ * unless it threw a PermanentDeliveryError; after the last try the sender is told in the room.
+ */
 export interface NetworkPlugin {
   readonly info: NetworkInfo;
-  start(context: NetworkContext): Promise<void>;
+  /**
+   * Connects to the network; resolves once the bridge's own connection is up (or being retried) and the plugin can
+   * take calls. Before it resolves, the core has resumed nothing and calls nothing else.
+   */
+  start(): Promise<void>;
+  /** Closes every connection; called once, after the last call into the plugin has ended. */
   stop(): Promise<void>;
   /** Does this remote room exist (alias query, portal creation, link requests)? */
   resolveRoom(id: RemoteRoomId): Promise<RemoteRoomInfo | null>;
@@ -294,20 +322,27 @@ export interface NetworkPlugin {
    * ghosts joined when a portal is made. The rest join when they first speak, so big rooms stay cheap.
    */
   roomMembers?(id: RemoteRoomId, limit: number): Promise<RemoteUserInfo[]>;
-  /** Deliver a Matrix message to the remote room; throw to report that it could not be delivered. */
+  /** Delivers a Matrix message to the remote room: resolve once the network has it, with the id it gave it. */
   sendMessage(message: MatrixMessage): Promise<DeliveryResult>;
-
+  /** Edits; without it an edit goes out as a new message starting with "* ". */
   sendEdit?(edit: MatrixEdit): Promise<void>;
+  /** Removals; without it a Matrix redaction is not bridged. */
   sendRedaction?(redaction: MatrixRedaction): Promise<void>;
+  /** Reactions by puppets; without it (and for relayed users) a reaction goes out as a message. */
   sendReaction?(reaction: MatrixReaction): Promise<DeliveryResult>;
+  /** Typing notifications of users with a remote identity. Tried once: a late one is worse than none. */
   sendTyping?(typing: MatrixTyping): Promise<void>;
+  /** Read markers of users with a remote identity. Tried once. */
   sendReadReceipt?(receipt: MatrixReadReceipt): Promise<void>;
+  /** A Matrix user with a remote identity joined or left a bridged room: the puppet follows. */
   handleMembership?(membership: MatrixMembership): Promise<void>;
+  /** A Matrix user with a remote identity changed the room's topic or name. */
   handleRoomChange?(change: MatrixRoomChange): Promise<void>;
+  /** A Matrix user with a remote identity kicked or banned a remote user. */
   handleKick?(kick: MatrixKick): Promise<void>;
   /** Power levels a Matrix user gave remote users (ghosts, or other Matrix users' remote identities). */
   handlePowerLevels?(change: MatrixPowerLevels): Promise<void>;
-  /** A Matrix user with a remote identity changed presence (m.presence). */
+  /** A Matrix user with a remote identity changed presence (m.presence). Tried once. */
   sendPresence?(presence: MatrixPresence): Promise<void>;
   /**
    * Single puppeting: log `userId` in with what they typed after `login`: split into words (`args`), and as typed
@@ -348,5 +383,9 @@ export interface NetworkHttpRoute {
   handle(body: unknown): Promise<{ status: number; body?: unknown }>;
 }
 
-/** A network module's default export: builds the plugin from nothing but its settings. */
-export type NetworkFactory = (options: { config: Record<string, unknown> }) => NetworkPlugin;
+/**
+ * A network module's default export: makes the plugin from its context, its settings (`context.config`) checked
+ * here, so that a bad setting stops the bridge before anything connects (throw an Error saying which). The core makes
+ * a new plugin at every start of the bridge.
+ */
+export type NetworkFactory = (context: NetworkContext) => NetworkPlugin;

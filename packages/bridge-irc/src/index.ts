@@ -17,8 +17,8 @@ export {
 export { IrcNetwork } from "./irc-network.ts";
 export { MultiServerIrcNetwork, SERVER_SEPARATOR, splitServerId, withServer } from "./multi-server.ts";
 
-const createIrcNetwork: NetworkFactory = ({ config }) =>
-  isMultiServerConfig(config)
-    ? MultiServerIrcNetwork.fromConfig(parseMultiServerIrcConfig(config))
-    : new IrcNetwork(parseIrcConfig(config));
+const createIrcNetwork: NetworkFactory = (context) =>
+  isMultiServerConfig(context.config)
+    ? MultiServerIrcNetwork.fromConfig(context, parseMultiServerIrcConfig(context.config))
+    : new IrcNetwork(context, parseIrcConfig(context.config));
 export default createIrcNetwork;

@@ -1,7 +1,7 @@
 // The IRC bridge's own bot commands, for managing one's puppet: its nick, its channels, its services login, and
 // looking people up. In the DM with the bot they need no prefix (`nick alice`); in a bridged room they do (`!nick`).
 
-import { type Command, type CommandContext, CommandUsageError, type UserId } from "bridge-core";
+import { type Command, type CommandContext, CommandUsageError } from "bridge-core";
 import { ircLower } from "./formatting/mentions.ts";
 import { type IrcConnection, NickRefusedError, type WhoisReply } from "./irc-connection.ts";
 import type { PuppetPool } from "./puppet-pool.ts";
@@ -15,12 +15,11 @@ const WORD = /^[^\s\0\r\n]+$/;
 export interface IrcCommandDeps {
   /** In relay mode nobody has a puppet, and the commands that manage one say so. */
   puppetsEnabled: boolean;
-  /** Available once the network has started, as are the others. */
-  pool(): PuppetPool;
-  settings(): PuppetSettings;
-  bot(): IrcConnection;
+  pool: PuppetPool;
+  settings: PuppetSettings;
+  bot: IrcConnection;
   /** The portal alias of a channel, on the homeserver of the user asking. */
-  aliasOf(channel: string, requester: UserId): string;
+  aliasOf(channel: string): string;
 }
 
 function one(ctx: CommandContext, what: string): string {
@@ -56,7 +55,7 @@ export function createIrcCommands(deps: IrcCommandDeps): Command[] {
     async (ctx: CommandContext): Promise<void> => {
       if (!deps.puppetsEnabled) return ctx.reply(noPuppets);
       try {
-        await run(ctx, deps.pool());
+        await run(ctx, deps.pool);
       } catch (err) {
         if (err instanceof CommandUsageError) throw err;
         await ctx.reply(`Could not ${what}: ${(err as Error).message}`);
@@ -74,7 +73,7 @@ export function createIrcCommands(deps: IrcCommandDeps): Command[] {
           `"${wanted}" is not a valid IRC nick: it must start with a letter or one of []\\^_\`{|} and be at most 30 characters.`,
         );
       }
-      if (ircLower(wanted) === ircLower(deps.bot().nick))
+      if (ircLower(wanted) === ircLower(deps.bot.nick))
         return ctx.reply(`${wanted} is the bridge's own nick.`);
       pool.touch(ctx.sender);
       const connection = pool.get(ctx.sender);
@@ -89,11 +88,11 @@ export function createIrcCommands(deps: IrcCommandDeps): Command[] {
           if (err instanceof NickRefusedError) return ctx.reply(`The IRC server refused: ${err.message}.`);
           throw err;
         }
-        await deps.settings().setNick(ctx.sender, given);
+        await deps.settings.setNick(ctx.sender, given);
         pool.setChosenNick(ctx.sender, given);
         return ctx.reply(`You are now ${given} on IRC.`);
       }
-      await deps.settings().setNick(ctx.sender, wanted);
+      await deps.settings.setNick(ctx.sender, wanted);
       pool.setChosenNick(ctx.sender, wanted);
       await ctx.reply(`Your IRC connection will use the nick ${wanted} when it next connects.`);
     }),
@@ -112,7 +111,7 @@ export function createIrcCommands(deps: IrcCommandDeps): Command[] {
       }
       const puppet = await pool.ensure(ctx.sender);
       await puppet.join(channel);
-      const alias = deps.aliasOf(ircLower(channel), ctx.sender);
+      const alias = deps.aliasOf(ircLower(channel));
       await ctx.reply(
         `${puppet.nick} is in ${channel} on IRC. Its Matrix room is ${alias}; join it to talk there.`,
       );
@@ -142,8 +141,8 @@ export function createIrcCommands(deps: IrcCommandDeps): Command[] {
     run: async (ctx) => {
       const target = one(ctx, "one nick");
       if (!NICK.test(target)) throw new CommandUsageError(`"${target}" is not a valid IRC nick.`);
-      const own = deps.pool().get(ctx.sender);
-      const connection = own?.isRegistered ? own : deps.bot();
+      const own = deps.pool.get(ctx.sender);
+      const connection = own?.isRegistered ? own : deps.bot;
       try {
         await ctx.reply(describeWhois(await connection.whois(target)));
       } catch (err) {
@@ -165,8 +164,8 @@ export function createIrcCommands(deps: IrcCommandDeps): Command[] {
         );
       }
       if (!deps.puppetsEnabled) return ctx.reply(noPuppets);
-      const settings = deps.settings();
-      const pool = deps.pool();
+      const settings = deps.settings;
+      const pool = deps.pool;
       if (ctx.args.length < 1 || ctx.args.length > 2 || !ctx.args.every((a) => WORD.test(a))) {
         throw new CommandUsageError(
           "Give your password, and your account name first if it is not your nick.",
@@ -186,7 +185,7 @@ export function createIrcCommands(deps: IrcCommandDeps): Command[] {
     name: "removepass",
     summary: "forget your stored NickServ/SASL password",
     run: withPuppets("remove your password", async (ctx, pool) => {
-      const removed = await deps.settings().removeCredentials(ctx.sender);
+      const removed = await deps.settings.removeCredentials(ctx.sender);
       pool.get(ctx.sender)?.setCredentials(undefined);
       await ctx.reply(
         removed
@@ -217,7 +216,7 @@ export function createIrcCommands(deps: IrcCommandDeps): Command[] {
       if (!puppet) return ctx.reply("You have no IRC connection open.");
       const channels = [...puppet.channels].sort();
       if (channels.length === 0) return ctx.reply(`${puppet.nick} is in no channels.`);
-      const lines = channels.map((channel) => `${channel} — ${deps.aliasOf(channel, ctx.sender)}`);
+      const lines = channels.map((channel) => `${channel} — ${deps.aliasOf(channel)}`);
       await ctx.reply(`${puppet.nick} is in:\n${lines.join("\n")}`);
     }),
   };

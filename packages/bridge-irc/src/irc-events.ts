@@ -12,9 +12,10 @@ import {
   type RemoteUserInfo,
   remoteMessageId,
   remoteRoomId,
+  type TextKind,
 } from "bridge-core";
 import type { MessageEvent } from "irc-framework";
-import { ircToMatrix } from "./formatting/irc-to-matrix.ts";
+import { ircToRichText } from "./formatting/irc-to-rich-text.ts";
 import { type IrcConnection, ircLower } from "./irc-connection.ts";
 import { isNetsplitQuit, NetsplitDebounce } from "./netsplit.ts";
 import type { NickIdentities } from "./nick-identities.ts";
@@ -26,8 +27,8 @@ export interface IrcEventsOptions {
   logger: Logger;
   isPuppet: (nick: string) => boolean;
   /**
-   * Lower-case nicks of Matrix users' puppets → their user ids: mentions of them become pills. `taken` tells
-   * whether an IRC user in a bridged channel has a nick now, for puppets that are gone.
+   * Lower-case nicks of Matrix users' puppets → their remote user ids: mentions of them become mentions (pills, on
+   * Matrix). `taken` tells whether an IRC user in a bridged channel has a nick now, for puppets that are gone.
    */
   knownNicks?: (taken: (lowerNick: string) => boolean) => ReadonlyMap<string, string>;
   /** How long a leave in a netsplit waits for the user to come back; 0 bridges it at once. */
@@ -68,9 +69,9 @@ export class IrcEvents {
     this.identities = options.identities;
     this.replayHistory = options.replayHistory ?? true;
     const client = this.bot.client;
-    client.on("privmsg", (e: MessageEvent) => this.onMessage(e, "m.text"));
-    client.on("action", (e: MessageEvent) => this.onMessage(e, "m.emote"));
-    client.on("notice", (e: MessageEvent) => this.onMessage(e, "m.notice"));
+    client.on("privmsg", (e: MessageEvent) => this.onMessage(e, "text"));
+    client.on("action", (e: MessageEvent) => this.onMessage(e, "emote"));
+    client.on("notice", (e: MessageEvent) => this.onMessage(e, "notice"));
     client.on("userlist", (e: { channel: string; users: { nick: string }[] }) =>
       this.onMemberList(
         e.channel,
@@ -125,6 +126,14 @@ export class IrcEvents {
     return undefined;
   }
 
+  /** Whether someone on IRC (not the bridge) has this lower-case nick in a bridged channel now. */
+  isIrcUsers(lowerNick: string): boolean {
+    return (
+      [...this.members.values()].some((nicks) => nicks.some((nick) => ircLower(nick) === lowerNick)) &&
+      !this.isOurs(lowerNick)
+    );
+  }
+
   /**
    * The history the server replays when the bot next joins `channel` was said before its portal existed: a new
    * portal starts from what is said after it was made.
@@ -174,27 +183,21 @@ export class IrcEvents {
     return e.tags["msgid"] !== undefined && !this.isFromBridge(e);
   }
 
-  private onMessage(e: MessageEvent, msgtype: "m.text" | "m.emote" | "m.notice"): void {
+  private onMessage(e: MessageEvent, kind: TextKind): void {
     if (!/^[#&]/.test(e.target) || !e.nick || this.isOurs(e.nick)) return;
     const replayed = e.batch?.type === "chathistory";
     if (replayed && !this.bridgesReplayed(e)) return;
-    // Only puppets' nicks become pills: an IRC user's ghost carries their nick as its name already, and
+    // Only puppets' nicks become mentions: an IRC user's ghost carries their nick as its name already, and
     // notifying it would reach nobody.
-    let present: Set<string> | undefined;
-    const taken = (lowerNick: string): boolean => {
-      present ??= new Set([...this.members.values()].flat().map((nick) => ircLower(nick)));
-      return present.has(lowerNick) && !this.isOurs(lowerNick);
-    };
-    const { body, html } = ircToMatrix(e.message, { knownNicks: this.knownNicks(taken) });
+    const text = ircToRichText(e.message, { knownNicks: this.knownNicks((nick) => this.isIrcUsers(nick)) });
     const id = e.tags["msgid"] ?? `in-${Date.now()}-${this.nextId++}`;
     this.report(
       this.remote.message({
         roomId: remoteRoomId(ircLower(e.target)),
         sender: this.user(e.nick),
         id: remoteMessageId(id),
-        msgtype,
-        body,
-        ...(html !== undefined && { html }),
+        kind,
+        text,
         ...(replayed && e.time !== undefined && { timestamp: e.time }),
       }),
     );

@@ -21,51 +21,42 @@ interface ModeChange {
 /** Prefix modes that may set channel modes: operator, admin, owner. */
 const OPERATOR_MODES = new Set(["o", "a", "q"]);
 
-export class IrcHistoryMode {
-  private readonly bot: IrcConnection;
-  private readonly value: string;
-  private readonly logger: Logger;
+/** Sets +H, from now on, on each bridged channel that lacks it as soon as the bot is an operator there. */
+export function keepChannelHistoryMode(options: IrcHistoryModeOptions): void {
+  const { bot, value, logger } = options;
   /** Channels (lower-case) whose modes were asked for, to set +H once they are known. */
-  private readonly asked = new Set<string>();
-
-  constructor(options: IrcHistoryModeOptions) {
-    this.bot = options.bot;
-    this.value = options.value;
-    this.logger = options.logger;
-    const client = this.bot.client;
-    client.on("userlist", (e: { channel: string; users: { nick: string; modes?: string[] }[] }) => {
-      const me = e.users.find((u) => ircLower(u.nick) === ircLower(this.bot.nick));
-      if (me?.modes?.some((mode) => OPERATOR_MODES.has(mode))) this.askModes(e.channel);
-    });
-    client.on("mode", (e: { target: string; modes: ModeChange[] }) => {
-      const opped = e.modes.some(
-        (m) =>
-          m.mode.startsWith("+") &&
-          OPERATOR_MODES.has(m.mode.slice(1)) &&
-          typeof m.param === "string" &&
-          ircLower(m.param) === ircLower(this.bot.nick),
-      );
-      if (opped && this.bot.channels.has(ircLower(e.target))) this.askModes(e.target);
-    });
-    client.on("channel info", (e: { channel: string; modes?: ModeChange[] }) => {
-      const key = ircLower(e.channel);
-      if (e.modes === undefined || !this.asked.delete(key)) return;
-      if (e.modes.some((m) => m.mode === "+H")) return;
-      this.logger.info("setting channel history", { channel: e.channel, mode: `+H ${this.value}` });
-      this.bot.send("MODE", e.channel, "+H", this.value);
-    });
-  }
-
-  /** Whether the server has a channel mode H taking a parameter (chanhistory's). */
-  private get serverHasHistoryMode(): boolean {
+  const asked = new Set<string>();
+  const serverHasHistoryMode = (): boolean => {
     // irc-framework keeps CHANMODES split into its groups: lists, always a parameter, a parameter when set, none.
-    const groups: unknown = this.bot.client.network.supports("CHANMODES");
+    const groups: unknown = bot.client.network.supports("CHANMODES");
     return Array.isArray(groups) && groups.slice(1, 3).some((group) => String(group).includes("H"));
-  }
+  };
+  const askModes = (channel: string): void => {
+    if (!serverHasHistoryMode() || !bot.isRegistered) return;
+    asked.add(ircLower(channel));
+    bot.send("MODE", channel);
+  };
 
-  private askModes(channel: string): void {
-    if (!this.serverHasHistoryMode || !this.bot.isRegistered) return;
-    this.asked.add(ircLower(channel));
-    this.bot.send("MODE", channel);
-  }
+  const client = bot.client;
+  client.on("userlist", (e: { channel: string; users: { nick: string; modes?: string[] }[] }) => {
+    const me = e.users.find((u) => ircLower(u.nick) === ircLower(bot.nick));
+    if (me?.modes?.some((mode) => OPERATOR_MODES.has(mode))) askModes(e.channel);
+  });
+  client.on("mode", (e: { target: string; modes: ModeChange[] }) => {
+    const opped = e.modes.some(
+      (m) =>
+        m.mode.startsWith("+") &&
+        OPERATOR_MODES.has(m.mode.slice(1)) &&
+        typeof m.param === "string" &&
+        ircLower(m.param) === ircLower(bot.nick),
+    );
+    if (opped && bot.channels.has(ircLower(e.target))) askModes(e.target);
+  });
+  client.on("channel info", (e: { channel: string; modes?: ModeChange[] }) => {
+    const key = ircLower(e.channel);
+    if (e.modes === undefined || !asked.delete(key)) return;
+    if (e.modes.some((m) => m.mode === "+H")) return;
+    logger.info("setting channel history", { channel: e.channel, mode: `+H ${value}` });
+    bot.send("MODE", e.channel, "+H", value);
+  });
 }

@@ -20,24 +20,23 @@ import {
   remoteMessageId,
   remoteRoomId,
   remoteUserId,
-  serverNameOf,
+  type TextKind,
   type ThirdPartyLookup,
   type UserId,
 } from "bridge-core";
 import type { MessageEvent } from "irc-framework";
 import { ChannelLines } from "./channel-lines.ts";
 import type { IrcConfig } from "./config.ts";
-import { ircToMatrix } from "./formatting/irc-to-matrix.ts";
+import { ircToRichText } from "./formatting/irc-to-rich-text.ts";
 import { isSafeIrcParam, privmsgBudget, sanitizeIrcText } from "./formatting/lines.ts";
 import { createIrcCommands } from "./irc-commands.ts";
 import { IrcConnection, ircLower } from "./irc-connection.ts";
 import { IrcDelivery } from "./irc-delivery.ts";
 import { IrcEvents } from "./irc-events.ts";
-import { IrcHistoryMode } from "./irc-history-mode.ts";
+import { keepChannelHistoryMode } from "./irc-history-mode.ts";
 import { IrcLinkApproval } from "./irc-link-approval.ts";
-import { IrcModeration } from "./irc-moderation.ts";
+import { reportModeration } from "./irc-moderation.ts";
 import { ircThirdParty } from "./irc-third-party.ts";
-import { portalAlias, remoteIdOfGhost } from "./matrix-ids.ts";
 import { NickIdentities } from "./nick-identities.ts";
 import { outgoingLines } from "./outgoing-lines.ts";
 import { PuppetPool } from "./puppet-pool.ts";
@@ -49,36 +48,35 @@ const NICK = /^[A-Za-z[\]\\^_`{|}][A-Za-z0-9[\]\\^_`{|}-]{0,29}$/;
 export class IrcNetwork implements NetworkPlugin {
   readonly info: NetworkInfo;
   private readonly config: IrcConfig;
-  private context: NetworkContext | null = null;
-  private bot: IrcConnection | null = null;
+  private readonly context: NetworkContext;
+  private readonly bot: IrcConnection;
   private readonly puppets: PuppetPool;
-  private events: IrcEvents | null = null;
-  private delivery: IrcDelivery | null = null;
+  private readonly events: IrcEvents;
+  private readonly delivery: IrcDelivery;
   private readonly identities = new NickIdentities();
-  private linkApproval: IrcLinkApproval | null = null;
-  private settings: PuppetSettings | null = null;
+  private readonly linkApproval: IrcLinkApproval;
+  private readonly settings: PuppetSettings;
   private nextId = 1;
   readonly commands: Command[];
   readonly thirdParty: ThirdPartyLookup;
 
-  constructor(config: IrcConfig) {
+  constructor(context: NetworkContext, config: IrcConfig) {
+    this.context = context;
     this.config = config;
+    // IRC has no replies, edits, reactions, deletions, typing or receipts: the core sends readable fallbacks.
     this.info = {
       id: "irc",
       displayName: config.server.name,
       ghostTemplate: "irc_{id}",
       aliasTemplate: "irc_{id}",
-      // IRC has no replies, edits, reactions or deletions: the core sends readable fallbacks.
-      capabilities: {
-        edits: false,
-        redactions: false,
-        reactions: false,
-        replies: false,
-        typing: false,
-        receipts: false,
-      },
     };
     this.thirdParty = ircThirdParty({ serverName: config.server.name, host: config.server.host });
+    if (config.media_url !== undefined) {
+      context.logger.warn(
+        "network.config.media_url is obsolete and ignored: links to files and long messages now point at the bridge's media proxy; set media.public_url in the bridge's config to where IRC users reach the bridge",
+      );
+    }
+    this.settings = openPuppetSettings(config.passwords.key_file, context);
     const server = {
       host: config.server.host,
       port: config.server.port,
@@ -90,111 +88,85 @@ export class IrcNetwork implements NetworkPlugin {
       nickTemplate: config.puppets.nick_template,
       maxConnections: config.mode === "relay" ? 0 : config.puppets.max_connections,
       idleTimeoutMs: config.puppets.idle_timeout_minutes * 60_000,
-      choices: {
-        nick: async (userId) => this.settings?.nick(userId),
-        credentials: async (userId) => this.settings?.credentials(userId),
-      },
-      logger: () => this.context?.logger ?? null,
-      onCountChange: (connected) => this.context?.puppetsConnected(connected),
+      choices: this.settings,
+      logger: context.logger,
+      onCountChange: (connected) => context.puppetsConnected(connected),
       onState: (userId, state, reason) =>
-        this.context?.connectionState?.({
-          connection: userId,
-          state,
-          ...(reason !== undefined && { reason }),
-        }),
+        context.connectionState({ connection: userId, state, ...(reason !== undefined && { reason }) }),
       onConnection: (userId, connection) => this.listenForPrivateMessages(userId, connection),
     });
-    this.commands = createIrcCommands({
-      puppetsEnabled: config.mode === "puppets",
-      pool: () => this.puppets,
-      settings: () => {
-        if (this.settings === null) throw new Error("the IRC network is not started");
-        return this.settings;
-      },
-      bot: () => this.botConnection,
-      aliasOf: (channel, requester) => portalAlias(this.info.aliasTemplate, channel, serverNameOf(requester)),
-    });
-  }
-
-  private get ctx(): NetworkContext {
-    if (this.context === null) throw new Error("the IRC network is not started");
-    return this.context;
-  }
-
-  private get botConnection(): IrcConnection {
-    if (this.bot === null) throw new Error("the IRC network is not started");
-    return this.bot;
-  }
-
-  async start(context: NetworkContext): Promise<void> {
-    this.context = context;
-    const { server, bot } = this.config;
-    if (this.config.media_url !== undefined) {
-      context.logger.warn(
-        "network.config.media_url is obsolete and ignored: links to files and long messages now point at the bridge's media proxy; set media.public_url in the bridge's config to where IRC users reach the bridge",
-      );
-    }
-    this.settings = openPuppetSettings(this.config.passwords.key_file, context);
     this.bot = new IrcConnection({
-      host: server.host,
-      port: server.port,
-      tls: server.tls,
-      nick: bot.nick,
-      username: bot.username,
-      realname: bot.realname,
-      reconnectMaxWaitMs: this.config.reconnect_max_wait_seconds * 1000,
+      ...server,
+      nick: config.bot.nick,
+      username: config.bot.username,
+      realname: config.bot.realname,
     });
-    this.logReconnects(this.bot, context);
-    context.connectionState?.({ connection: "bot", state: "CONNECTING" });
     this.delivery = new IrcDelivery({
       storage: context.storage,
       channelLines: new ChannelLines(this.bot),
       logger: context.logger,
     });
+    const isPuppet = (nick: string) => this.puppets.isPuppetNick(nick);
     this.events = new IrcEvents({
       bot: this.bot,
       remote: context.remote,
       logger: context.logger,
-      isPuppet: (nick) => this.puppets.isPuppetNick(nick),
-      knownNicks: (taken) => this.puppets.knownNicks(taken),
-      netsplitGraceMs: this.config.netsplit_grace_seconds * 1000,
+      isPuppet,
+      // A puppet's remote id is its lower-case nick (see automaticIdentity).
+      knownNicks: (taken) => new Map([...this.puppets.knownNicks(taken).keys()].map((nick) => [nick, nick])),
+      netsplitGraceMs: config.netsplit_grace_seconds * 1000,
       identities: this.identities,
-      replayHistory: this.config.channel_history.replay,
+      replayHistory: config.channel_history.replay,
     });
-    if (this.config.channel_history.set_mode !== undefined) {
-      new IrcHistoryMode({
+    if (config.channel_history.set_mode !== undefined) {
+      keepChannelHistoryMode({
         bot: this.bot,
-        value: this.config.channel_history.set_mode,
+        value: config.channel_history.set_mode,
         logger: context.logger,
       });
     }
     this.linkApproval = new IrcLinkApproval({
       bot: this.bot,
-      timeoutMs: this.config.link_approval_seconds * 1000,
-      isPuppet: (nick) => this.puppets.isPuppetNick(nick),
+      timeoutMs: config.link_approval_seconds * 1000,
+      isPuppet,
     });
-    new IrcModeration({
+    reportModeration({
       bot: this.bot,
       remote: context.remote,
       logger: context.logger,
-      isPuppet: (nick) => this.puppets.isPuppetNick(nick),
+      isPuppet,
       identities: this.identities,
     });
-    await this.bot.connect();
-    context.connectionState?.({ connection: "bot", state: "CONNECTED" });
-    context.logger.info("connected to IRC", { host: server.host, port: server.port, nick: this.bot.nick });
+    this.commands = createIrcCommands({
+      puppetsEnabled: config.mode === "puppets",
+      pool: this.puppets,
+      settings: this.settings,
+      bot: this.bot,
+      aliasOf: (channel) => context.portalAlias(remoteRoomId(channel)),
+    });
+  }
+
+  async start(): Promise<void> {
+    const { context, bot } = this;
+    const { server } = this.config;
+    this.logReconnects();
+    context.connectionState({ connection: "bot", state: "CONNECTING" });
+    await bot.connect();
+    context.connectionState({ connection: "bot", state: "CONNECTED" });
+    context.logger.info("connected to IRC", { host: server.host, port: server.port, nick: bot.nick });
     for (const channel of await context.linkedRooms()) {
-      await this.bot
+      await bot
         .join(channel)
         .catch((err: unknown) => context.logger.warn("could not rejoin", { channel, err }));
     }
   }
 
   /** The bot's outages are the bridge's: every one is logged, with how long it lasted. */
-  private logReconnects(bot: IrcConnection, context: NetworkContext): void {
+  private logReconnects(): void {
+    const { bot, context } = this;
     bot.on("down", () => {
       context.logger.warn("lost the connection to IRC; reconnecting");
-      context.connectionState?.({
+      context.connectionState({
         connection: "bot",
         state: "TRANSIENT_DISCONNECT",
         error: "irc-disconnected",
@@ -206,7 +178,7 @@ export class IrcNetwork implements NetworkPlugin {
     );
     bot.on("up", (e: { reconnect: boolean; downtimeMs?: number }) => {
       if (!e.reconnect) return;
-      context.connectionState?.({ connection: "bot", state: "CONNECTED" });
+      context.connectionState({ connection: "bot", state: "CONNECTED" });
       context.logger.info("reconnected to IRC; rejoining channels", {
         nick: bot.nick,
         downtimeMs: e.downtimeMs,
@@ -218,30 +190,29 @@ export class IrcNetwork implements NetworkPlugin {
   /** An admin's `reconnect`: the bot's connection is dropped and made again; a user's puppet is closed and reopened. */
   async reconnect(connection: "bot" | UserId): Promise<void> {
     if (connection === "bot") {
-      this.botConnection.dropAndReconnect();
+      this.bot.dropAndReconnect();
       return;
     }
     if (!this.puppets.disconnect(connection, "Reconnecting"))
       throw new Error(`${connection} has no IRC connection.`);
     void this.puppets.ensure(connection).catch((err: unknown) => {
-      this.ctx.logger.warn("puppet could not reconnect", { userId: connection, err });
+      this.context.logger.warn("puppet could not reconnect", { userId: connection, err });
     });
   }
 
   async stop(): Promise<void> {
-    this.events?.stop();
+    this.events.stop();
     this.puppets.disconnectAll("Bridge shutting down");
-    this.bot?.quit("Bridge shutting down");
-    this.bot = null;
+    this.bot.quit("Bridge shutting down");
   }
 
   async resolveRoom(id: RemoteRoomId): Promise<RemoteRoomInfo | null> {
     if (!CHANNEL.test(id)) return null;
     const channel = ircLower(id);
     // A channel the bot is not in yet is about to get a new portal, which starts with what is said from now on.
-    if (!this.botConnection.channels.has(channel)) this.events?.skipNextHistory(channel);
-    await this.botConnection.join(channel);
-    const topic = this.events?.topicOf(channel);
+    if (!this.bot.channels.has(channel)) this.events.skipNextHistory(channel);
+    await this.bot.join(channel);
+    const topic = this.events.topicOf(channel);
     return { id: remoteRoomId(channel), name: id, ...(topic !== undefined && { topic }) };
   }
 
@@ -251,9 +222,9 @@ export class IrcNetwork implements NetworkPlugin {
   }
 
   async roomMembers(id: RemoteRoomId, limit: number): Promise<RemoteUserInfo[]> {
-    const nicks = this.events?.membersOf(id) ?? [];
-    return nicks
-      .filter((nick) => nick !== this.botConnection.nick && !this.puppets.isPuppetNick(nick))
+    return this.events
+      .membersOf(id)
+      .filter((nick) => nick !== this.bot.nick && !this.puppets.isPuppetNick(nick))
       .slice(0, limit)
       .map((nick) => ({ id: this.identities.identify(nick), displayName: nick }));
   }
@@ -261,12 +232,12 @@ export class IrcNetwork implements NetworkPlugin {
   /** Linking a channel to a Matrix room needs its operators' consent (see irc-link-approval.ts). */
   async validateLink(id: RemoteRoomId, requester: UserId): Promise<string | null> {
     if (!CHANNEL.test(id)) return `${id} is not an IRC channel name`;
-    if (this.linkApproval === null) throw new Error("the IRC network is not started");
     return this.linkApproval.ask(id, requester);
   }
 
+  /** The Matrix user whose puppet has this nick, or last had it while nobody on IRC has taken it since. */
   matrixUserOf(id: RemoteUserId): UserId | null {
-    return this.puppets.userOfNick(id) ?? null;
+    return this.puppets.knownNicks((nick) => this.events.isIrcUsers(nick)).get(id) ?? null;
   }
 
   async automaticIdentity(userId: UserId): Promise<RemoteUserId | null> {
@@ -279,7 +250,7 @@ export class IrcNetwork implements NetworkPlugin {
   private async connectionFor(
     message: Pick<MatrixMessage, "as" | "sender" | "remoteRoomId" | "direct">,
   ): Promise<IrcConnection> {
-    if (message.as.kind === "relay") return this.botConnection;
+    if (message.as.kind === "relay") return this.bot;
     const puppet = await this.puppets.ensure(message.sender);
     // Private messages need no channel.
     if (message.direct === undefined) await puppet.join(message.remoteRoomId);
@@ -288,24 +259,22 @@ export class IrcNetwork implements NetworkPlugin {
 
   /** What IRC users write to a puppet's nick is a private chat with that Matrix user. */
   private listenForPrivateMessages(userId: UserId, connection: IrcConnection): void {
-    const onPrivate = (msgtype: "m.text" | "m.emote" | "m.notice") => (e: MessageEvent) => {
+    const onPrivate = (kind: TextKind) => (e: MessageEvent) => {
       if (ircLower(e.target) !== ircLower(connection.nick) || !e.nick || e.nick === connection.nick) return;
       if (!NICK.test(e.nick)) return;
-      const { body, html } = ircToMatrix(e.message);
-      this.ctx.remote
+      this.context.remote
         .directMessage({
           from: { id: this.identities.identify(e.nick), displayName: e.nick },
           to: userId,
           id: remoteMessageId(e.tags["msgid"] ?? `pm-${Date.now()}-${this.nextId++}`),
-          msgtype,
-          body,
-          ...(html !== undefined && { html }),
+          kind,
+          text: ircToRichText(e.message),
         })
-        .catch((err: unknown) => this.ctx.logger.error("could not bridge a private message", { err }));
+        .catch((err: unknown) => this.context.logger.error("could not bridge a private message", { err }));
     };
-    connection.client.on("privmsg", onPrivate("m.text"));
-    connection.client.on("action", onPrivate("m.emote"));
-    connection.client.on("notice", onPrivate("m.notice"));
+    connection.client.on("privmsg", onPrivate("text"));
+    connection.client.on("action", onPrivate("emote"));
+    connection.client.on("notice", onPrivate("notice"));
   }
 
   async sendMessage(message: MatrixMessage): Promise<DeliveryResult> {
@@ -317,8 +286,13 @@ export class IrcNetwork implements NetworkPlugin {
       throw new Error("private messages need your own IRC connection");
     }
     const connection = await this.connectionFor(message);
+    // A relayed emote is marked "* name " on every line by the core, and goes out as the bot's own line.
     const kind =
-      message.msgtype === "m.emote" ? "ACTION" : message.msgtype === "m.notice" ? "NOTICE" : "PRIVMSG";
+      message.kind === "notice"
+        ? "NOTICE"
+        : message.kind === "emote" && message.as.kind === "puppet"
+          ? "ACTION"
+          : "PRIVMSG";
     const budget = privmsgBudget({
       nick: connection.nick,
       user: "matrix",
@@ -330,10 +304,9 @@ export class IrcNetwork implements NetworkPlugin {
     const lines = await outgoingLines(message, {
       budget,
       maxLines: this.config.max_lines,
-      mentionedNick: (userId) => this.mentionedNick(userId),
-      media: this.ctx.media,
+      mentionedNick: (user) => this.mentionedNick(user),
+      media: this.context.media,
     });
-    if (this.delivery === null) throw new Error("the IRC network is not started");
     await this.delivery.send({
       connection,
       kind,
@@ -345,17 +318,12 @@ export class IrcNetwork implements NetworkPlugin {
     return { remoteMessageId: remoteMessageId(`out-${Date.now()}-${this.nextId++}`) };
   }
 
-  /**
-   * The IRC nick for a Matrix pill: a ghost's is its IRC user's nick, a Matrix user's their puppet's. Anyone else
-   * keeps the pill's text, which is their display name.
-   */
-  private mentionedNick(userId: string): string | null {
-    const ghostId = remoteIdOfGhost(this.info.ghostTemplate, userId);
-    if (ghostId !== null) {
-      const nick = this.identities.currentNick(remoteUserId(ghostId));
-      return NICK.test(nick) ? (this.events?.spellingOf(ircLower(nick)) ?? nick) : null;
-    }
-    return this.puppets.knownNickOf(userId as UserId) ?? null;
+  /** The IRC nick of a mentioned remote user: a Matrix user's puppet's, or an IRC user's as it is spelt now. */
+  private mentionedNick(user: RemoteUserId): string | null {
+    const matrixUser = this.matrixUserOf(user);
+    if (matrixUser !== null) return this.puppets.knownNickOf(matrixUser) ?? null;
+    const nick = this.identities.currentNick(user);
+    return NICK.test(nick) ? (this.events.spellingOf(ircLower(nick)) ?? nick) : null;
   }
 
   /** A topic set on Matrix is set on IRC by the user's puppet, which needs the rights the user has there. */

@@ -1,8 +1,8 @@
 // Several IRC servers behind one bridge: one IrcNetwork per configured server, each unaware of the others, and this
 // composite between them and the core. The core knows one network with one id space, so every remote id carries its
 // server's key in front (`libera.#chan`, `libera.nick`): ids going to a server lose the prefix, ids coming from it
-// gain it. With the core's `irc_{id}` templates that makes portals `#irc_libera.#chan:domain` and ghosts
-// `@irc_libera.nick:domain`; the same nick on two servers is two ghosts.
+// gain it, mentions in messages included. With the core's `irc_{id}` templates that makes portals
+// `#irc_libera.#chan:domain` and ghosts `@irc_libera.nick:domain`; the same nick on two servers is two ghosts.
 
 import {
   type Command,
@@ -20,6 +20,8 @@ import {
   type RemoteRoomInfo,
   type RemoteUserId,
   type RemoteUserInfo,
+  type RichNode,
+  type RichText,
   remoteRoomId,
   remoteUserId,
   type SendAs,
@@ -51,7 +53,47 @@ export interface ServerNetwork {
   network: NetworkPlugin;
 }
 
-type Side = Pick<MatrixMessage, "roomId" | "remoteRoomId" | "sender" | "as" | "direct">;
+/** A server's key, and how its network is made from the context the composite makes for it. */
+export interface ServerFactory {
+  key: string;
+  create(context: NetworkContext): NetworkPlugin;
+}
+
+type Side = Pick<MatrixMessage, "remoteRoomId" | "sender" | "as" | "direct">;
+type Mention = Extract<RichNode, { type: "mention" }>;
+
+/** The rich text with each mention replaced by what `replace` makes of it. */
+function mapMentions(rich: RichText, replace: (mention: Mention) => RichNode): RichText {
+  return rich.map((node): RichNode => {
+    switch (node.type) {
+      case "mention":
+        return replace(node);
+      case "list":
+        return { ...node, items: node.items.map((item) => mapMentions(item, replace)) };
+      case "text":
+      case "code":
+      case "codeBlock":
+        return node;
+      default:
+        return { ...node, children: mapMentions(node.children, replace) };
+    }
+  });
+}
+
+/** Mentions of a server's users (as it names them) with the server's key. */
+function prefixedMentions(key: string, rich: RichText): RichText {
+  return mapMentions(rich, (mention) => ({ ...mention, user: remoteUserId(withServer(key, mention.user)) }));
+}
+
+/** Mentions as the server `key` names its users; someone on another server is nobody there, and keeps the name. */
+function localMentions(key: string, rich: RichText): RichText {
+  return mapMentions(rich, (mention) => {
+    const split = splitServerId(mention.user);
+    return split?.key === key
+      ? { ...mention, user: remoteUserId(split.id) }
+      : { type: "text", text: mention.name };
+  });
+}
 
 /** The RemoteEvents a server's network reports to: every room and user id it names gains the server's key. */
 export function prefixedRemoteEvents(key: string, remote: RemoteEvents): RemoteEvents {
@@ -61,9 +103,22 @@ export function prefixedRemoteEvents(key: string, remote: RemoteEvents): RemoteE
     id: remoteUserId(withServer(key, info.id)),
   });
   return {
-    message: (m) => remote.message({ ...m, roomId: room(m.roomId), sender: user(m.sender) }),
-    directMessage: (m) => remote.directMessage({ ...m, from: user(m.from) }),
-    edit: (e) => remote.edit({ ...e, roomId: room(e.roomId), sender: user(e.sender) }),
+    message: (m) =>
+      remote.message({
+        ...m,
+        roomId: room(m.roomId),
+        sender: user(m.sender),
+        text: prefixedMentions(key, m.text),
+      }),
+    directMessage: (m) =>
+      remote.directMessage({ ...m, from: user(m.from), text: prefixedMentions(key, m.text) }),
+    edit: (e) =>
+      remote.edit({
+        ...e,
+        roomId: room(e.roomId),
+        sender: user(e.sender),
+        text: prefixedMentions(key, e.text),
+      }),
     deletion: (d) => remote.deletion({ ...d, roomId: room(d.roomId), sender: user(d.sender) }),
     reaction: (r) => remote.reaction({ ...r, roomId: room(r.roomId), sender: user(r.sender) }),
     reactionRemoved: (r) => remote.reactionRemoved({ ...r, roomId: room(r.roomId), sender: user(r.sender) }),
@@ -74,6 +129,8 @@ export function prefixedRemoteEvents(key: string, remote: RemoteEvents): RemoteE
     power: (p) => remote.power({ ...p, roomId: room(p.roomId), user: user(p.user) }),
     profile: (u) => remote.profile(user(u)),
     roomInfo: (r) => remote.roomInfo({ ...r, id: room(r.id) }),
+    presence: (p) => remote.presence({ ...p, user: user(p.user) }),
+    receipt: (r) => remote.receipt({ ...r, roomId: room(r.roomId), sender: user(r.sender) }),
   };
 }
 
@@ -107,56 +164,44 @@ function serverCommands(servers: ServerNetwork[]): Command[] {
 }
 
 export class MultiServerIrcNetwork implements NetworkPlugin {
-  readonly info: NetworkInfo;
+  readonly info: NetworkInfo = {
+    id: "irc",
+    displayName: "IRC",
+    ghostTemplate: "irc_{id}",
+    aliasTemplate: "irc_{id}",
+  };
   readonly commands: Command[];
   private readonly servers: ServerNetwork[];
   private readonly byKey = new Map<string, ServerNetwork>();
+  /** Puppet connections up on each server, whose sum is the bridge's. */
+  private readonly puppetCounts = new Map<string, number>();
 
-  static fromConfig(config: MultiServerIrcConfig): MultiServerIrcNetwork {
+  static fromConfig(context: NetworkContext, config: MultiServerIrcConfig): MultiServerIrcNetwork {
     return new MultiServerIrcNetwork(
-      config.servers.map(({ key, ...settings }) => ({ key, network: new IrcNetwork(settings) })),
+      context,
+      config.servers.map(({ key, ...settings }) => ({
+        key,
+        create: (serverContext) => new IrcNetwork(serverContext, settings),
+      })),
     );
   }
 
-  constructor(servers: ServerNetwork[]) {
-    const first = servers[0];
-    if (first === undefined) throw new Error("at least one IRC server is needed");
-    this.servers = servers;
-    for (const server of servers) {
-      if (this.byKey.has(server.key)) throw new Error(`IRC server key ${server.key} is used twice`);
-      this.byKey.set(server.key, server);
-    }
-    this.info = {
-      id: "irc",
-      displayName: "IRC",
-      ghostTemplate: "irc_{id}",
-      aliasTemplate: "irc_{id}",
-      capabilities: { ...first.network.info.capabilities },
-    };
-    // A server's network names Matrix ids itself (the aliases its commands reply with, the ghosts behind pills it
-    // turns into nicks) from its own templates; with the key inside them they name what the core really made.
-    // Keys and the separator are kept unescaped in localparts and aliases, so the key can go in as written.
-    for (const { key, network } of servers) {
-      network.info.ghostTemplate = this.info.ghostTemplate.replace("{id}", withServer(key, "{id}"));
-      network.info.aliasTemplate = this.info.aliasTemplate.replace("{id}", withServer(key, "{id}"));
-    }
-    this.commands = servers.length === 1 ? (first.network.commands ?? []) : serverCommands(servers);
+  constructor(context: NetworkContext, servers: ServerFactory[]) {
+    if (servers.length === 0) throw new Error("at least one IRC server is needed");
+    this.servers = servers.map(({ key, create }) => {
+      if (this.byKey.has(key)) throw new Error(`IRC server key ${key} is used twice`);
+      const server = { key, network: create(this.contextFor(key, context)) };
+      this.byKey.set(key, server);
+      return server;
+    });
+    const [first] = this.servers;
+    this.commands =
+      this.servers.length === 1 ? (first?.network.commands ?? []) : serverCommands(this.servers);
   }
 
-  async start(context: NetworkContext): Promise<void> {
-    const counts = new Map<string, number>();
-    // Each start reads its settings (and makes the password key if missing) before its first wait, so starting
-    // them together cannot race on the key file; a server that cannot be reached fails the start, as with one.
-    const results = await Promise.allSettled(
-      this.servers.map(({ key, network }) =>
-        network.start(
-          this.contextFor(key, context, (count) => {
-            counts.set(key, count);
-            context.puppetsConnected([...counts.values()].reduce((a, b) => a + b, 0));
-          }),
-        ),
-      ),
-    );
+  async start(): Promise<void> {
+    // A server that cannot be reached fails the start, as with one.
+    const results = await Promise.allSettled(this.servers.map(({ network }) => network.start()));
     const failed = results.findIndex((r) => r.status === "rejected");
     if (failed === -1) return;
     await this.stop();
@@ -166,11 +211,7 @@ export class MultiServerIrcNetwork implements NetworkPlugin {
     });
   }
 
-  private contextFor(
-    key: string,
-    context: NetworkContext,
-    puppetsConnected: (n: number) => void,
-  ): NetworkContext {
+  private contextFor(key: string, context: NetworkContext): NetworkContext {
     const own = (id: string) => {
       const split = splitServerId(id);
       return split?.key === key ? split.id : null;
@@ -180,7 +221,6 @@ export class MultiServerIrcNetwork implements NetworkPlugin {
     return {
       logger: context.logger.child({ server: key }),
       config: context.config,
-      homeserverUrl: context.homeserverUrl,
       remote: prefixedRemoteEvents(key, context.remote),
       media: context.media,
       secrets: context.secrets,
@@ -194,14 +234,18 @@ export class MultiServerIrcNetwork implements NetworkPlugin {
           const local = own(id);
           return local === null ? [] : [remoteRoomId(local)];
         }),
+      portalAlias: (id) => context.portalAlias(remoteRoomId(withServer(key, id))),
       savedLogins: async () =>
         (await context.savedLogins()).flatMap(({ userId, login }) => {
           const local = own(login.remoteUserId);
           return local === null ? [] : [{ userId, login: { ...login, remoteUserId: remoteUserId(local) } }];
         }),
-      puppetsConnected,
+      puppetsConnected: (count) => {
+        this.puppetCounts.set(key, count);
+        context.puppetsConnected([...this.puppetCounts.values()].reduce((a, b) => a + b, 0));
+      },
       // Each server's connections are told apart by its key.
-      connectionState: (report) => context.connectionState?.({ ...report, instance: key }),
+      connectionState: (report) => context.connectionState({ ...report, instance: key }),
     };
   }
 
@@ -306,7 +350,7 @@ export class MultiServerIrcNetwork implements NetworkPlugin {
     if (target === null) throw new Error(this.unknownServer(message.direct ?? message.remoteRoomId));
     const to = await this.toServer(message);
     if (to === null) throw new Error(`you have no IRC connection of your own on ${target.server.key}`);
-    return to.server.network.sendMessage(to.side);
+    return to.server.network.sendMessage({ ...to.side, text: localMentions(to.server.key, message.text) });
   }
 
   async handleRoomChange(change: MatrixRoomChange): Promise<void> {

@@ -21,8 +21,7 @@ export interface PuppetPoolOptions {
   idleTimeoutMs?: number;
   /** Absent: every puppet gets the template's nick and logs in nowhere. */
   choices?: PuppetChoices;
-  /** The bridge's logger, once there is one (the pool is made before the network starts). */
-  logger?: () => Logger | null;
+  logger?: Logger;
   /** Called with the number of registered puppet connections whenever it may have changed. */
   onCountChange?: (connected: number) => void;
   /** Called whenever a user's puppet connection changes state (connected, lost, failed, closed). */
@@ -94,10 +93,6 @@ export class PuppetPool {
     this.chosenNicks.set(userId, nick);
   }
 
-  private get logger(): Logger | null {
-    return this.options.logger?.() ?? null;
-  }
-
   templateNick(userId: UserId): string {
     return sanitizeNick(this.options.nickTemplate.replace("{localpart}", localpartOf(userId)));
   }
@@ -111,8 +106,8 @@ export class PuppetPool {
    * Lower-case nick → user id, of every puppet connected now, and of closed ones whose nick `taken` says nobody on
    * IRC has since taken: mentions of them mean their Matrix users.
    */
-  knownNicks(taken: (lowerNick: string) => boolean = () => false): Map<string, string> {
-    const nicks = new Map<string, string>();
+  knownNicks(taken: (lowerNick: string) => boolean = () => false): Map<string, UserId> {
+    const nicks = new Map<string, UserId>();
     for (const [userId, nick] of this.lastNicks) {
       const lower = ircLower(nick);
       if (!this.connections.has(userId) && !taken(lower)) nicks.set(lower, userId);
@@ -132,14 +127,6 @@ export class PuppetPool {
 
   get(userId: UserId): IrcConnection | undefined {
     return this.connections.get(userId);
-  }
-
-  /** The Matrix user whose puppet has this nick now. */
-  userOfNick(nick: string): UserId | undefined {
-    const lower = ircLower(nick);
-    for (const [userId, connection] of this.connections)
-      if (ircLower(connection.nick) === lower) return userId;
-    return undefined;
   }
 
   /** Users with a puppet connection, up or reconnecting. */
@@ -207,7 +194,7 @@ export class PuppetPool {
       this.touch(userId);
       return;
     }
-    this.logger?.info("puppet idle; disconnecting it until it is needed again", { userId });
+    this.options.logger?.info("puppet idle; disconnecting it until it is needed again", { userId });
     this.disconnect(userId, "Idle");
   }
 
@@ -245,7 +232,7 @@ export class PuppetPool {
 
   private watch(userId: UserId, connection: IrcConnection): void {
     connection.on("down", () => {
-      this.logger?.warn("puppet lost its IRC connection; reconnecting", { userId });
+      this.options.logger?.warn("puppet lost its IRC connection; reconnecting", { userId });
       this.options.onState?.(
         userId,
         "TRANSIENT_DISCONNECT",
@@ -254,11 +241,11 @@ export class PuppetPool {
       this.countChanged();
     });
     connection.on("reconnecting", (e: { attempt: number; waitMs: number }) =>
-      this.logger?.debug("puppet reconnecting", { userId, attempt: e.attempt, waitMs: e.waitMs }),
+      this.options.logger?.debug("puppet reconnecting", { userId, attempt: e.attempt, waitMs: e.waitMs }),
     );
     connection.on("up", (e: { reconnect: boolean; downtimeMs?: number; sent: number }) => {
       if (!e.reconnect) return;
-      this.logger?.info("puppet reconnected to IRC", {
+      this.options.logger?.info("puppet reconnected to IRC", {
         userId,
         nick: connection.nick,
         downtimeMs: e.downtimeMs,
@@ -269,7 +256,7 @@ export class PuppetPool {
       this.countChanged();
     });
     connection.on("logged in", (e: { account?: string; method: string }) =>
-      this.logger?.info("puppet logged in to its services account", {
+      this.options.logger?.info("puppet logged in to its services account", {
         userId,
         account: e.account,
         method: e.method,

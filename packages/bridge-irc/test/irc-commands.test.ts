@@ -14,7 +14,6 @@ import {
 } from "bridge-core";
 import { createIrcCommands } from "../src/irc-commands.ts";
 import { IrcConnection } from "../src/irc-connection.ts";
-import { portalAlias } from "../src/matrix-ids.ts";
 import { PuppetPool } from "../src/puppet-pool.ts";
 import { PuppetSettings } from "../src/puppet-settings.ts";
 import { FakeIrcClient } from "./fake-irc-client.ts";
@@ -70,10 +69,10 @@ async function setUp(options: { legacy?: SecretVault; puppetsEnabled?: boolean }
   const commands = new Map(
     createIrcCommands({
       puppetsEnabled: options.puppetsEnabled ?? true,
-      pool: () => pool,
-      settings: () => settings,
-      bot: () => bot,
-      aliasOf: (channel, requester) => portalAlias("irc_{id}", channel, requester.split(":")[1]!),
+      pool,
+      settings,
+      bot,
+      aliasOf: (channel) => `#irc_${channel}:example.org`,
     }).map((c): [string, Command] => [c.name, c]),
   );
   const replies: string[] = [];

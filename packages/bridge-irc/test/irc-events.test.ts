@@ -7,13 +7,13 @@ import { isNetsplitQuit, NetsplitDebounce } from "../src/netsplit.ts";
 import { NickIdentities } from "../src/nick-identities.ts";
 import { FakeIrcClient } from "./fake-irc-client.ts";
 
-type Call = { kind: string; [key: string]: unknown };
+type Call = { call: string; [key: string]: unknown };
 
 function fakeRemote(calls: Call[]): RemoteEvents {
   const record =
-    (kind: string) =>
+    (call: string) =>
     async (event: object): Promise<void> => {
-      calls.push({ kind, ...event });
+      calls.push({ call, ...event });
     };
   return {
     message: record("message"),
@@ -57,7 +57,7 @@ async function setUp(
   });
   const memberships = () =>
     calls
-      .filter((c) => c.kind === "membership")
+      .filter((c) => c.call === "membership")
       .map((c) => `${(c["sender"] as { displayName: string }).displayName} ${c["membership"]}`);
   return { client, bot, events, calls, memberships };
 }
@@ -128,7 +128,7 @@ describe("IrcEvents membership", () => {
     assert.deepEqual(memberships(), []);
     mock.timers.tick(1_000);
     assert.deepEqual(memberships(), ["Dave leave"]);
-    assert.equal(calls.find((c) => c.kind === "membership")?.["reason"], "irc.a.net irc.b.net");
+    assert.equal(calls.find((c) => c.call === "membership")?.["reason"], "irc.a.net irc.b.net");
     client.emit("join", { nick: "Dave", channel: "#lobby" });
     assert.deepEqual(memberships(), ["Dave leave", "Dave join"], "a later return is a join again");
   });
@@ -163,8 +163,8 @@ describe("IrcEvents membership", () => {
 });
 
 describe("IrcEvents messages", () => {
-  it("pills the nicks of Matrix users' puppets, and only those", async () => {
-    const knownNicks = new Map([["alice[m]", "@alice:example.org"]]);
+  it("mentions the nicks of Matrix users' puppets, and only those", async () => {
+    const knownNicks = new Map([["alice{m}", "alice{m}"]]);
     const { client, calls } = await setUp({ knownNicks, puppets: ["alice[m]"] });
     client.emit("privmsg", {
       nick: "carol",
@@ -172,12 +172,12 @@ describe("IrcEvents messages", () => {
       message: "alice[m]: hi, and Dave too",
       tags: {},
     });
-    const message = calls.find((c) => c.kind === "message");
-    assert.equal(message?.["body"], "alice[m]: hi, and Dave too");
-    assert.equal(
-      message?.["html"],
-      '<a href="https://matrix.to/#/@alice:example.org">alice[m]</a>: hi, and Dave too',
-    );
+    const message = calls.find((c) => c.call === "message");
+    assert.equal(message?.["kind"], "text");
+    assert.deepEqual(message?.["text"], [
+      { type: "mention", user: "alice{m}", name: "alice[m]" },
+      { type: "text", text: ": hi, and Dave too" },
+    ]);
   });
 
   it("reports nothing its own puppets say", async () => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import createIrcNetwork, { IrcNetwork, parseIrcConfig, parseMultiServerIrcConfig } from "../src/index.ts";
 import { MultiServerIrcNetwork } from "../src/multi-server.ts";
+import { fakeContext } from "./fake-context.ts";
 
 describe("multi-server settings", () => {
   const server = (key: string) => ({ key, server: { host: `${key}.test` } });
@@ -41,10 +42,15 @@ describe("multi-server settings", () => {
 
   it("make the factory build the composite for `servers` and the single network otherwise", () => {
     assert.ok(
-      createIrcNetwork({ config: { servers: [server("a"), server("b")] } }) instanceof MultiServerIrcNetwork,
+      createIrcNetwork(fakeContext({ config: { servers: [server("a"), server("b")] } })) instanceof
+        MultiServerIrcNetwork,
     );
-    assert.ok(createIrcNetwork({ config: { server: { host: "x" } } }) instanceof IrcNetwork);
-    const multi = createIrcNetwork({ config: { servers: [server("a"), server("b")] } });
+    assert.ok(createIrcNetwork(fakeContext({ config: { server: { host: "x" } } })) instanceof IrcNetwork);
+    assert.throws(
+      () => createIrcNetwork(fakeContext({ config: { server: {} } })),
+      /network\.config\.server\.host/,
+    );
+    const multi = createIrcNetwork(fakeContext({ config: { servers: [server("a"), server("b")] } }));
     assert.equal(multi.info.id, "irc");
     assert.deepEqual(
       multi.commands?.map((c) => c.usage?.split(" ")[0]),

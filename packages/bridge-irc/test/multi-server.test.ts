@@ -4,8 +4,6 @@ import {
   type Command,
   type CommandContext,
   CommandUsageError,
-  fillTemplate,
-  Logger,
   type MatrixKick,
   type MatrixMembership,
   type MatrixMessage,
@@ -13,53 +11,41 @@ import {
   type NetworkPlugin,
   parseRoomId,
   parseUserId,
-  type RemoteEvents,
   type RemoteRoomId,
   type RemoteUserId,
+  type RichText,
   remoteMessageId,
   remoteRoomId,
   remoteUserId,
   type UserId,
 } from "bridge-core";
-import { portalAlias, remoteIdOfGhost } from "../src/matrix-ids.ts";
+import { fillTemplate } from "bridge-core/bridge";
 import {
   MultiServerIrcNetwork,
   prefixedRemoteEvents,
   splitServerId,
   withServer,
 } from "../src/multi-server.ts";
+import { fakeContext, recordingRemote } from "./fake-context.ts";
 
 const alice = parseUserId("@alice:example.org");
 const room = parseRoomId("!room:example.org");
-const capabilities = {
-  edits: false,
-  redactions: false,
-  reactions: false,
-  replies: false,
-  typing: false,
-  receipts: false,
-};
 
 type Call = [method: string, ...args: unknown[]];
 
 /** A server's network that records what it is asked and answers as a plain IRC server would. */
 class FakeServer implements NetworkPlugin {
-  readonly info = {
-    id: "irc",
-    displayName: "IRC",
-    ghostTemplate: "irc_{id}",
-    aliasTemplate: "irc_{id}",
-    capabilities,
-  };
+  readonly info = { id: "irc", displayName: "IRC", ghostTemplate: "irc_{id}", aliasTemplate: "irc_{id}" };
   readonly calls: Call[] = [];
-  context: NetworkContext | null = null;
+  readonly context: NetworkContext;
   readonly commands: Command[];
   /** Matrix users this server gives no puppet. */
   readonly noPuppet = new Set<UserId>();
   readonly name: string;
 
-  constructor(name: string) {
+  constructor(name: string, context: NetworkContext) {
     this.name = name;
+    this.context = context;
     this.commands = [
       {
         name: "nick",
@@ -73,8 +59,8 @@ class FakeServer implements NetworkPlugin {
     ];
   }
 
-  async start(context: NetworkContext): Promise<void> {
-    this.context = context;
+  async start(): Promise<void> {
+    this.calls.push(["start"]);
   }
   async stop(): Promise<void> {
     this.calls.push(["stop"]);
@@ -114,47 +100,13 @@ class FakeServer implements NetworkPlugin {
   }
 }
 
-function recordingRemote(calls: Call[]): RemoteEvents {
-  return new Proxy({} as RemoteEvents, {
-    get:
-      (_target, method: string) =>
-      async (event: unknown): Promise<void> => {
-        calls.push([method, event]);
-      },
-  });
-}
-
-async function setUp() {
-  const libera = new FakeServer("libera");
-  const oftc = new FakeServer("oftc");
-  const composite = new MultiServerIrcNetwork([
-    { key: "libera", network: libera },
-    { key: "oftc", network: oftc },
-  ]);
-  const reported: Call[] = [];
+function setUp() {
+  const servers = new Map<string, FakeServer>();
+  const reported: [string, unknown][] = [];
   const storage = new Map<string, unknown>();
   const puppetCounts: number[] = [];
-  const context: NetworkContext = {
-    logger: Logger.create({ sink: { write: () => {} } }),
-    config: {},
-    homeserverUrl: "http://hs.test",
+  const context = fakeContext({
     remote: recordingRemote(reported),
-    media: {
-      download: async () => ({ data: new Uint8Array(), contentType: "text/plain" }),
-      upload: async () => {
-        throw new Error("no uploads here");
-      },
-      publicLink: (url) => `https://bridge.test/_media/${url}`,
-      uploadWithLink: async () => {
-        throw new Error("no uploads here");
-      },
-    },
-    secrets: {
-      seal: () => {
-        throw new Error("no secrets here");
-      },
-      open: () => null,
-    },
     storage: {
       get: async (key) => storage.get(key),
       put: async (key, value) => void storage.set(key, value),
@@ -162,21 +114,35 @@ async function setUp() {
     },
     linkedRooms: async () =>
       ["libera.#a", "oftc.#b", "libera.#c", `dm:${alice}:libera.carol`, "#legacy"].map(remoteRoomId),
-    savedLogins: async () => [],
     puppetsConnected: (count) => void puppetCounts.push(count),
+  });
+  const server = (key: string) => ({
+    key,
+    create: (serverContext: NetworkContext) => {
+      const made = new FakeServer(key, serverContext);
+      servers.set(key, made);
+      return made;
+    },
+  });
+  const composite = new MultiServerIrcNetwork(context, [server("libera"), server("oftc")]);
+  return {
+    libera: servers.get("libera")!,
+    oftc: servers.get("oftc")!,
+    composite,
+    reported,
+    storage,
+    puppetCounts,
   };
-  await composite.start(context);
-  return { libera, oftc, composite, reported, storage, puppetCounts };
 }
 
 function message(overrides: Partial<MatrixMessage> = {}): MatrixMessage {
   return {
-    roomId: room,
     remoteRoomId: remoteRoomId("libera.#chan"),
     sender: alice,
+    senderName: "Alice",
     as: { kind: "puppet", remoteUserId: remoteUserId("libera.alice[m]") },
-    msgtype: "m.text",
-    body: "hello",
+    kind: "text",
+    text: [{ type: "text", text: "hello" }],
     ...overrides,
   };
 }
@@ -207,13 +173,14 @@ describe("server-prefixed ids", () => {
     assert.equal(`@${fillTemplate("irc_{id}", "libera.carol")}:example.org`, "@irc_libera.carol:example.org");
     assert.equal(fillTemplate("irc_{id}", "oftc.Carol"), "irc_oftc._carol");
     assert.equal(fillTemplate("irc_{id}", "oftc.[away]"), "irc_oftc.=5baway=5d");
-    assert.equal(portalAlias("irc_{id}", "libera.#chan", "example.org"), "#irc_libera.#chan:example.org");
   });
 });
 
 describe("MultiServerIrcNetwork, Matrix to IRC", () => {
   it("sends to the room's server without the prefix, as the user's puppet there", async () => {
-    const { libera, oftc, composite } = await setUp();
+    const { libera, oftc, composite } = setUp();
+    await composite.start();
+    assert.deepEqual([libera.calls, oftc.calls], [[["start"]], [["start"]]]);
     await composite.sendMessage(message());
     const [, sent] = libera.calls.find(([m]) => m === "sendMessage") ?? [];
     assert.equal((sent as MatrixMessage).remoteRoomId, "#chan");
@@ -222,7 +189,7 @@ describe("MultiServerIrcNetwork, Matrix to IRC", () => {
   });
 
   it("asks the room's server for the puppet when the core's identity is another server's", async () => {
-    const { oftc, composite } = await setUp();
+    const { oftc, composite } = setUp();
     await composite.sendMessage(message({ remoteRoomId: remoteRoomId("oftc.#chan") }));
     const [, sent] = oftc.calls.find(([m]) => m === "sendMessage") ?? [];
     assert.deepEqual((sent as MatrixMessage).as, { kind: "puppet", remoteUserId: "oftc-alice[m]" });
@@ -234,14 +201,36 @@ describe("MultiServerIrcNetwork, Matrix to IRC", () => {
     );
     const relayed = message({
       remoteRoomId: remoteRoomId("oftc.#chan"),
-      as: { kind: "relay", displayName: "Alice" },
+      as: { kind: "relay", marks: { displayName: "Alice", before: "<Alice> ", after: "" } },
     });
     await composite.sendMessage(relayed);
     assert.deepEqual((oftc.calls.at(-1)![1] as MatrixMessage).as, relayed.as);
   });
 
+  it("gives a server the mentions of its own users without the key, and only the names of others", async () => {
+    const { libera, composite } = setUp();
+    await composite.sendMessage(
+      message({
+        text: [
+          {
+            type: "bold",
+            children: [{ type: "mention", user: remoteUserId("libera.carol"), name: "Carol" }],
+          },
+          { type: "text", text: " and " },
+          { type: "mention", user: remoteUserId("oftc.dave"), name: "Dave" },
+        ],
+      }),
+    );
+    const [, sent] = libera.calls.at(-1) ?? [];
+    assert.deepEqual((sent as MatrixMessage).text, [
+      { type: "bold", children: [{ type: "mention", user: "carol", name: "Carol" }] },
+      { type: "text", text: " and " },
+      { type: "text", text: "Dave" },
+    ]);
+  });
+
   it("routes private chats by their peer and refuses ids of no server", async () => {
-    const { oftc, composite } = await setUp();
+    const { oftc, composite } = setUp();
     const dm = remoteRoomId(`dm:${alice}:oftc.carol`);
     await composite.sendMessage(message({ remoteRoomId: dm, direct: remoteUserId("oftc.carol") }));
     const [, sent] = oftc.calls.at(-1) ?? [];
@@ -255,8 +244,8 @@ describe("MultiServerIrcNetwork, Matrix to IRC", () => {
   });
 
   it("kicks only ghosts of the room's own server, and passes memberships on", async () => {
-    const { libera, composite } = await setUp();
-    const side = { roomId: room, remoteRoomId: remoteRoomId("libera.#chan"), sender: alice };
+    const { libera, composite } = setUp();
+    const side = { remoteRoomId: remoteRoomId("libera.#chan"), sender: alice, senderName: "Alice" };
     const as = { kind: "puppet" as const, remoteUserId: remoteUserId("libera.alice[m]") };
     await composite.handleKick({ ...side, as, target: remoteUserId("oftc.frank"), ban: false });
     assert.ok(!libera.calls.some(([m]) => m === "handleKick"));
@@ -274,7 +263,7 @@ describe("MultiServerIrcNetwork, Matrix to IRC", () => {
   });
 
   it("resolves rooms and users on their server and names them with the prefix", async () => {
-    const { libera, oftc, composite } = await setUp();
+    const { libera, oftc, composite } = setUp();
     assert.deepEqual(await composite.resolveRoom(remoteRoomId("oftc.#Chan")), {
       id: "oftc.#chan",
       name: "#Chan",
@@ -298,7 +287,7 @@ describe("MultiServerIrcNetwork, Matrix to IRC", () => {
   });
 
   it("knows Matrix users behind puppet nicks per server, and gives the first server's identity", async () => {
-    const { oftc, composite } = await setUp();
+    const { oftc, composite } = setUp();
     assert.equal(composite.matrixUserOf(remoteUserId("oftc.alice[m]")), alice);
     assert.deepEqual(oftc.calls.at(-1), ["matrixUserOf", "alice[m]"]);
     assert.equal(composite.matrixUserOf(remoteUserId("alice[m]")), null);
@@ -308,15 +297,16 @@ describe("MultiServerIrcNetwork, Matrix to IRC", () => {
 
 describe("MultiServerIrcNetwork, IRC to Matrix", () => {
   it("prefixes every room and user id a server reports", async () => {
-    const { libera, oftc, reported } = await setUp();
+    const { libera, oftc, reported } = setUp();
     const sender = { id: remoteUserId("carol"), displayName: "carol" };
-    const remote = libera.context!.remote;
-    await remote.message({ roomId: remoteRoomId("#chan"), sender, id: remoteMessageId("m1"), body: "hi" });
-    await oftc.context!.remote.message({
+    const remote = libera.context.remote;
+    const hi: RichText = [{ type: "text", text: "hi" }];
+    await remote.message({ roomId: remoteRoomId("#chan"), sender, id: remoteMessageId("m1"), text: hi });
+    await oftc.context.remote.message({
       roomId: remoteRoomId("#chan"),
       sender,
       id: remoteMessageId("m1"),
-      body: "hi",
+      text: hi,
     });
     await remote.kick({
       roomId: remoteRoomId("#chan"),
@@ -328,11 +318,13 @@ describe("MultiServerIrcNetwork, IRC to Matrix", () => {
     await remote.roomInfo({ id: remoteRoomId("#chan"), topic: "t" });
     await remote.profile(sender);
     await remote.membership({ roomId: remoteRoomId("#chan"), sender, membership: "join" });
-    await remote.directMessage({ from: sender, to: alice, id: remoteMessageId("p1"), body: "psst" });
+    await remote.directMessage({ from: sender, to: alice, id: remoteMessageId("p1"), text: hi });
+    await remote.presence({ user: sender, state: "online" });
+    await remote.receipt({ roomId: remoteRoomId("#chan"), sender, upTo: remoteMessageId("m1") });
     const carol = { id: "libera.carol", displayName: "carol" };
     assert.deepEqual(reported, [
-      ["message", { roomId: "libera.#chan", sender: carol, id: "m1", body: "hi" }],
-      ["message", { roomId: "oftc.#chan", sender: { ...carol, id: "oftc.carol" }, id: "m1", body: "hi" }],
+      ["message", { roomId: "libera.#chan", sender: carol, id: "m1", text: hi }],
+      ["message", { roomId: "oftc.#chan", sender: { ...carol, id: "oftc.carol" }, id: "m1", text: hi }],
       [
         "kick",
         { roomId: "libera.#chan", sender: carol, target: { ...carol, id: "libera.dave" }, ban: false },
@@ -341,17 +333,36 @@ describe("MultiServerIrcNetwork, IRC to Matrix", () => {
       ["roomInfo", { id: "libera.#chan", topic: "t" }],
       ["profile", carol],
       ["membership", { roomId: "libera.#chan", sender: carol, membership: "join" }],
-      ["directMessage", { from: carol, to: alice, id: "p1", body: "psst" }],
+      ["directMessage", { from: carol, to: alice, id: "p1", text: hi }],
+      ["presence", { user: carol, state: "online" }],
+      ["receipt", { roomId: "libera.#chan", sender: carol, upTo: "m1" }],
+    ]);
+  });
+
+  it("prefixes the users a message mentions", async () => {
+    const { libera, reported } = setUp();
+    const sender = { id: remoteUserId("carol"), displayName: "carol" };
+    await libera.context.remote.message({
+      roomId: remoteRoomId("#chan"),
+      sender,
+      id: remoteMessageId("m1"),
+      text: [
+        { type: "italic", children: [{ type: "mention", user: remoteUserId("alice[m]"), name: "alice[m]" }] },
+      ],
+    });
+    const [, event] = reported.at(-1) ?? [];
+    assert.deepEqual((event as { text: RichText }).text, [
+      { type: "italic", children: [{ type: "mention", user: "libera.alice[m]", name: "alice[m]" }] },
     ]);
   });
 
   it("prefixes the remaining reports too", async () => {
-    const reported: Call[] = [];
+    const reported: [string, unknown][] = [];
     const remote = prefixedRemoteEvents("k", recordingRemote(reported));
     const sender = { id: remoteUserId("u"), displayName: "u" };
     const roomId = remoteRoomId("#r");
     const target = remoteMessageId("m");
-    await remote.edit({ roomId, sender, target, body: "b" });
+    await remote.edit({ roomId, sender, target, text: [{ type: "text", text: "b" }] });
     await remote.deletion({ roomId, sender, target });
     await remote.reaction({ roomId, sender, id: remoteMessageId("x"), target, key: "+" });
     await remote.reactionRemoved({ roomId, sender, id: remoteMessageId("x") });
@@ -364,30 +375,25 @@ describe("MultiServerIrcNetwork, IRC to Matrix", () => {
   });
 
   it("gives each server its own rooms, storage and share of the puppet count", async () => {
-    const { libera, oftc, storage, puppetCounts } = await setUp();
-    assert.deepEqual(await libera.context!.linkedRooms(), ["#a", "#c"]);
-    assert.deepEqual(await oftc.context!.linkedRooms(), ["#b"]);
-    await libera.context!.storage.put(`puppet-nick:${alice}`, "ali");
-    assert.equal(await oftc.context!.storage.get(`puppet-nick:${alice}`), undefined);
-    assert.equal(await libera.context!.storage.get(`puppet-nick:${alice}`), "ali");
+    const { libera, oftc, storage, puppetCounts } = setUp();
+    assert.deepEqual(await libera.context.linkedRooms(), ["#a", "#c"]);
+    assert.deepEqual(await oftc.context.linkedRooms(), ["#b"]);
+    // A server's channel is named by the core under its prefixed id, through the configured alias template.
+    assert.equal(oftc.context.portalAlias(remoteRoomId("#b")), "#test_oftc.#b:example.org");
+    await libera.context.storage.put(`puppet-nick:${alice}`, "ali");
+    assert.equal(await oftc.context.storage.get(`puppet-nick:${alice}`), undefined);
+    assert.equal(await libera.context.storage.get(`puppet-nick:${alice}`), "ali");
     assert.deepEqual([...storage.keys()], [`server:libera:puppet-nick:${alice}`]);
-    libera.context!.puppetsConnected(2);
-    oftc.context!.puppetsConnected(3);
-    libera.context!.puppetsConnected(1);
+    libera.context.puppetsConnected(2);
+    oftc.context.puppetsConnected(3);
+    libera.context.puppetsConnected(1);
     assert.deepEqual(puppetCounts, [2, 5, 4]);
-  });
-
-  it("names the core's Matrix ids in each server's own templates", async () => {
-    const { libera, oftc } = await setUp();
-    assert.equal(remoteIdOfGhost(libera.info.ghostTemplate, "@irc_libera.carol:example.org"), "carol");
-    assert.equal(remoteIdOfGhost(libera.info.ghostTemplate, "@irc_oftc.carol:example.org"), null);
-    assert.equal(portalAlias(oftc.info.aliasTemplate, "#chan", "example.org"), "#irc_oftc.#chan:example.org");
   });
 });
 
 describe("MultiServerIrcNetwork commands", () => {
   it("take the server's key first when there are several", async () => {
-    const { libera, oftc, composite } = await setUp();
+    const { libera, oftc, composite } = setUp();
     const nick = composite.commands.find((c) => c.name === "nick")!;
     assert.equal(nick.usage, "<server> <newnick>");
     const replies: string[] = [];
@@ -400,8 +406,10 @@ describe("MultiServerIrcNetwork commands", () => {
   });
 
   it("are the server's own with a single server", () => {
-    const only = new FakeServer("only");
-    const composite = new MultiServerIrcNetwork([{ key: "only", network: only }]);
-    assert.equal(composite.commands, only.commands);
+    let only: FakeServer | undefined;
+    const composite = new MultiServerIrcNetwork(fakeContext(), [
+      { key: "only", create: (context) => (only = new FakeServer("only", context)) },
+    ]);
+    assert.equal(composite.commands, only?.commands);
   });
 });

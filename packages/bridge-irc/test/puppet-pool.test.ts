@@ -70,7 +70,7 @@ describe("PuppetPool", () => {
     const { pool: p, clients } = pool();
     const puppet = await p.ensure(alice);
     assert.equal(p.isPuppetNick("ALICE[M]"), true);
-    assert.equal(p.userOfNick("alice{m}"), alice, "rfc1459 case mapping");
+    assert.equal(p.knownNicks().get("alice{m}"), alice, "rfc1459 case mapping");
     clients.get(alice)!.emit("nick", { nick: "alice[m]", new_nick: "alice2" });
     clients.get(alice)!.user.nick = "alice2";
     assert.equal(puppet.nick, "alice2");

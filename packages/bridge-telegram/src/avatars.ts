@@ -7,10 +7,10 @@ import { describeTelegramError, type TelegramBotApi } from "./bot-api.ts";
 import { MAX_DOWNLOAD_BYTES } from "./telegram-files.ts";
 
 export interface AvatarsOptions {
-  api: () => TelegramBotApi;
+  api: TelegramBotApi;
   upload(data: Uint8Array, contentType: string, filename: string): Promise<MxcUri>;
-  storage: () => { get(key: string): Promise<unknown>; put(key: string, value: unknown): Promise<void> };
-  logger: () => Logger;
+  storage: { get(key: string): Promise<unknown>; put(key: string, value: unknown): Promise<void> };
+  logger: Logger;
   recheckMs: number;
 }
 
@@ -35,7 +35,7 @@ export class TelegramAvatars {
     const last = this.checked.get(userId);
     if (last !== undefined && Date.now() - last.at < this.options.recheckMs) return last.url;
     const url = await this.lookUp(userId).catch((err: unknown) => {
-      this.options.logger().info("could not fetch a Telegram profile photo", {
+      this.options.logger.info("could not fetch a Telegram profile photo", {
         userId,
         error: describeTelegramError(err),
       });
@@ -48,12 +48,11 @@ export class TelegramAvatars {
   }
 
   private async lookUp(userId: number): Promise<MxcUri | undefined> {
-    const api = this.options.api();
+    const { api, storage } = this.options;
     const { photos } = await api.getUserProfilePhotos({ user_id: userId, limit: 1 });
     const sizes = photos[0];
     if (sizes === undefined || sizes.length === 0) return undefined;
     const largest = sizes.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
-    const storage = this.options.storage();
     const remembered = (await storage.get(avatarKey(userId))) as Remembered | undefined;
     if (remembered?.photoId === largest.file_unique_id) return remembered.url;
     const { file_path } = await api.getFile({ file_id: largest.file_id });

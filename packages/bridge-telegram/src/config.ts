@@ -33,8 +33,8 @@ export const telegramConfigSchema = z.strictObject({
     })
     .prefault({}),
   /**
-   * How the bot writes a Matrix user's message in relay mode, in Telegram's HTML: `{displayname}` is the sender's
-   * name (escaped), `{message}` the message with its formatting.
+   * How the bot writes each line of a Matrix user's message, in Telegram's HTML: `{displayname}` is the sender's name
+   * (escaped), `{message}` the line with its formatting.
    */
   relay_template: z
     .string()

@@ -8,6 +8,6 @@ import { TelegramNetwork } from "./telegram-network.ts";
 export { parseTelegramConfig, type TelegramConfig } from "./config.ts";
 export { TelegramNetwork } from "./telegram-network.ts";
 
-const createTelegramNetwork: NetworkFactory = ({ config }) =>
-  new TelegramNetwork(parseTelegramConfig(config));
+const createTelegramNetwork: NetworkFactory = (context) =>
+  new TelegramNetwork(context, parseTelegramConfig(context.config));
 export default createTelegramNetwork;

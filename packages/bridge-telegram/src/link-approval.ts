@@ -15,7 +15,7 @@ export interface LinkApprovalOptions {
   /** Whether the user is the group's creator or one of its admins. */
   isAdmin(chatId: number, userId: number): Promise<boolean>;
   /** The bot's username, which Telegram clients append to commands in groups (`/link_matrix@bridge_bot`). */
-  botUsername: string;
+  botUsername(): string;
 }
 
 interface Pending {
@@ -68,7 +68,7 @@ export class TelegramLinkApproval {
   async handle(message: Message): Promise<boolean> {
     const match = /^\/([A-Za-z0-9_]+)(?:@([A-Za-z0-9_]+))?(?:\s+(\S+))?\s*$/.exec(message.text ?? "");
     if (match === null || match[1] !== LINK_COMMAND) return false;
-    if (match[2] !== undefined && match[2].toLowerCase() !== this.options.botUsername.toLowerCase())
+    if (match[2] !== undefined && match[2].toLowerCase() !== this.options.botUsername().toLowerCase())
       return false;
     const pending = this.pending.get(match[3] ?? "");
     if (pending === undefined || pending.chatId !== message.chat.id) {

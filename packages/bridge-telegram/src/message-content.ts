@@ -1,25 +1,16 @@
-// What a Telegram message says, as Matrix text: its text with formatting, or for a message the bridge carries only as
+// What a Telegram message says, as rich text: its text with formatting, or for a message the bridge carries only as
 // text (a sticker, a location, a poll, …) a short description with the caption, so that nobody on Matrix misses that
 // something was said.
 
+import type { RichText } from "bridge-core";
 import type { Message, User } from "node-telegram-bot-api";
 import { entitiesToRuns } from "./formatting/entities-to-runs.ts";
-import { runsToMatrixHtml } from "./formatting/matrix-html.ts";
-import { hasMarks, plainRuns, type Run } from "./formatting/rich-text.ts";
-
-export interface MatrixText {
-  body: string;
-  html?: string;
-}
+import { plainRuns } from "./formatting/rich-text.ts";
+import { runsToRichText } from "./formatting/rich-text-runs.ts";
 
 export function displayNameOf(user: Pick<User, "id" | "first_name" | "last_name" | "username">): string {
   const name = [user.first_name, user.last_name].filter((p) => p !== undefined && p.trim() !== "").join(" ");
   return name !== "" ? name : (user.username ?? String(user.id));
-}
-
-function toMatrix(runs: Run[]): MatrixText {
-  const body = runs.map((r) => r.text).join("");
-  return hasMarks(runs) ? { body, html: runsToMatrixHtml(runs) } : { body };
 }
 
 /** A label for content the bridge does not carry as such, or null for a message without any. */
@@ -39,18 +30,21 @@ function describe(message: Message): string | null {
   return null;
 }
 
-/** A file's caption as Matrix text, or null when it has none. */
-export function captionOf(message: Message): MatrixText | null {
+/** A file's caption, or null when it has none. */
+export function captionOf(message: Message): RichText | null {
   if (message.caption === undefined || message.caption.trim() === "") return null;
-  return toMatrix(entitiesToRuns(message.caption, message.caption_entities));
+  return runsToRichText(entitiesToRuns(message.caption, message.caption_entities));
 }
 
-/** The message as Matrix text, or null when it carries nothing to show (a service message). */
-export function contentOf(message: Message): MatrixText | null {
-  if (message.text !== undefined) return toMatrix(entitiesToRuns(message.text, message.entities));
+/** What the message says, or null when it carries nothing to show (a service message). */
+export function contentOf(message: Message): RichText | null {
+  if (message.text !== undefined) return runsToRichText(entitiesToRuns(message.text, message.entities));
   const label = describe(message);
   if (label === null) return null;
   const caption =
     message.caption !== undefined ? entitiesToRuns(message.caption, message.caption_entities) : [];
-  return toMatrix([...plainRuns(label), ...(caption.length > 0 ? [...plainRuns(" "), ...caption] : [])]);
+  return runsToRichText([
+    ...plainRuns(label),
+    ...(caption.length > 0 ? [...plainRuns(" "), ...caption] : []),
+  ]);
 }

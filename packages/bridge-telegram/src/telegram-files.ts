@@ -2,6 +2,7 @@
 // through getFile from the Bot API's file endpoint — which the Bot API serves only up to 20 MB. Outgoing: a Matrix
 // file sent with the Bot API method for its kind, as a multipart upload.
 
+import type { MediaKind } from "bridge-core";
 import { InputFile, type Message } from "node-telegram-bot-api";
 
 /** The Bot API serves files for download only up to this size. */
@@ -15,7 +16,7 @@ export interface TelegramFile {
   size?: number;
   filename: string;
   mimetype: string;
-  kind: "m.image" | "m.file" | "m.audio" | "m.video";
+  kind: MediaKind;
 }
 
 /** The file a message carries, or null for one without a file the bridge can carry (animated stickers, none). */
@@ -28,13 +29,13 @@ export function fileOf(message: Message): TelegramFile | null {
       ...size(largest),
       filename: "photo.jpg",
       mimetype: "image/jpeg",
-      kind: "m.image",
+      kind: "image",
     };
   }
   if (message.document) {
     const d = message.document;
     const mimetype = d.mime_type ?? "application/octet-stream";
-    return { fileId: d.file_id, ...size(d), filename: d.file_name ?? "file", mimetype, kind: "m.file" };
+    return { fileId: d.file_id, ...size(d), filename: d.file_name ?? "file", mimetype, kind: "file" };
   }
   if (message.voice)
     return {
@@ -42,7 +43,7 @@ export function fileOf(message: Message): TelegramFile | null {
       ...size(message.voice),
       filename: "voice.ogg",
       mimetype: message.voice.mime_type ?? "audio/ogg",
-      kind: "m.audio",
+      kind: "audio",
     };
   if (message.audio) {
     const a = message.audio;
@@ -51,7 +52,7 @@ export function fileOf(message: Message): TelegramFile | null {
       ...size(a),
       filename: a.file_name ?? "audio.mp3",
       mimetype: a.mime_type ?? "audio/mpeg",
-      kind: "m.audio",
+      kind: "audio",
     };
   }
   const video = message.video ?? message.animation ?? message.video_note;
@@ -61,29 +62,29 @@ export function fileOf(message: Message): TelegramFile | null {
       ...size(video),
       filename: "video.mp4",
       mimetype: "video/mp4",
-      kind: "m.video",
+      kind: "video",
     };
   if (message.sticker && !message.sticker.is_animated) {
     const s = message.sticker;
     return s.is_video
-      ? { fileId: s.file_id, ...size(s), filename: "sticker.webm", mimetype: "video/webm", kind: "m.video" }
-      : { fileId: s.file_id, ...size(s), filename: "sticker.webp", mimetype: "image/webp", kind: "m.image" };
+      ? { fileId: s.file_id, ...size(s), filename: "sticker.webm", mimetype: "video/webm", kind: "video" }
+      : { fileId: s.file_id, ...size(s), filename: "sticker.webp", mimetype: "image/webp", kind: "image" };
   }
   return null;
 }
 
 /** The Bot API method a Matrix file goes out with: the one for its kind where Telegram takes the format. */
 export function uploadMethodFor(
-  msgtype: string,
+  kind: MediaKind,
   mimetype: string | undefined,
   bytes: number,
 ): "sendPhoto" | "sendVideo" | "sendAudio" | "sendVoice" | "sendDocument" {
-  if (msgtype === "m.image" && /^image\/(jpeg|png|webp)$/.test(mimetype ?? "") && bytes <= MAX_PHOTO_BYTES)
+  if (kind === "image" && /^image\/(jpeg|png|webp)$/.test(mimetype ?? "") && bytes <= MAX_PHOTO_BYTES)
     return "sendPhoto";
-  if (msgtype === "m.video" && mimetype === "video/mp4") return "sendVideo";
-  if (msgtype === "m.audio" && /^audio\/(mpeg|mp4|x-m4a)$/.test(mimetype ?? "")) return "sendAudio";
+  if (kind === "video" && mimetype === "video/mp4") return "sendVideo";
+  if (kind === "audio" && /^audio\/(mpeg|mp4|x-m4a)$/.test(mimetype ?? "")) return "sendAudio";
   // Matrix voice messages are Ogg Opus, which is what Telegram plays as a voice message.
-  if (msgtype === "m.audio" && /^audio\/ogg(;|$)/.test(mimetype ?? "")) return "sendVoice";
+  if (kind === "audio" && /^audio\/ogg(;|$)/.test(mimetype ?? "")) return "sendVoice";
   return "sendDocument";
 }
 

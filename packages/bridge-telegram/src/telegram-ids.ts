@@ -3,15 +3,12 @@
 // one remote message whose id lists its parts (`41+42+43`), so an edit or a redaction reaches all of them.
 
 import {
-  localpartOf,
-  matchTemplate,
   type RemoteMessageId,
   type RemoteRoomId,
   type RemoteUserId,
   remoteMessageId,
   remoteRoomId,
   remoteUserId,
-  type UserId,
 } from "bridge-core";
 
 const CHAT_ID = /^-?[1-9][0-9]{0,19}$/;
@@ -40,16 +37,4 @@ export function messageIdOfParts(parts: readonly number[]): RemoteMessageId {
 /** The Telegram message ids behind a remote message id, first part first; empty when it names none. */
 export function partsOf(id: RemoteMessageId | string): number[] {
   return PARTS.test(id) ? id.split("+").map(Number) : [];
-}
-
-/**
- * A Matrix link to a Telegram user's ghost (`https://matrix.to/#/@telegram_42:example.org`) as a Telegram mention
- * (`tg://user?id=42`), or null for any other link.
- */
-export function mentionOfGhostLink(ghostTemplate: string, href: string): string | null {
-  const userId = /^https:\/\/matrix\.to\/#\/(@[^:/?]+:[^/?]+)$/.exec(href)?.[1];
-  if (userId === undefined) return null;
-  const id = matchTemplate(ghostTemplate, localpartOf(userId as UserId));
-  const telegramId = id === null ? null : userIdOf(id);
-  return telegramId !== null && telegramId > 0 ? `tg://user?id=${telegramId}` : null;
 }

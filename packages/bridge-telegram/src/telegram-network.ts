@@ -28,7 +28,7 @@ import { RelayTemplate } from "./formatting/relay.ts";
 import { TelegramLinkApproval } from "./link-approval.ts";
 import { ChatSendQueue } from "./send-queue.ts";
 import { MAX_DOWNLOAD_BYTES } from "./telegram-files.ts";
-import { chatIdOf, chatRoomId, mentionOfGhostLink } from "./telegram-ids.ts";
+import { chatIdOf, chatRoomId } from "./telegram-ids.ts";
 import { TelegramSender } from "./telegram-sender.ts";
 import { telegramThirdParty } from "./telegram-third-party.ts";
 import { chatKeyOf, TelegramUpdates } from "./telegram-updates.ts";
@@ -43,64 +43,82 @@ const AVATAR_RECHECK_MS = 60 * 60_000;
 const KNOWN_USERS_KEPT = 10_000;
 
 export class TelegramNetwork implements NetworkPlugin {
-  readonly info: NetworkInfo;
+  readonly info: NetworkInfo = {
+    id: "telegram",
+    displayName: "Telegram",
+    ghostTemplate: "telegram_{id}",
+    aliasTemplate: "telegram_{id}",
+    relayByDefault: true,
+  };
   /** Groups found by chat id or @username for clients' room directories. */
   readonly thirdParty: ThirdPartyLookup = telegramThirdParty(async (chat) => {
-    const found = await this.botApi.getChat({ chat_id: chat });
+    const found = await this.api.getChat({ chat_id: chat });
     return BRIDGED_CHATS.has(found.type)
       ? { id: found.id, ...(found.title !== undefined && { title: found.title }) }
       : null;
   });
-  private readonly config: TelegramConfig;
-  private context: NetworkContext | null = null;
-  private api: TelegramBotApi | null = null;
-  private queue: ChatSendQueue | null = null;
-  private poller: UpdatePoller | null = null;
-  private linkApproval: TelegramLinkApproval | null = null;
-  /** Set in webhook mode, once started. */
-  private updates: TelegramUpdates | null = null;
   readonly httpRoutes?: NetworkHttpRoute[];
-  /** Aborted by stop(); a new one for each start, since the bridge may start the same plugin again. */
-  private stopping = new AbortController();
+  private readonly context: NetworkContext;
+  private readonly config: TelegramConfig;
+  private readonly api: TelegramBotApi;
+  /** Aborted by stop(): a wait for Telegram's rate limit is cut short. */
+  private readonly stopping = new AbortController();
   private readonly sender: TelegramSender;
+  private readonly linkApproval: TelegramLinkApproval;
+  private readonly accountLinks: TelegramAccountLinks;
+  private readonly avatars: TelegramAvatars;
+  /** Set once started (the bot's own id comes from Telegram), and unset by stop(): webhook posts wait for it. */
+  private updates: TelegramUpdates | null = null;
+  /** In polling mode, once started. */
+  private poller: UpdatePoller | null = null;
+  /** The bot's username, known once Telegram answered getMe; commands in groups may name it. */
+  private botUsername = "";
   private readonly knownUsers = new Map<RemoteUserId, RemoteUserInfo>();
   /** The Telegram names of linked accounts (double puppeting), which outgoing messages go under. */
   private readonly linkedNames = new Map<RemoteUserId, string>();
-  private readonly accountLinks: TelegramAccountLinks;
 
-  constructor(config: TelegramConfig) {
+  constructor(context: NetworkContext, config: TelegramConfig) {
+    this.context = context;
     this.config = config;
-    this.info = {
-      id: "telegram",
-      displayName: "Telegram",
-      ghostTemplate: "telegram_{id}",
-      aliasTemplate: "telegram_{id}",
-      capabilities: {
-        edits: true,
-        redactions: true,
-        reactions: false,
-        replies: true,
-        typing: false,
-        receipts: false,
-        formatsRelay: true,
-      },
-      relayByDefault: true,
-    };
+    // Belt and braces: no message of this bridge quotes the token, and the log scrubs it should one ever try.
+    context.logger.addSecret(config.bot_token);
+    if (config.webhook !== undefined) context.logger.addSecret(config.webhook.secret_token);
+    const api = createBotApi({ token: config.bot_token, apiUrl: config.api_url });
+    this.api = api;
+    const queue = new ChatSendQueue({
+      signal: this.stopping.signal,
+      onRateLimited: (chatId, retryAfterSeconds) =>
+        context.logger.info("Telegram asked the bot to slow down; holding the chat's messages", {
+          chatId,
+          retryAfterSeconds,
+        }),
+    });
     this.sender = new TelegramSender({
-      api: () => this.botApi,
-      queue: () => {
-        if (this.queue === null) throw new Error("the Telegram network is not started");
-        return this.queue;
-      },
+      api,
+      queue,
       relayTemplate: new RelayTemplate(config.relay_template),
       maxMessageLength: config.max_message_length,
-      storage: () => this.ctx.storage,
-      download: (url, maxBytes) => this.ctx.media.download(url, maxBytes),
-      rewriteLink: (href) => mentionOfGhostLink(this.info.ghostTemplate, href),
+      storage: context.storage,
       puppetName: (id) => this.linkedNames.get(id) ?? this.knownUsers.get(id)?.displayName ?? id,
     });
     this.accountLinks = new TelegramAccountLinks({
       reply: (chatId, html) => this.sender.notice(chatId, html),
+    });
+    this.linkApproval = new TelegramLinkApproval({
+      timeoutMs: config.link_approval_seconds * 1000,
+      post: (chatId, html) => this.sender.notice(chatId, html),
+      isAdmin: async (chatId, userId) => {
+        const member = await api.getChatMember({ chat_id: chatId, user_id: userId });
+        return member.status === "creator" || member.status === "administrator";
+      },
+      botUsername: () => this.botUsername,
+    });
+    this.avatars = new TelegramAvatars({
+      api,
+      upload: (data, contentType, filename) => context.media.upload(data, contentType, filename),
+      storage: context.storage,
+      logger: context.logger,
+      recheckMs: AVATAR_RECHECK_MS,
     });
     if (config.webhook !== undefined) {
       this.httpRoutes = [
@@ -113,55 +131,15 @@ export class TelegramNetwork implements NetworkPlugin {
     }
   }
 
-  private get ctx(): NetworkContext {
-    if (this.context === null) throw new Error("the Telegram network is not started");
-    return this.context;
-  }
-
-  private get botApi(): TelegramBotApi {
-    if (this.api === null) throw new Error("the Telegram network is not started");
-    return this.api;
-  }
-
-  async start(context: NetworkContext): Promise<void> {
-    this.context = context;
-    this.stopping = new AbortController();
-    // Belt and braces: no message of this bridge quotes the token, and the log scrubs it should one ever try.
-    context.logger.addSecret(this.config.bot_token);
-    if (this.config.webhook !== undefined) context.logger.addSecret(this.config.webhook.secret_token);
-    const api = createBotApi({ token: this.config.bot_token, apiUrl: this.config.api_url });
-    this.api = api;
+  async start(): Promise<void> {
+    const { context, api } = this;
     const me = await api.getMe().catch((err: unknown) => {
       throw new Error(`the Telegram Bot API refused the bot: ${describeTelegramError(err)}`);
     });
+    this.botUsername = me.username ?? "";
     context.logger.info("connected to Telegram", { bot: me.username, botId: me.id });
-    context.connectionState?.({ connection: "bot", state: "CONNECTED" });
-    this.queue = new ChatSendQueue({
-      signal: this.stopping.signal,
-      onRateLimited: (chatId, retryAfterSeconds) =>
-        context.logger.info("Telegram asked the bot to slow down; holding the chat's messages", {
-          chatId,
-          retryAfterSeconds,
-        }),
-    });
-    const linkApproval = new TelegramLinkApproval({
-      timeoutMs: this.config.link_approval_seconds * 1000,
-      post: (chatId, html) => this.sender.notice(chatId, html),
-      isAdmin: async (chatId, userId) => {
-        const member = await api.getChatMember({ chat_id: chatId, user_id: userId });
-        return member.status === "creator" || member.status === "administrator";
-      },
-      botUsername: me.username ?? "",
-    });
-    this.linkApproval = linkApproval;
+    context.connectionState({ connection: "bot", state: "CONNECTED" });
     for (const { login } of await context.savedLogins()) this.rememberLinked(login);
-    const avatars = new TelegramAvatars({
-      api: () => api,
-      upload: (data, contentType, filename) => context.media.upload(data, contentType, filename),
-      storage: () => context.storage,
-      logger: () => context.logger,
-      recheckMs: AVATAR_RECHECK_MS,
-    });
     const updates = new TelegramUpdates({
       remote: context.remote,
       logger: context.logger,
@@ -177,9 +155,9 @@ export class TelegramNetwork implements NetworkPlugin {
         return api.downloadFile(file_path, MAX_DOWNLOAD_BYTES);
       },
       isBridged: (chatId) => this.isBridged(chatId),
-      command: (message) => linkApproval.handle(message),
+      command: (message) => this.linkApproval.handle(message),
       privateMessage: (message) => this.accountLinks.privateMessage(message),
-      avatarOf: (userId) => avatars.avatarOf(userId),
+      avatarOf: (userId) => this.avatars.avatarOf(userId),
     });
     const { webhook } = this.config;
     if (webhook !== undefined) {
@@ -220,7 +198,6 @@ export class TelegramNetwork implements NetworkPlugin {
     // Webhook posts from now on are answered 503, and Telegram delivers them again once the bridge is back.
     this.updates = null;
     await this.poller?.stop();
-    this.poller = null;
   }
 
   private remember(user: RemoteUserInfo): void {
@@ -234,7 +211,7 @@ export class TelegramNetwork implements NetworkPlugin {
 
   private async isBridged(chatId: number): Promise<boolean> {
     if (this.config.create_portals === "on_activity") return true;
-    return (await this.ctx.linkedRooms()).includes(chatRoomId(chatId));
+    return (await this.context.linkedRooms()).includes(chatRoomId(chatId));
   }
 
   /** Double puppeting: the Matrix side of linking a Telegram account (see account-links.ts). */
@@ -253,21 +230,17 @@ export class TelegramNetwork implements NetworkPlugin {
   async validateLink(id: RemoteRoomId, requester: UserId): Promise<string | null> {
     const chatId = chatIdOf(id);
     if (chatId === null) return `${id} is not a Telegram chat id (such as -1001234567890)`;
-    if (this.linkApproval === null) throw new Error("the Telegram network is not started");
     return this.linkApproval.ask(chatId, requester);
   }
 
-  /** A group the bot is in; null for anything else (no such chat, a private chat, a channel). */
   /** The bot's connection state from each getUpdates: a refused token is no passing trouble. */
   private reportPolling(ok: boolean, err?: unknown): void {
-    const report = this.context?.connectionState;
-    if (report === undefined) return;
     if (ok) {
-      report({ connection: "bot", state: "CONNECTED" });
+      this.context.connectionState({ connection: "bot", state: "CONNECTED" });
       return;
     }
     const refused = isTelegramError(err, 401) || isTelegramError(err, 404);
-    report({
+    this.context.connectionState({
       connection: "bot",
       state: refused ? "BAD_CREDENTIALS" : "TRANSIENT_DISCONNECT",
       error: refused ? "bot-token-refused" : "telegram-unreachable",
@@ -275,11 +248,12 @@ export class TelegramNetwork implements NetworkPlugin {
     });
   }
 
+  /** A group the bot is in; null for anything else (no such chat, a private chat, a channel). */
   async resolveRoom(id: RemoteRoomId): Promise<RemoteRoomInfo | null> {
     const chatId = chatIdOf(id);
     if (chatId === null) return null;
     try {
-      const chat = await this.botApi.getChat({ chat_id: chatId });
+      const chat = await this.api.getChat({ chat_id: chatId });
       if (!BRIDGED_CHATS.has(chat.type)) return null;
       return { id, ...(chat.title !== undefined && { name: chat.title }) };
     } catch (err) {

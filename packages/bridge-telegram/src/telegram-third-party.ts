@@ -6,10 +6,8 @@
 import type { ThirdPartyLookup } from "bridge-core";
 import { chatIdOf, chatRoomId, telegramUserId, userIdOf } from "./telegram-ids.ts";
 
-export interface ChatLookup {
-  /** The chat's id and title, or null when Telegram does not show it to the bot or it is not a group. */
-  (chat: number | string): Promise<{ id: number; title?: string } | null>;
-}
+/** The chat's id and title, or null when Telegram does not show it to the bot or it is not a group. */
+export type ChatLookup = (chat: number | string) => Promise<{ id: number; title?: string } | null>;
 
 const USERNAME = /^@[A-Za-z][A-Za-z0-9_]{3,31}$/;
 

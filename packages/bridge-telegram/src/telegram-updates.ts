@@ -119,7 +119,7 @@ export class TelegramUpdates {
       });
       return;
     }
-    await this.options.remote.message({ ...base, ...content });
+    await this.options.remote.message({ ...base, text: content });
   }
 
   /**
@@ -129,7 +129,7 @@ export class TelegramUpdates {
   private async bridgeFile(
     message: Message,
     file: TelegramFile,
-    base: Omit<RemoteMessage, "body">,
+    base: Omit<RemoteMessage, "text">,
   ): Promise<boolean> {
     let data: Uint8Array;
     try {
@@ -143,13 +143,13 @@ export class TelegramUpdates {
       return false;
     }
     const media = { data, mimetype: file.mimetype, filename: file.filename, kind: file.kind };
-    await this.options.remote.message({ ...base, body: file.filename, media });
+    await this.options.remote.message({ ...base, text: [], media });
     const caption = captionOf(message);
     if (caption !== null) {
       await this.options.remote.message({
         ...base,
         id: remoteMessageId(`${message.message_id}.caption`),
-        ...caption,
+        text: caption,
       });
     }
     return true;
@@ -208,7 +208,7 @@ export class TelegramUpdates {
       roomId: chatRoomId(message.chat.id),
       sender,
       target: remoteMessageId(withFile ? `${message.message_id}.caption` : String(message.message_id)),
-      ...content,
+      text: content,
     });
   }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { chatIdOf, mentionOfGhostLink, messageIdOfParts, partsOf } from "../src/telegram-ids.ts";
+import { chatIdOf, messageIdOfParts, partsOf } from "../src/telegram-ids.ts";
 
 describe("Telegram ids", () => {
   test("chat ids are decimal, negative for groups; anything else names no chat", () => {
@@ -17,17 +17,5 @@ describe("Telegram ids", () => {
     assert.deepEqual(partsOf("41+42+43"), [41, 42, 43]);
     assert.deepEqual(partsOf("out-123"), []);
     assert.throws(() => messageIdOfParts([]));
-  });
-
-  test("a pill of a Telegram user's ghost becomes a Telegram mention; other links stay", () => {
-    const template = "telegram_{id}";
-    assert.equal(
-      mentionOfGhostLink(template, "https://matrix.to/#/@telegram_42:example.org"),
-      "tg://user?id=42",
-    );
-    assert.equal(mentionOfGhostLink(template, "https://matrix.to/#/%40telegram_42%3Aexample.org"), null);
-    assert.equal(mentionOfGhostLink(template, "https://matrix.to/#/@alice:example.org"), null);
-    assert.equal(mentionOfGhostLink(template, "https://matrix.to/#/@telegram_-100:example.org"), null);
-    assert.equal(mentionOfGhostLink(template, "https://example.org/"), null);
   });
 });

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   type MatrixMessage,
-  type MxcUri,
-  type RoomId,
+  type OutgoingMedia,
+  type RichText,
   remoteMessageId,
   remoteRoomId,
   type SendAs,
@@ -25,6 +25,7 @@ function fakeTelegram() {
   };
   const api = {
     sendMessage: record("sendMessage"),
+    sendDocument: record("sendDocument"),
     editMessageText: record("editMessageText"),
     deleteMessage: record("deleteMessage"),
   } as unknown as TelegramBotApi;
@@ -35,12 +36,11 @@ function senderWith(api: TelegramBotApi, maxMessageLength = 20) {
   const stored = new Map<string, unknown>();
   const queue = new ChatSendQueue({ signal: new AbortController().signal });
   const sender = new TelegramSender({
-    api: () => api,
-    queue: () => queue,
+    api,
+    queue,
     relayTemplate: new RelayTemplate("<b>{displayname}</b>: {message}"),
     maxMessageLength,
-    download: async () => ({ data: new Uint8Array(), contentType: "application/octet-stream" }),
-    storage: () => ({
+    storage: {
       get: async (key) => stored.get(key),
       put: async (key, value) => {
         stored.set(key, value);
@@ -48,39 +48,53 @@ function senderWith(api: TelegramBotApi, maxMessageLength = 20) {
       delete: async (key) => {
         stored.delete(key);
       },
-    }),
-    rewriteLink: () => null,
+    },
     puppetName: (id) => `Telegram user ${id}`,
   });
   return { sender, stored };
 }
 
-const relay: SendAs = { kind: "relay", displayName: "Al" };
+const relay: SendAs = { kind: "relay", marks: { displayName: "Al", before: "Al: ", after: "" } };
 const side = {
-  roomId: "!r:x" as RoomId,
   remoteRoomId: remoteRoomId("-100"),
   sender: "@al:x" as UserId,
+  senderName: "Al",
   as: relay,
 };
-const message = (body: string, extra: Partial<MatrixMessage> = {}): MatrixMessage => ({
+const plain = (text: string): RichText => [{ type: "text", text }];
+const message = (text: string, extra: Partial<MatrixMessage> = {}): MatrixMessage => ({
   ...side,
-  msgtype: "m.text",
-  body,
+  kind: "text",
+  text: plain(text),
   ...extra,
 });
+/** A Matrix file that records what was asked of it. */
+function file(fields: { filename: string; size?: number }) {
+  const downloads: (number | undefined)[] = [];
+  const media: OutgoingMedia = {
+    kind: "file",
+    ...fields,
+    link: () => "https://media.example/f",
+    download: async (maxBytes) => {
+      downloads.push(maxBytes);
+      return { data: new Uint8Array([1]), contentType: "application/pdf" };
+    },
+  };
+  return { media, downloads };
+}
 
 describe("sending to Telegram", () => {
   test("a long message goes out in parts; its id lists them; a reply to any part finds it", async () => {
     const telegram = fakeTelegram();
     const { sender } = senderWith(telegram.api);
     const result = await sender.sendMessage(message("one two three four five six seven"));
-    assert.equal(result.remoteMessageId, "100+101");
+    assert.equal(result.remoteMessageId, "100+101+102");
     assert.deepEqual(
       telegram.calls.map((c) => c.params["text"]),
-      ["<b>Al</b>: one two three ", "four five six seven"],
+      ["<b>Al</b>: one two three ", "<b>Al</b>: four five six ", "<b>Al</b>: seven"],
     );
     assert.ok(telegram.calls.every((c) => c.params["parse_mode"] === "HTML"));
-    assert.equal(await sender.messageOfPart(-100, 101), "100+101");
+    assert.equal(await sender.messageOfPart(-100, 101), "100+101+102");
     assert.equal(await sender.messageOfPart(-100, 7), "7");
   });
 
@@ -89,10 +103,26 @@ describe("sending to Telegram", () => {
     const { sender } = senderWith(telegram.api, 4096);
     const puppet: SendAs = { kind: "puppet", remoteUserId: "42" as never };
     await sender.sendMessage({ ...message("hi <you>"), as: puppet });
-    await sender.sendMessage({ ...message("waves"), msgtype: "m.emote" });
+    await sender.sendMessage({ ...message("waves\nand bows"), kind: "emote" });
     assert.deepEqual(
       telegram.calls.map((c) => c.params["text"]),
-      ["<b>Telegram user 42</b>: hi &lt;you&gt;", "* Al waves"],
+      ["<b>Telegram user 42</b>: hi &lt;you&gt;", "* Al waves\n* Al and bows"],
+    );
+  });
+
+  test("a reply threads to the first part of its target; one to a message never bridged quotes it", async () => {
+    const telegram = fakeTelegram();
+    const { sender } = senderWith(telegram.api, 4096);
+    await sender.sendMessage(
+      message("yes", { reply: { to: remoteMessageId("7+8"), author: "Bob", text: "q" } }),
+    );
+    await sender.sendMessage(message("no", { reply: { author: "Bob", text: "a question" } }));
+    assert.deepEqual(
+      telegram.calls.map((c) => [c.params["text"], c.params["reply_parameters"] ?? null]),
+      [
+        ["<b>Al</b>: yes", { message_id: 7, allow_sending_without_reply: true }],
+        ["<b>Al</b>: <blockquote>Bob: a question</blockquote>\n<b>Al</b>: no", null],
+      ],
     );
   });
 
@@ -111,30 +141,35 @@ describe("sending to Telegram", () => {
     await assert.rejects(sender.sendMessage(message(text, { eventId })));
     const result = await sender.sendMessage(message(text, { eventId, mayHaveBeenSent: true }));
     const texts = telegram.calls.map((c) => String(c.params["text"]));
-    assert.deepEqual(texts, ["<b>Al</b>: one two three ", "four five six seven"], "no part twice");
-    assert.equal(result.remoteMessageId, "100+101");
+    assert.deepEqual(
+      texts,
+      ["<b>Al</b>: one two three ", "<b>Al</b>: four five six ", "<b>Al</b>: seven"],
+      "no part twice",
+    );
+    assert.equal(result.remoteMessageId, "100+101+102");
   });
 
   test("an edit edits the parts in place, sends what no longer fits, deletes what is left over", async () => {
     const telegram = fakeTelegram();
     const { sender } = senderWith(telegram.api);
-    await sender.sendEdit({ ...side, target: remoteMessageId("5+6"), body: "short" });
+    await sender.sendEdit({ ...side, target: remoteMessageId("5+6"), kind: "text", text: plain("short") });
     assert.deepEqual(
-      telegram.calls.map((c) => [c.method, c.params["message_id"] ?? null]),
+      telegram.calls.map((c) => [c.method, c.params["message_id"] ?? null, c.params["text"] ?? null]),
       [
-        ["editMessageText", 5],
-        ["deleteMessage", 6],
+        ["editMessageText", 5, "<b>Al</b>: short"],
+        ["deleteMessage", 6, null],
       ],
     );
     telegram.calls.length = 0;
     await sender.sendEdit({
       ...side,
       target: remoteMessageId("5"),
-      body: "one two three four five six seven",
+      kind: "text",
+      text: plain("one two three four five six seven"),
     });
     assert.deepEqual(
       telegram.calls.map((c) => c.method),
-      ["editMessageText", "sendMessage"],
+      ["editMessageText", "sendMessage", "sendMessage"],
     );
   });
 
@@ -167,16 +202,27 @@ describe("sending to Telegram", () => {
     );
   });
 
+  test("a file is fetched within Telegram's limit and uploaded, its caption naming the sender", async () => {
+    const telegram = fakeTelegram();
+    const { sender } = senderWith(telegram.api, 4096);
+    const report = file({ filename: "report.pdf" });
+    await sender.sendMessage(message("report.pdf", { media: report.media }));
+    const captioned = file({ filename: "report.pdf" });
+    await sender.sendMessage(message("the numbers", { media: captioned.media }));
+    assert.deepEqual(report.downloads, [50 * 1024 * 1024]);
+    assert.deepEqual(
+      telegram.calls.map((c) => [c.method, c.params["caption"]]),
+      [
+        ["sendDocument", "<b>Al</b>: "],
+        ["sendDocument", "<b>Al</b>: the numbers"],
+      ],
+    );
+  });
+
   test("files too large for Telegram are refused before they are fetched", async () => {
     const { sender } = senderWith(fakeTelegram().api);
-    await assert.rejects(
-      sender.sendMessage(
-        message("big.bin", {
-          msgtype: "m.file",
-          media: { url: "mxc://x/y" as MxcUri, size: 60 * 1024 * 1024, filename: "big.bin" },
-        }),
-      ),
-      /larger than/,
-    );
+    const big = file({ filename: "big.bin", size: 60 * 1024 * 1024 });
+    await assert.rejects(sender.sendMessage(message("big.bin", { media: big.media })), /larger than/);
+    assert.deepEqual(big.downloads, []);
   });
 });

@@ -63,7 +63,7 @@ describe("Telegram updates → the core", () => {
           id: "10",
           replyTo: "98+99",
           timestamp: 1_700_000_000_000,
-          body: "hi",
+          text: [{ type: "text", text: "hi" }],
         },
       ],
     ]);
@@ -133,15 +133,20 @@ describe("Telegram updates → the core", () => {
       { file_id: "big", file_unique_id: "b", width: 100, height: 100 },
     ];
     await updates.handle({ update_id: 1, message: message({ photo: sizes, caption: "look" }) } as Update);
-    assert.equal((calls[0]?.[1]["media"] as { data: Uint8Array } | undefined)?.data, photo);
-    assert.deepEqual([calls[1]?.[1]["id"], calls[1]?.[1]["body"]], ["10.caption", "look"]);
+    const media = calls[0]?.[1]["media"] as { data: Uint8Array; kind: string } | undefined;
+    assert.deepEqual([media?.data, media?.kind], [photo, "image"]);
+    assert.deepEqual(calls[0]?.[1]["text"], []);
+    assert.deepEqual(
+      [calls[1]?.[1]["id"], calls[1]?.[1]["text"]],
+      ["10.caption", [{ type: "text", text: "look" }]],
+    );
 
     const failing = handlerFor();
     await failing.updates.handle({
       update_id: 2,
       message: message({ photo: sizes, caption: "look" }),
     } as Update);
-    assert.equal(failing.calls[0]?.[1]["body"], "[photo] look");
+    assert.deepEqual(failing.calls[0]?.[1]["text"], [{ type: "text", text: "[photo] look" }]);
   });
 
   test("an edited caption edits the caption's message", async () => {
@@ -156,7 +161,7 @@ describe("Telegram updates → the core", () => {
         roomId: "-1005",
         sender: { id: "7", displayName: "Carol <b>X</b>" },
         target: "10.caption",
-        body: "new",
+        text: [{ type: "text", text: "new" }],
       },
     ]);
   });

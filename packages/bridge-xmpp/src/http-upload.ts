@@ -1,11 +1,11 @@
 // XEP-0363: a Matrix file sent to XMPP is put on the XMPP server's own upload service when it offers one, so XMPP
 // users fetch it from their server instead of through the bridge. The service is found once (the server's
-// disco#items, then each item's disco#info); a file it cannot take, or any failure on the way, leaves the link to the
-// bridge's media proxy.
+// disco#items, then each item's disco#info); a file it cannot take, or any failure on the way, leaves the file's own
+// link (OutgoingMedia.link, the bridge's media proxy).
 
 import { randomUUID } from "node:crypto";
 import type { Element } from "@xmpp/xml";
-import type { Logger, MxcUri } from "bridge-core";
+import type { Logger, OutgoingMedia } from "bridge-core";
 import { NS } from "./namespaces.ts";
 import { discoInfo, discoItems, uploadSlotRequest } from "./outgoing-stanzas.ts";
 import type { Transport } from "./transport.ts";
@@ -69,7 +69,6 @@ export class HttpUpload {
     serverDomain: string;
     timeoutMs: number;
     maxBytes: number;
-    download: (url: MxcUri, maxBytes: number) => Promise<{ data: Uint8Array; contentType: string }>;
     logger: Logger;
   };
   private service: UploadService | null | undefined;
@@ -79,18 +78,13 @@ export class HttpUpload {
   }
 
   /** The file's link on the XMPP server, or null when there is no upload service or it did not take the file. */
-  async upload(media: {
-    url: MxcUri;
-    mimetype?: string;
-    size?: number;
-    filename: string;
-  }): Promise<string | null> {
+  async upload(media: OutgoingMedia): Promise<string | null> {
     try {
       const service = await this.find();
       if (service === null) return null;
       const limit = Math.min(service.maxBytes ?? this.deps.maxBytes, this.deps.maxBytes);
       if (media.size !== undefined && media.size > limit) return null;
-      const { data, contentType } = await this.deps.download(media.url, limit);
+      const { data, contentType } = await media.download(limit);
       const type = media.mimetype ?? contentType;
       const answer = await this.deps.transport.request(
         uploadSlotRequest({

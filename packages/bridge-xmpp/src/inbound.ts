@@ -9,7 +9,9 @@ import {
   type RemoteEvents,
   type RemoteMessageId,
   type RemoteUserInfo,
+  type RichText,
   remoteMessageId,
+  type TextKind,
   type UserId,
 } from "bridge-core";
 import { type IncomingMessage, readMessage } from "./incoming-stanzas.ts";
@@ -25,7 +27,7 @@ import type { PuppetPresence } from "./puppet-presence.ts";
 import type { Reflections } from "./reflections.ts";
 import { roomIdOf, userIdOf } from "./room-ids.ts";
 import type { SharedFiles } from "./shared-files.ts";
-import { stylingToHtml } from "./styling.ts";
+import { parseStyling } from "./styling.ts";
 import type { VCardAvatars } from "./vcard-avatars.ts";
 
 interface Storage {
@@ -48,7 +50,7 @@ export class Inbound {
     /** The Matrix user logged in with their own account as this bare JID. */
     accountUser: (bare: string) => UserId | undefined;
     storage: Storage;
-    remote: () => RemoteEvents;
+    remote: RemoteEvents;
     files: SharedFiles;
     avatars: VCardAvatars;
     pepAvatars: PepAvatars;
@@ -82,7 +84,7 @@ export class Inbound {
   occupant(change: OccupantChange): void {
     const roomId = roomIdOf(change.room);
     const sender = this.occupantInfo(change.room, change.nick);
-    const remote = this.deps.remote();
+    const remote = this.deps.remote;
     const report = async () => {
       switch (change.change) {
         case "join":
@@ -121,7 +123,7 @@ export class Inbound {
    */
   private async removal(change: OccupantChange): Promise<void> {
     const roomId = roomIdOf(change.room);
-    const remote = this.deps.remote();
+    const remote = this.deps.remote;
     const bridgeJid = change.bridgeJid === undefined ? null : parseJid(change.bridgeJid);
     const target =
       bridgeJid !== null
@@ -143,8 +145,7 @@ export class Inbound {
   photo(room: Jid, nick: string): void {
     this.inOrder(bareJid(room), async () => {
       const avatarUrl = await this.deps.avatars.avatarOf(`${bareJid(room)}/${nick}`);
-      if (avatarUrl !== null)
-        await this.deps.remote().profile({ ...this.occupantInfo(room, nick), avatarUrl });
+      if (avatarUrl !== null) await this.deps.remote.profile({ ...this.occupantInfo(room, nick), avatarUrl });
     });
   }
 
@@ -152,7 +153,7 @@ export class Inbound {
   occupantPresence(room: Jid, nick: string, presence: PresenceInfo): void {
     const user = this.occupantInfo(room, nick);
     this.inOrder(bareJid(room), async () => {
-      await this.deps.remote().presence?.({ user, ...presence });
+      await this.deps.remote.presence({ user, ...presence });
     });
   }
 
@@ -171,7 +172,7 @@ export class Inbound {
     if (contact.domain === this.deps.puppets.domain || this.deps.accountUser(bare) !== undefined) return;
     const user = { id: userIdOf(contact), displayName: contact.local || contact.domain };
     this.inOrder(`presence ${bare}`, async () => {
-      await this.deps.remote().presence?.({ user, ...presence });
+      await this.deps.remote.presence({ user, ...presence });
     });
   }
 
@@ -183,7 +184,7 @@ export class Inbound {
         ? { id: userIdOf({ ...bridgeJid, resource: "" }), displayName: power.nick }
         : this.occupantInfo(power.room, power.nick);
     this.inOrder(bareJid(power.room), () =>
-      this.deps.remote().power({ roomId: roomIdOf(power.room), user, level: power.level }),
+      this.deps.remote.power({ roomId: roomIdOf(power.room), user, level: power.level }),
     );
   }
 
@@ -208,7 +209,7 @@ export class Inbound {
     if (fullJid(message.to) !== botJid) return;
     const room = { ...message.from, resource: "" };
     const roomId = roomIdOf(room);
-    const remote = this.deps.remote();
+    const remote = this.deps.remote;
     if (message.kind === "subject") {
       await remote.roomInfo({ id: roomId, topic: message.subject });
       return;
@@ -230,7 +231,7 @@ export class Inbound {
           roomId,
           sender,
           id,
-          ...textContent(message.body),
+          ...textContent(message.body, media !== undefined),
           ...(media !== undefined && { media }),
           ...(replyTo !== undefined && { replyTo }),
           ...(message.sentAt !== undefined && { timestamp: message.sentAt }),
@@ -240,8 +241,7 @@ export class Inbound {
       }
       case "correction": {
         const target = await ids.fromSenderId(conversation, nick, message.target);
-        const { body, html } = textContent(message.body);
-        await remote.edit({ roomId, sender, target, body, ...(html !== undefined && { html }) });
+        await remote.edit({ roomId, sender, target, text: textContent(message.body).text });
         return;
       }
       case "retraction":
@@ -258,7 +258,7 @@ export class Inbound {
         await remote.typing({ roomId, sender, typing: message.state === "composing" });
         return;
       case "displayed":
-        await remote.receipt?.({ roomId, sender, upTo: remoteMessageId(message.target) });
+        await remote.receipt({ roomId, sender, upTo: remoteMessageId(message.target) });
         return;
       case "error":
         this.deps.logger.warn("the room sent an error", { room: conversation, error: message.error });
@@ -286,7 +286,7 @@ export class Inbound {
     const storeKey = `reactions ${conversation} ${target} ${nick}`;
     const before = new Set((await this.deps.storage.get(storeKey)) as string[] | undefined);
     const now = new Set(keys);
-    const remote = this.deps.remote();
+    const remote = this.deps.remote;
     for (const key of now) {
       if (!before.has(key))
         await remote.reaction({ roomId, sender, id: reactionId(target, nick, key), target, key });
@@ -316,7 +316,7 @@ export class Inbound {
     const id = this.deps.ids.canonical(message, bareJid(from));
     const media = await this.deps.files.of(message);
     const avatarUrl = await this.contactAvatar(bareJid(from));
-    await this.deps.remote().directMessage({
+    await this.deps.remote.directMessage({
       from: {
         id: userIdOf(from),
         displayName: from.local || from.domain,
@@ -324,7 +324,7 @@ export class Inbound {
       },
       to,
       id,
-      ...textContent(message.body),
+      ...textContent(message.body, media !== undefined),
       ...(media !== undefined && { media }),
       ...(message.sentAt !== undefined && { timestamp: message.sentAt }),
     });
@@ -334,10 +334,14 @@ export class Inbound {
 /** How often a contact's avatar is looked up again: no notification of a new one reaches the bridge's JIDs. */
 const AVATAR_RECHECK_MS = 60 * 60 * 1000;
 
-/** A body as the core wants it: `/me` as an emote, styling as HTML next to the text. */
-export function textContent(body: string): { body: string; html?: string; msgtype: "m.text" | "m.emote" } {
+/**
+ * A body as the core wants it: `/me` as an emote, styling as rich text. The body of a shared file is only its link,
+ * no caption.
+ */
+export function textContent(body: string, isFile = false): { kind: TextKind; text: RichText } {
   const emote = body.startsWith("/me ");
-  const text = emote ? body.slice(4) : body;
-  const html = stylingToHtml(text);
-  return { body: text, msgtype: emote ? "m.emote" : "m.text", ...(html !== undefined && { html }) };
+  return {
+    kind: emote ? "emote" : "text",
+    text: isFile ? [] : parseStyling(emote ? body.slice(4) : body),
+  };
 }

@@ -9,5 +9,6 @@ export { parseXmppConfig, type XmppConfig } from "./config.ts";
 export { decodeWholeCharacters } from "./whole-characters.ts";
 export { XmppNetwork } from "./xmpp-network.ts";
 
-const createXmppNetwork: NetworkFactory = ({ config }) => new XmppNetwork(parseXmppConfig(config));
+const createXmppNetwork: NetworkFactory = (context) =>
+  new XmppNetwork(parseXmppConfig(context.config), context);
 export default createXmppNetwork;

@@ -14,18 +14,16 @@ import {
   type MatrixReadReceipt,
   type MatrixRedaction,
   type MatrixTyping,
-  type MxcUri,
   PermanentDeliveryError,
   type RemoteMessageId,
   remoteMessageId,
   type UserId,
 } from "bridge-core";
-import type { DisplayNames } from "./display-names.ts";
-import { htmlToStyling } from "./html-to-styling.ts";
 import type { HttpUpload } from "./http-upload.ts";
 import { bareJid, type Jid, parseJid } from "./jid.ts";
 import type { MessageIds } from "./message-ids.ts";
 import { MucJoinError, type MucRooms } from "./muc-rooms.ts";
+import { fileBody, outgoingBody } from "./outgoing-body.ts";
 import {
   chatState,
   displayedMarker,
@@ -39,12 +37,13 @@ import {
 import { PUPPET_RESOURCE, type PuppetJids } from "./puppet-jids.ts";
 import type { PuppetPresence } from "./puppet-presence.ts";
 import type { Reflections } from "./reflections.ts";
+import type { MentionName } from "./rich-to-styling.ts";
 import { mucOf } from "./room-ids.ts";
 import { describeStanzaError } from "./stanza-errors.ts";
 import type { Transport } from "./transport.ts";
 import { nickFrom } from "./xml-text.ts";
 
-type Side = Pick<MatrixMessage, "sender" | "as" | "remoteRoomId" | "direct">;
+type Side = Pick<MatrixMessage, "sender" | "senderName" | "as" | "remoteRoomId" | "direct">;
 
 interface Storage {
   get(key: string): Promise<unknown>;
@@ -67,19 +66,16 @@ const REACTION_PREFIX = "reaction ";
 
 export class Outbound {
   private readonly deps: {
-    transport: Transport;
+    transport: Pick<Transport, "send" | "request">;
     /** The full JID of a Matrix user's own logged-in account, when they have one. */
     accountJid: (userId: UserId) => string | undefined;
     rooms: MucRooms;
     reflections: Reflections;
     ids: MessageIds;
     puppets: PuppetJids;
-    names: DisplayNames;
     storage: Storage;
     botJid: string;
     timeoutMs: number;
-    /** A link anyone can open to a Matrix file (NetworkContext.media.publicLink), where no upload service took it. */
-    publicLink: (url: MxcUri, filename: string) => string;
     contacts: Pick<PuppetPresence, "noteContact">;
     upload: Pick<HttpUpload, "upload">;
   };
@@ -122,10 +118,7 @@ export class Outbound {
 
   private async joinAs(from: string, room: Jid, side: Side): Promise<string> {
     if (from === this.deps.botJid) throw new Error(`the bridge is not in ${bareJid(room)}`);
-    const name = nickFrom(
-      await this.deps.names.of(side.sender),
-      side.sender.slice(1, side.sender.indexOf(":")),
-    );
+    const name = nickFrom(side.senderName, "Matrix user");
     try {
       return await this.deps.rooms.join(from, room, [name, `${name}[m]`, `${name}[matrix]`], {
         maxstanzas: 0,
@@ -149,41 +142,44 @@ export class Outbound {
 
   async message(message: MatrixMessage): Promise<DeliveryResult> {
     const route = (await this.route(message))!;
-    const text = message.html !== undefined ? htmlToStyling(message.html) : message.body;
-    let body = message.msgtype === "m.emote" ? `/me ${text}` : text;
+    let body = outgoingBody(message, this.mentionName(route));
     let oobUrl: string | undefined;
-    if (message.media) {
-      oobUrl =
-        (await this.deps.upload.upload(message.media)) ??
-        this.deps.publicLink(message.media.url, message.media.filename);
-      body = oobUrl;
+    if (message.media !== undefined) {
+      oobUrl = (await this.deps.upload.upload(message.media)) ?? message.media.link();
+      body = fileBody(oobUrl, message.as);
     }
-    const reply = message.replyTo === undefined ? undefined : { id: message.replyTo };
     const stanza = textMessage({
       from: route.from,
       to: route.to,
       type: route.type,
       id: randomUUID(),
       body,
-      ...(reply !== undefined && { reply }),
+      ...(message.reply?.to !== undefined && { reply: { id: message.reply.to } }),
       ...(oobUrl !== undefined && { oobUrl }),
     });
     return { remoteMessageId: await this.send(route, stanza) };
   }
 
+  /** A correction by the same occupant (the bot's, for a relayed message), its body written like the message's. */
   async edit(edit: MatrixEdit): Promise<void> {
     const route = (await this.route(edit))!;
     const target = await this.deps.ids.senderIdOf(route.conversation, edit.target);
-    const id = randomUUID();
     const stanza = textMessage({
       from: route.from,
       to: route.to,
       type: route.type,
-      id,
-      body: edit.html !== undefined ? htmlToStyling(edit.html) : edit.body,
+      id: randomUUID(),
+      body: outgoingBody(edit, this.mentionName(route)),
       replace: target,
     });
     await this.send(route, stanza);
+  }
+
+  /** Mentions in a room are written as the nick the person has there, which XMPP clients highlight. */
+  private mentionName(route: Route): MentionName {
+    const { room } = route;
+    return (mention) =>
+      (room === undefined ? undefined : this.occupantNick(room, mention.user)) ?? mention.name;
   }
 
   async redaction(redaction: MatrixRedaction): Promise<void> {

@@ -7,12 +7,12 @@ import type { Logger, NetworkContext, RemoteMessage } from "bridge-core";
 
 type Media = NonNullable<RemoteMessage["media"]>;
 
-/** Matrix's kind of media for a MIME type. */
+/** The kind of media for a MIME type. */
 export function mediaKind(mimetype: string): Media["kind"] {
-  if (mimetype.startsWith("image/")) return "m.image";
-  if (mimetype.startsWith("video/")) return "m.video";
-  if (mimetype.startsWith("audio/")) return "m.audio";
-  return "m.file";
+  if (mimetype.startsWith("image/")) return "image";
+  if (mimetype.startsWith("video/")) return "video";
+  if (mimetype.startsWith("audio/")) return "audio";
+  return "file";
 }
 
 /** The file's name from the URL's last path segment, else a neutral one. */
@@ -46,7 +46,7 @@ export class SharedFiles {
   /** The file a message shares, or undefined when it shares none or the file cannot be had. */
   async of(message: { body: string; oobUrl?: string }): Promise<Media | undefined> {
     const url = message.oobUrl;
-    if (url === undefined || message.body.trim() !== url || this.fetchRemote === undefined) return undefined;
+    if (url === undefined || message.body.trim() !== url) return undefined;
     if (!/^https?:\/\//i.test(url)) return undefined;
     try {
       const file = await this.fetchRemote(url, { maxBytes: this.maxBytes, timeoutMs: 30_000 });

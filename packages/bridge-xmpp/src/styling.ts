@@ -1,89 +1,99 @@
-// XEP-0393 message styling → Matrix HTML. XMPP bodies are plain text in which `*strong*`, `_emphasis_`, `~strike~`,
-// `` `code` ``, ``` blocks and `> quotes` are styled by the reading client; Matrix wants them as HTML next to the
-// plain body. The body itself stays as written, so nothing is lost for clients that show only the text.
+// XEP-0393 message styling → rich text. XMPP bodies are plain text in which `*strong*`, `_emphasis_`, `~strike~`,
+// `` `code` ``, ``` blocks and `> quotes` are styled by the reading client; the core wants them as the neutral rich
+// text (rich-text.ts in bridge-core), from which it writes Matrix HTML.
 
-const SPANS: Record<string, string> = { "*": "strong", _: "em", "~": "del", "`": "code" };
+import type { RichNode, RichText } from "bridge-core";
 
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const SPANS = { "*": "bold", _: "italic", "~": "strike", "`": "code" } as const;
+type Directive = keyof typeof SPANS;
+
+function isDirective(ch: string | undefined): ch is Directive {
+  return ch !== undefined && Object.hasOwn(SPANS, ch);
 }
 
-/** One line's spans. A span opens at the start or after whitespace, and closes at the next same directive on the line that follows a non-space. */
-function styleSpans(line: string): string {
-  let out = "";
+/** Appends text, merged into the text node before it so that plain runs stay one node. */
+function pushText(out: RichNode[], text: string): void {
+  if (text === "") return;
+  const last = out.at(-1);
+  if (last?.type === "text") last.text += text;
+  else out.push({ type: "text", text });
+}
+
+/**
+ * One line's spans. A span opens at the start or after whitespace (or another directive), before a non-space, and
+ * closes at the next same directive on the line that follows a non-space; one that never closes stays text.
+ */
+function styleSpans(line: string): RichNode[] {
+  const out: RichNode[] = [];
+  let plain = "";
   for (let i = 0; i < line.length; i++) {
     const ch = line[i]!;
-    const tag = SPANS[ch];
     const opens =
-      tag !== undefined &&
-      (i === 0 || /\s/.test(line[i - 1]!) || SPANS[line[i - 1]!] !== undefined) &&
+      isDirective(ch) &&
+      (i === 0 || /\s/.test(line[i - 1]!) || isDirective(line[i - 1])) &&
       i + 1 < line.length &&
       !/\s/.test(line[i + 1]!);
-    if (opens) {
-      let close = -1;
-      for (let j = i + 2; j < line.length; j++) {
-        if (line[j] === ch && !/\s/.test(line[j - 1]!)) {
-          close = j;
-          break;
-        }
-      }
-      if (close !== -1) {
-        const inner = line.slice(i + 1, close);
-        // Code is verbatim: no styling inside it.
-        out += `<${tag}>${ch === "`" ? escapeHtml(inner) : styleSpans(inner)}</${tag}>`;
-        i = close;
-        continue;
-      }
+    const close = opens ? closingIndex(line, ch, i) : -1;
+    if (close === -1) {
+      plain += ch;
+      continue;
     }
-    out += escapeHtml(ch);
+    pushText(out, plain);
+    plain = "";
+    const inner = line.slice(i + 1, close);
+    const style = SPANS[ch as Directive];
+    // Code is verbatim: no styling inside it.
+    out.push(style === "code" ? { type: "code", text: inner } : { type: style, children: styleSpans(inner) });
+    i = close;
   }
+  pushText(out, plain);
   return out;
 }
 
-/** Matrix HTML for a styled body, or undefined when the body uses no styling (plain text needs no HTML). */
-export function stylingToHtml(body: string): string | undefined {
+function closingIndex(line: string, directive: string, open: number): number {
+  for (let j = open + 2; j < line.length; j++)
+    if (line[j] === directive && !/\s/.test(line[j - 1]!)) return j;
+  return -1;
+}
+
+/** The rich text of a styled body; a body without styling is one text node, as written. */
+export function parseStyling(body: string): RichText {
   const lines = body.split("\n");
-  const blocks: string[] = [];
-  let quote: string[] = [];
-  const flushQuote = () => {
-    if (quote.length > 0)
-      blocks.push(
-        `<blockquote>${stylingToHtml(quote.join("\n")) ?? escapeHtml(quote.join("\n")).replace(/\n/g, "<br>")}</blockquote>`,
-      );
-    quote = [];
+  const out: RichNode[] = [];
+  // Plain lines are joined by line breaks; blocks stand on lines of their own and need none around them.
+  let afterLine = false;
+  const pushLine = (nodes: RichNode[]) => {
+    if (afterLine) pushText(out, "\n");
+    for (const node of nodes) node.type === "text" ? pushText(out, node.text) : out.push(node);
+    afterLine = true;
   };
-  let styled = false;
+  const pushBlock = (node: RichNode) => {
+    out.push(node);
+    afterLine = false;
+  };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.startsWith(">")) {
-      quote.push(line.slice(1).replace(/^ /, ""));
-      styled = true;
+      const quoted: string[] = [];
+      for (; i < lines.length && lines[i]!.startsWith(">"); i++)
+        quoted.push(lines[i]!.slice(1).replace(/^ /, ""));
+      i--;
+      pushBlock({ type: "quote", children: parseStyling(quoted.join("\n")) });
       continue;
     }
-    flushQuote();
     if (line.startsWith("```")) {
       const end = lines.findIndex((l, j) => j > i && l === "```");
       const stop = end === -1 ? lines.length : end;
-      blocks.push(`<pre><code>${escapeHtml(lines.slice(i + 1, stop).join("\n"))}</code></pre>`);
-      styled = true;
+      const language = line.slice(3).trim();
+      pushBlock({
+        type: "codeBlock",
+        text: lines.slice(i + 1, stop).join("\n"),
+        ...(/^[\w+#.-]+$/.test(language) && { language }),
+      });
       i = stop;
       continue;
     }
-    const html = styleSpans(line);
-    if (html !== escapeHtml(line)) styled = true;
-    blocks.push(html);
-  }
-  flushQuote();
-  if (!styled) return undefined;
-  // Block elements end their own line; plain lines are joined with breaks.
-  let out = "";
-  for (let i = 0; i < blocks.length; i++) {
-    const block = blocks[i]!;
-    const isBlock = block.startsWith("<pre>") || block.startsWith("<blockquote>");
-    const prevBlock =
-      i > 0 && (blocks[i - 1]!.startsWith("<pre>") || blocks[i - 1]!.startsWith("<blockquote>"));
-    if (i > 0 && !isBlock && !prevBlock) out += "<br>";
-    out += block;
+    pushLine(styleSpans(line));
   }
   return out;
 }

@@ -43,15 +43,20 @@ export class XmppNetwork implements NetworkPlugin {
   readonly info: NetworkInfo;
   readonly thirdParty: ThirdPartyLookup;
   private readonly config: XmppConfig;
+  private readonly context: NetworkContext;
   private readonly puppets: PuppetJids;
   private readonly botJid: string;
-  private running: XmppParts | null = null;
+  private readonly timeoutMs: number;
+  private readonly parts: XmppParts;
   private nextIq = 1;
 
-  constructor(config: XmppConfig) {
+  /** `config` is the checked `context.config` (parseXmppConfig). Nothing connects before `start()`. */
+  constructor(config: XmppConfig, context: NetworkContext) {
     this.config = config;
+    this.context = context;
     this.puppets = new PuppetJids(config.component?.domain ?? null);
     this.botJid = botJidOf(config);
+    this.timeoutMs = config.request_timeout_seconds * 1000;
     this.thirdParty = xmppThirdParty({ desc: config.name });
     this.info = {
       id: "xmpp",
@@ -60,40 +65,24 @@ export class XmppNetwork implements NetworkPlugin {
       aliasTemplate: "xmpp_{id}",
       // A relay account is the bridge's only identity on XMPP, so every room relays.
       ...(config.relay !== undefined && { relayByDefault: true }),
-      capabilities: {
-        edits: true,
-        redactions: true,
-        reactions: true,
-        replies: true,
-        typing: true,
-        receipts: true,
-      },
     };
-  }
-
-  private get run(): XmppParts {
-    if (this.running === null) throw new Error("the XMPP network is not started");
-    return this.running;
-  }
-
-  private get timeoutMs(): number {
-    return this.config.request_timeout_seconds * 1000;
-  }
-
-  async start(context: NetworkContext): Promise<void> {
     // The component secret and the relay account's password: an error from the connection may quote them.
-    if (this.config.component !== undefined) context.logger.addSecret(this.config.component.secret);
-    if (this.config.relay !== undefined) context.logger.addSecret(this.config.relay.password);
-    const parts = makeXmppParts({
-      config: this.config,
+    if (config.component !== undefined) context.logger.addSecret(config.component.secret);
+    if (config.relay !== undefined) context.logger.addSecret(config.relay.password);
+    this.parts = makeXmppParts({
+      config,
       context,
       puppets: this.puppets,
       botJid: this.botJid,
       timeoutMs: this.timeoutMs,
     });
+  }
+
+  async start(): Promise<void> {
+    const { context, parts } = this;
     const { connection, rooms } = parts;
     connection.onStateChange((up, reason) =>
-      context.connectionState?.(
+      context.connectionState(
         up
           ? { connection: "bot", state: "CONNECTED" }
           : {
@@ -104,13 +93,12 @@ export class XmppNetwork implements NetworkPlugin {
             },
       ),
     );
-    context.connectionState?.({ connection: "bot", state: "CONNECTING" });
+    context.connectionState({ connection: "bot", state: "CONNECTING" });
     connection.onReconnect(() => {
       // The rooms dropped everyone of the bridge with the old stream; the bot rejoins, puppets when next needed.
       rooms.forgetAll();
       this.rejoinAll().catch((err: unknown) => context.logger.error("could not rejoin the MUCs", { err }));
     });
-    this.running = parts;
     await connection.start();
     context.logger.info("connected to XMPP", {
       as: this.config.component !== undefined ? "component" : "relay account",
@@ -122,7 +110,8 @@ export class XmppNetwork implements NetworkPlugin {
 
   /** Users who logged in with their own accounts before this start are logged in again. */
   private async restoreLogins(): Promise<void> {
-    const { context, accounts } = this.run;
+    const { context } = this;
+    const { accounts } = this.parts;
     for (const { userId, login } of await context.savedLogins()) {
       const session = sessionOf(login);
       if (session === null) continue;
@@ -144,10 +133,10 @@ export class XmppNetwork implements NetworkPlugin {
     const [, jid, password] = /^(\S+)\s+([\s\S]+)$/u.exec(text) ?? [];
     if (jid === undefined || password === undefined)
       throw new Error("usage: login user@example.org password");
-    const { accounts, context, rooms } = this.run;
-    context.logger.addSecret(password);
+    const { accounts, rooms } = this.parts;
+    this.context.logger.addSecret(password);
     const login = await accounts.login(userId, { jid, password });
-    context.puppetsConnected(accounts.count);
+    this.context.puppetsConnected(accounts.count);
     // The puppet makes way, so that the account can take its nick wherever the user goes next.
     const puppet = this.puppets.bareOf(userId);
     if (puppet !== null) await rooms.leaveAll(`${puppet}/${PUPPET_RESOURCE}`, "Using their own account now");
@@ -155,16 +144,16 @@ export class XmppNetwork implements NetworkPlugin {
   }
 
   async logout(userId: UserId): Promise<void> {
-    const { accounts, context, rooms } = this.run;
+    const { accounts, rooms } = this.parts;
     const full = accounts.fullJidOf(userId);
     await accounts.logout(userId);
     // The server takes the account out of its rooms as its stream closes.
     if (full !== undefined) rooms.forgetJid(full);
-    context.puppetsConnected(accounts.count);
+    this.context.puppetsConnected(accounts.count);
   }
 
   private async rejoinAll(): Promise<void> {
-    const { context } = this.run;
+    const { context } = this;
     for (const id of await context.linkedRooms()) {
       const room = mucOf(id);
       if (room === null) continue;
@@ -183,35 +172,33 @@ export class XmppNetwork implements NetworkPlugin {
    * and the core recognises it.
    */
   private async joinAsBot(room: Jid): Promise<void> {
-    const lastSeen = await this.run.context.storage.get(`last-seen ${bareJid(room)}`);
+    const lastSeen = await this.context.storage.get(`last-seen ${bareJid(room)}`);
     const history =
       typeof lastSeen === "number"
         ? { since: new Date(lastSeen) }
         : { maxstanzas: this.config.history_on_join };
     const nick = this.config.bot_nick;
-    await this.run.rooms.join(this.botJid, room, [nick, `${nick}_`, `${nick}__`], history);
+    await this.parts.rooms.join(this.botJid, room, [nick, `${nick}_`, `${nick}__`], history);
   }
 
   async stop(): Promise<void> {
-    const running = this.running;
-    if (running === null) return;
-    this.running = null;
-    running.reflections.cancelAll();
+    const { reflections, rooms, transport, accounts, connection } = this.parts;
+    reflections.cancelAll();
     // A component that just goes away stays an occupant in some servers' eyes: everyone leaves explicitly.
-    for (const { localJid, room, nick } of running.rooms.forgetAll()) {
+    for (const { localJid, room, nick } of rooms.forgetAll()) {
       const occupant = `${bareJid(room)}/${nick}`;
-      await running.transport
+      await transport
         .send(mucLeave({ from: localJid, occupant, status: "Bridge shutting down" }))
         .catch(() => {});
     }
-    await running.accounts.logoutAll();
-    await running.connection.stop();
+    await accounts.logoutAll();
+    await connection.stop();
   }
 
   /** Asks the room what it is; null when it does not exist (or cannot be reached). */
   private async discoRoom(room: Jid): Promise<{ name?: string } | null> {
     try {
-      const answer = await this.run.transport.request(
+      const answer = await this.parts.transport.request(
         discoInfo({ from: this.botJid, to: bareJid(room), id: `disco-${this.nextIq++}` }),
         this.timeoutMs,
       );
@@ -243,7 +230,7 @@ export class XmppNetwork implements NetworkPlugin {
   async roomMembers(id: RemoteRoomId, limit: number): Promise<RemoteUserInfo[]> {
     const room = mucOf(id);
     if (room === null) return [];
-    return this.run.rooms
+    return this.parts.rooms
       .membersOf(room)
       .slice(0, limit)
       .map((nick) => ({ id: remoteUserId(`${bareJid(room)}/${nick}`), displayName: nick }));
@@ -265,58 +252,58 @@ export class XmppNetwork implements NetworkPlugin {
   matrixUserOf(id: RemoteUserId): UserId | null {
     const jid = parseJid(id);
     if (jid === null) return null;
-    return this.puppets.userOf(jid) ?? this.running?.accounts.userOf(bareJid(jid)) ?? null;
+    return this.puppets.userOf(jid) ?? this.parts.accounts.userOf(bareJid(jid)) ?? null;
   }
 
   sendMessage(message: MatrixMessage): Promise<DeliveryResult> {
-    return this.run.outbound.message(message);
+    return this.parts.outbound.message(message);
   }
 
   sendEdit(edit: MatrixEdit): Promise<void> {
-    return this.run.outbound.edit(edit);
+    return this.parts.outbound.edit(edit);
   }
 
   sendRedaction(redaction: MatrixRedaction): Promise<void> {
-    return this.run.outbound.redaction(redaction);
+    return this.parts.outbound.redaction(redaction);
   }
 
   sendReaction(reaction: MatrixReaction): Promise<DeliveryResult> {
-    return this.run.outbound.reaction(reaction);
+    return this.parts.outbound.reaction(reaction);
   }
 
   sendTyping(typing: MatrixTyping): Promise<void> {
-    return this.run.outbound.typing(typing);
+    return this.parts.outbound.typing(typing);
   }
 
   sendReadReceipt(receipt: MatrixReadReceipt): Promise<void> {
-    return this.run.outbound.readReceipt(receipt);
+    return this.parts.outbound.readReceipt(receipt);
   }
 
   handlePowerLevels(change: MatrixPowerLevels): Promise<void> {
-    return this.run.outbound.powerLevels(change);
+    return this.parts.outbound.powerLevels(change);
   }
 
   sendPresence(presence: MatrixPresence): Promise<void> {
-    return this.run.presence.send(presence);
+    return this.parts.presence.send(presence);
   }
 
   async handleRoomChange(change: MatrixRoomChange): Promise<void> {
     if (change.topic === undefined || change.as.kind !== "puppet") return;
-    await this.run.outbound.topic(change, change.topic);
+    await this.parts.outbound.topic(change, change.topic);
   }
 
   handleKick(kick: MatrixKick): Promise<void> {
-    return this.run.outbound.kick(kick);
+    return this.parts.outbound.kick(kick);
   }
 
   async handleMembership(membership: MatrixMembership): Promise<void> {
     if (membership.as.kind !== "puppet") return;
     if (membership.membership === "join") {
-      await this.run.outbound.route(membership);
+      await this.parts.outbound.route(membership);
       return;
     }
     const room = mucOf(membership.remoteRoomId);
     const bare = this.puppets.bareOf(membership.sender);
-    if (room !== null && bare !== null) await this.run.rooms.leave(`${bare}/${PUPPET_RESOURCE}`, room);
+    if (room !== null && bare !== null) await this.parts.rooms.leave(`${bare}/${PUPPET_RESOURCE}`, room);
   }
 }

@@ -1,11 +1,10 @@
 // The parts of a running XMPP bridge and how they hold each other: the main connection, users' own accounts, the
 // transport that picks the stream a stanza goes out on, the MUCs, presence, and the two directions (inbound.ts,
-// outbound.ts). Made once per start; xmpp-network.ts only starts and stops them.
+// outbound.ts). Made with the plugin; xmpp-network.ts only starts and stops them.
 
 import type { NetworkContext } from "bridge-core";
 import { ClientLogins } from "./client-logins.ts";
 import type { XmppConfig } from "./config.ts";
-import { DisplayNames } from "./display-names.ts";
 import { HttpUpload } from "./http-upload.ts";
 import { Inbound } from "./inbound.ts";
 import { type MainConnection, mainConnection, serverDomainOf } from "./main-connection.ts";
@@ -21,7 +20,6 @@ import { Transport } from "./transport.ts";
 import { VCardAvatars } from "./vcard-avatars.ts";
 
 export interface XmppParts {
-  context: NetworkContext;
   connection: MainConnection;
   transport: Transport;
   accounts: ClientLogins;
@@ -45,6 +43,7 @@ export function makeXmppParts(inputs: XmppPartsInputs): XmppParts {
   const connection = mainConnection(config, timeoutMs, context.logger);
   const reflections = new Reflections();
   const ids = new MessageIds(context.storage);
+  // Accounts and rooms report to inbound, which needs them in turn: they only call it once stanzas flow.
   let inbound: Inbound | null = null;
   const accounts = new ClientLogins({
     ...(config.accounts.service !== undefined && { service: config.accounts.service }),
@@ -54,7 +53,7 @@ export function makeXmppParts(inputs: XmppPartsInputs): XmppParts {
     onStanza: (stanza) => inbound?.handle(stanza),
     onReconnect: (fullJid) => rooms.forgetJid(fullJid),
     onState: (userId, state, reason) =>
-      context.connectionState?.({ connection: userId, state, ...(reason !== undefined && { reason }) }),
+      context.connectionState({ connection: userId, state, ...(reason !== undefined && { reason }) }),
   });
   const transport = new Transport(connection, (full) => accounts.byFullJid(full));
   const rooms = new MucRooms({
@@ -89,7 +88,7 @@ export function makeXmppParts(inputs: XmppPartsInputs): XmppParts {
     puppets: puppets,
     accountUser: (bare) => accounts.userOf(bare),
     storage: context.storage,
-    remote: () => context.remote,
+    remote: context.remote,
     files: new SharedFiles({
       fetchRemote: context.media.fetchRemote,
       maxBytes: config.max_file_bytes,
@@ -107,11 +106,9 @@ export function makeXmppParts(inputs: XmppPartsInputs): XmppParts {
     reflections,
     ids,
     puppets: puppets,
-    names: new DisplayNames(context.homeserverUrl),
     storage: context.storage,
     botJid: botJid,
     timeoutMs: timeoutMs,
-    publicLink: (url, filename) => context.media.publicLink(url, filename),
     contacts: presence,
     upload: new HttpUpload({
       transport,
@@ -119,10 +116,9 @@ export function makeXmppParts(inputs: XmppPartsInputs): XmppParts {
       serverDomain: serverDomainOf(config),
       timeoutMs: timeoutMs,
       maxBytes: config.max_file_bytes,
-      download: (url, maxBytes) => context.media.download(url, maxBytes),
       logger: context.logger,
     }),
   });
   connection.onStanza((stanza) => inbound.handle(stanza));
-  return { context, connection, transport, accounts, rooms, inbound, outbound, presence, reflections };
+  return { connection, transport, accounts, rooms, inbound, outbound, presence, reflections };
 }

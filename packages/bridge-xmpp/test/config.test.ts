@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseXmppConfig } from "../src/config.ts";
 import createXmppNetwork from "../src/index.ts";
+import { networkContext } from "./network-context.ts";
 
 test("settings get their defaults, and a mistake names its key", () => {
   const config = parseXmppConfig({ component: { domain: "matrix.example.org", secret: "s" } });
@@ -31,13 +32,19 @@ test("a relay account replaces the component; one of the two is needed, not both
     /either component .* or relay/,
   );
   assert.throws(() => parseXmppConfig({ relay: { jid: "example.org", password: "p" } }), /relay\.jid/);
-  const network = createXmppNetwork({ config: { relay: { jid: "Bridge@Example.org", password: "p" } } });
+  const network = createXmppNetwork(networkContext({ relay: { jid: "Bridge@Example.org", password: "p" } }));
   assert.equal(network.info.relayByDefault, true);
 });
 
-test("the module's default export builds the plugin from its settings", () => {
-  const network = createXmppNetwork({ config: { component: { domain: "matrix.example.org", secret: "s" } } });
+test("the module's default export makes the plugin from its context's settings, refusing bad ones", () => {
+  const network = createXmppNetwork(
+    networkContext({ component: { domain: "matrix.example.org", secret: "s" } }),
+  );
   assert.equal(network.info.id, "xmpp");
   assert.equal(network.info.aliasTemplate, "xmpp_{id}");
   assert.equal(network.info.ghostTemplate, "xmpp_{id}");
+  assert.throws(
+    () => createXmppNetwork(networkContext({ component: { domain: "m.org" } })),
+    /component\.secret/,
+  );
 });

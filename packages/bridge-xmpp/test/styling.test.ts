@@ -1,46 +1,64 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { textContent } from "../src/inbound.ts";
-import { stylingToHtml } from "../src/styling.ts";
+import { parseStyling } from "../src/styling.ts";
 
-test("XEP-0393 spans become HTML", () => {
-  assert.equal(
-    stylingToHtml("*bold* _it_ ~gone~ `a*b*`"),
-    "<strong>bold</strong> <em>it</em> <del>gone</del> <code>a*b*</code>",
+const text = (t: string) => ({ type: "text", text: t });
+
+test("XEP-0393 spans become rich text", () => {
+  assert.deepEqual(parseStyling("*bold* _it_ ~gone~ `a*b*`"), [
+    { type: "bold", children: [text("bold")] },
+    text(" "),
+    { type: "italic", children: [text("it")] },
+    text(" "),
+    { type: "strike", children: [text("gone")] },
+    text(" "),
+    { type: "code", text: "a*b*" },
+  ]);
+  assert.deepEqual(parseStyling("*_both_*"), [
+    { type: "bold", children: [{ type: "italic", children: [text("both")] }] },
+  ]);
+});
+
+test("plain text stays one text node as written, and directives that do not pair stay text", () => {
+  assert.deepEqual(parseStyling("hello world"), [text("hello world")]);
+  assert.deepEqual(parseStyling(""), []);
+  assert.deepEqual(
+    parseStyling("2 * 3 * 4"),
+    [text("2 * 3 * 4")],
+    "a directive before a space does not open",
   );
-  assert.equal(stylingToHtml("*_both_*"), "<strong><em>both</em></strong>");
+  assert.deepEqual(parseStyling("snake_case_name"), [text("snake_case_name")], "inside a word does not open");
+  assert.deepEqual(parseStyling("*open\nclose*"), [text("*open\nclose*")], "spans end with their line");
+  assert.deepEqual(parseStyling("**"), [text("**")]);
 });
 
-test("plain text needs no HTML, and directives that do not pair stay text", () => {
-  assert.equal(stylingToHtml("hello world"), undefined);
-  assert.equal(stylingToHtml("2 * 3 * 4"), undefined, "a directive before a space does not open");
-  assert.equal(stylingToHtml("snake_case_name"), undefined, "a directive inside a word does not open");
-  assert.equal(stylingToHtml("*open\nclose*"), undefined, "spans end with their line");
-  assert.equal(stylingToHtml("**"), undefined);
+test("markup in the text is only text", () => {
+  assert.deepEqual(parseStyling('*<script>* & "q"'), [
+    { type: "bold", children: [text("<script>")] },
+    text(' & "q"'),
+  ]);
 });
 
-test("markup in the text is escaped, never passed through", () => {
-  assert.equal(stylingToHtml('*<script>* & "q"'), "<strong>&lt;script&gt;</strong> &amp; &quot;q&quot;");
+test("quotes and preformatted blocks stand on lines of their own", () => {
+  assert.deepEqual(parseStyling("> quoted *line*\nreply"), [
+    { type: "quote", children: [text("quoted "), { type: "bold", children: [text("line")] }] },
+    text("reply"),
+  ]);
+  assert.deepEqual(parseStyling("> a\n> b"), [{ type: "quote", children: [text("a\nb")] }]);
+  assert.deepEqual(parseStyling("```\n*not* styled <\n```\nafter"), [
+    { type: "codeBlock", text: "*not* styled <" },
+    text("after"),
+  ]);
+  assert.deepEqual(parseStyling("```ts\nlet x;"), [{ type: "codeBlock", text: "let x;", language: "ts" }]);
+  assert.deepEqual(parseStyling("a\n*b*"), [text("a\n"), { type: "bold", children: [text("b")] }]);
 });
 
-test("quotes and preformatted blocks", () => {
-  assert.equal(
-    stylingToHtml("> quoted *line*\nreply"),
-    "<blockquote>quoted <strong>line</strong></blockquote>reply",
-  );
-  assert.equal(stylingToHtml("> a\n> b"), "<blockquote>a<br>b</blockquote>");
-  assert.equal(
-    stylingToHtml("```\n*not* styled <\n```\nafter"),
-    "<pre><code>*not* styled &lt;</code></pre>after",
-  );
-  assert.equal(stylingToHtml("a\n*b*"), "a<br><strong>b</strong>");
-});
-
-test("/me makes an emote, and the body is kept as written", () => {
+test("/me makes an emote; a shared file's body (its link) is no caption", () => {
   assert.deepEqual(textContent("/me waves *hi*"), {
-    body: "waves *hi*",
-    msgtype: "m.emote",
-    html: "waves <strong>hi</strong>",
+    kind: "emote",
+    text: [text("waves "), { type: "bold", children: [text("hi")] }],
   });
-  assert.deepEqual(textContent("plain"), { body: "plain", msgtype: "m.text" });
+  assert.deepEqual(textContent("plain"), { kind: "text", text: [text("plain")] });
+  assert.deepEqual(textContent("https://example.org/a.png", true), { kind: "text", text: [] });
 });

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { plainText } from "bridge-core";
 import { type BridgeStack, startBridgeStack } from "../bridge-stack.ts";
 import { registerUser, type TestClient } from "../matrix-test-client.ts";
 import { useRunDir } from "../run-dir.ts";
@@ -119,7 +120,10 @@ export function useHostileStack(name: string): HostileStack {
       content: { msgtype: "m.text", body, ...content },
     }),
     bridged: async (body) =>
-      (await h.stack.network.waitForMessage((m) => m.body === body && m.remoteRoomId === "lobby")).body,
+      plainText(
+        (await h.stack.world.waitForMessage((m) => plainText(m.text) === body && m.remoteRoomId === "lobby"))
+          .text,
+      ),
   };
 
   before(async () => {

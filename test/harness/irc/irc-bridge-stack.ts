@@ -2,13 +2,27 @@
 // the IRC plugin loaded exactly as its config names it (`network.module: bridge-irc`).
 
 import { join } from "node:path";
-import { IrcNetwork, parseIrcConfig } from "bridge-irc";
-import { type BridgeStack, startBridgeStack } from "../bridge-stack.ts";
+import type { NetworkContext, NetworkPlugin } from "bridge-core";
+import createIrcNetwork, { type IrcNetwork } from "bridge-irc";
+import { type BridgeStack, type NetworkUnderTest, startBridgeStack } from "../bridge-stack.ts";
 import type { HomeserverSoftware } from "../homeserver.ts";
 import { REPO_ROOT } from "../paths.ts";
 import type { IrcServer } from "./server-process.ts";
 
 export const IRC_MODULE = join(REPO_ROOT, "packages", "bridge-irc", "src", "index.ts");
+
+/** The IRC plugin with these settings (`network.config`), made by its module's default export. */
+export function ircNetwork<N extends NetworkPlugin = IrcNetwork>(
+  config: Record<string, unknown>,
+): NetworkUnderTest<N> {
+  return {
+    id: "irc",
+    module: IRC_MODULE,
+    config,
+    factory: createIrcNetwork as (context: NetworkContext) => N,
+    world: undefined as NetworkUnderTest<N>["world"],
+  };
+}
 
 export async function startIrcBridgeStack(options: {
   runDir: string;
@@ -28,7 +42,7 @@ export async function startIrcBridgeStack(options: {
   };
   return startBridgeStack<IrcNetwork>({
     runDir: options.runDir,
-    plugin: { id: "irc", module: IRC_MODULE, config, create: (c) => new IrcNetwork(parseIrcConfig(c)) },
+    plugin: ircNetwork(config),
     ...(options.extraConfig && { extraConfig: options.extraConfig }),
     ...(options.bridgePort !== undefined && { bridgePort: options.bridgePort }),
     ...(options.homeserver !== undefined && { homeserver: options.homeserver }),

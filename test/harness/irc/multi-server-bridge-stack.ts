@@ -1,9 +1,9 @@
 // One IRC bridge in front of several real IRC servers at once (`network.config.servers`), loaded as its config
 // names it, like the single-server stack beside it.
 
-import createIrcNetwork, { type MultiServerIrcNetwork } from "bridge-irc";
+import type { MultiServerIrcNetwork } from "bridge-irc";
 import { type BridgeStack, startBridgeStack } from "../bridge-stack.ts";
-import { IRC_MODULE } from "./irc-bridge-stack.ts";
+import { ircNetwork } from "./irc-bridge-stack.ts";
 import type { IrcServer } from "./server-process.ts";
 
 export async function startMultiServerIrcBridgeStack(options: {
@@ -22,12 +22,7 @@ export async function startMultiServerIrcBridgeStack(options: {
   };
   return startBridgeStack<MultiServerIrcNetwork>({
     runDir: options.runDir,
-    plugin: {
-      id: "irc",
-      module: IRC_MODULE,
-      config,
-      create: (c) => createIrcNetwork({ config: c }) as MultiServerIrcNetwork,
-    },
+    plugin: ircNetwork<MultiServerIrcNetwork>(config),
     ...(options.extraConfig && { extraConfig: options.extraConfig }),
   });
 }

@@ -2,7 +2,8 @@
 // bridge with the Telegram plugin loaded exactly as its config names it (`network.module` pointing at bridge-telegram).
 
 import { join } from "node:path";
-import { parseTelegramConfig, TelegramNetwork } from "bridge-telegram";
+import type { NetworkContext } from "bridge-core";
+import createTelegramNetwork, { type TelegramNetwork } from "bridge-telegram";
 import { type BridgeStack, startBridgeStack } from "../bridge-stack.ts";
 import type { HomeserverSoftware } from "../homeserver.ts";
 import { REPO_ROOT } from "../paths.ts";
@@ -33,7 +34,8 @@ export async function startTelegramBridgeStack(options: {
       id: "telegram",
       module: TELEGRAM_MODULE,
       config,
-      create: (c) => new TelegramNetwork(parseTelegramConfig(c)),
+      factory: createTelegramNetwork as (context: NetworkContext) => TelegramNetwork,
+      world: undefined,
     },
     ...(options.extraConfig !== undefined && { extraConfig: options.extraConfig }),
     ...(options.bridgePort !== undefined && { bridgePort: options.bridgePort }),

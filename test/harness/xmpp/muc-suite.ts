@@ -3,7 +3,8 @@
 
 import { before } from "node:test";
 import type { Element } from "@xmpp/xml";
-import { fillTemplate, type RoomId } from "bridge-core";
+import type { RoomId } from "bridge-core";
+import { fillTemplate } from "bridge-core/bridge";
 import type { XmppNetwork } from "bridge-xmpp";
 import type { BridgeStack } from "../bridge-stack.ts";
 import { registerUser, type TestClient } from "../matrix-test-client.ts";

@@ -3,7 +3,8 @@
 // component.
 
 import { join } from "node:path";
-import { parseXmppConfig, XmppNetwork } from "bridge-xmpp";
+import type { NetworkContext } from "bridge-core";
+import createXmppNetwork, { type XmppNetwork } from "bridge-xmpp";
 import { type BridgeStack, startBridgeStack } from "../bridge-stack.ts";
 import type { HomeserverSoftware } from "../homeserver.ts";
 import { REPO_ROOT } from "../paths.ts";
@@ -41,7 +42,13 @@ export async function startXmppBridgeStack(options: {
   };
   return startBridgeStack<XmppNetwork>({
     runDir: options.runDir,
-    plugin: { id: "xmpp", module: XMPP_MODULE, config, create: (c) => new XmppNetwork(parseXmppConfig(c)) },
+    plugin: {
+      id: "xmpp",
+      module: XMPP_MODULE,
+      config,
+      factory: createXmppNetwork as (context: NetworkContext) => XmppNetwork,
+      world: undefined,
+    },
     ...(options.extraConfig && { extraConfig: options.extraConfig }),
     ...(options.homeserver !== undefined && { homeserver: options.homeserver }),
   });

@@ -18,7 +18,7 @@ import { MatrixClient } from "../matrix/client.ts";
 import { IntentFactory } from "../matrix/intents.ts";
 import { MembershipCache } from "../matrix/membership-cache.ts";
 import { PublicLinks } from "../media/public-links.ts";
-import type { NetworkContext, NetworkPlugin } from "../network.ts";
+import type { NetworkFactory, NetworkPlugin } from "../network.ts";
 import type { HealthState } from "../observability/health.ts";
 import { BridgeMetrics } from "../observability/metrics.ts";
 import { KeyedQueue } from "../pipeline/keyed-queue.ts";
@@ -30,7 +30,7 @@ import { Ghosts } from "./ghosts.ts";
 import { pingHomeserver } from "./homeserver-ping.ts";
 import { resumeOrder } from "./inbox-resume.ts";
 import { Naming } from "./naming.ts";
-import { makeNetworkContext } from "./network-context.ts";
+import { makeNetworkContext, type StartedParts } from "./network-context.ts";
 import { HOMESERVER_PROBE_MS, Operations } from "./operations.ts";
 import { PortalPolicy } from "./portal-policy.ts";
 import { RemoteJournal } from "./remote-journal.ts";
@@ -41,7 +41,8 @@ import { ThirdParty } from "./third-party.ts";
 export interface BridgeOptions {
   config: BridgeConfig;
   registration: Registration;
-  network: NetworkPlugin;
+  /** Makes the plugin: the bridge makes its own, with its context, when it is made. */
+  network: NetworkFactory;
   logger: Logger;
   /** Overrides `appservice.port` (the `-p` flag). */
   port?: number;
@@ -61,6 +62,8 @@ const NO_ROOM_KEY = "no-room";
 /** How long queued work gets to finish at shutdown before what is left waits for the next start. */
 const DRAIN_GRACE_MS = 5000;
 export class Bridge {
+  /** The plugin this bridge made, and alone starts and stops. */
+  readonly network: NetworkPlugin;
   readonly naming: Naming;
   readonly intents: IntentFactory;
   readonly commands: CommandRegistry;
@@ -95,22 +98,43 @@ export class Bridge {
 
   constructor(options: BridgeOptions) {
     this.options = options;
-    const { config, registration, network } = options;
+    const { config, registration } = options;
     this.logger = options.logger;
     this.logger.addSecret(registration.as_token);
     this.logger.addSecret(registration.hs_token);
-    this.naming = new Naming({
-      domain: config.homeserver.domain,
-      botLocalpart: registration.sender_localpart,
-      ghostTemplate: config.network.ghostTemplate ?? network.info.ghostTemplate,
-      aliasTemplate: config.network.aliasTemplate ?? network.info.aliasTemplate,
-    });
     this.client = new MatrixClient({
       homeserverUrl: config.homeserver.url,
       accessToken: registration.as_token,
       logger: this.logger.child({ component: "matrix-client" }),
       signal: this.stopping.signal,
       onReachability: (reachable, detail) => this.operations.states.homeserver(reachable, detail),
+    });
+    this.publicLinks = new PublicLinks({
+      client: this.client,
+      publicUrl: config.media.publicUrl,
+      lifetimeSeconds: config.media.linkLifetimeSeconds,
+      maxBytes: config.media.maxBytes,
+      logger: this.logger.child({ component: "media-proxy" }),
+    });
+    const network = options.network(
+      makeNetworkContext({
+        config,
+        logger: this.logger.child({ component: "network" }),
+        client: this.client,
+        publicLinks: this.publicLinks,
+        started: () => this.startedParts(),
+        allows: (userId) => this.services.gate.allows(userId),
+        puppetsConnected: (count) => this.metrics?.puppetsConnected(network.info.id, count),
+        portalAlias: (id) => this.naming.portalAlias(id),
+        connectionState: (report) => this.operations.states.report(report),
+      }),
+    );
+    this.network = network;
+    this.naming = new Naming({
+      domain: config.homeserver.domain,
+      botLocalpart: registration.sender_localpart,
+      ghostTemplate: config.network.ghostTemplate ?? network.info.ghostTemplate,
+      aliasTemplate: config.network.aliasTemplate ?? network.info.aliasTemplate,
     });
     this.intents = new IntentFactory({
       client: this.client,
@@ -147,13 +171,6 @@ export class Bridge {
     this.metrics = config.metrics.enabled ? new BridgeMetrics({ logger: this.logger }) : undefined;
     this.metrics?.setQueueDepthSource(() => this.queue.depth);
     this.metrics?.setPortalCountSource(() => this.storeOrNull?.countRoomLinks() ?? 0);
-    this.publicLinks = new PublicLinks({
-      client: this.client,
-      publicUrl: config.media.publicUrl,
-      lifetimeSeconds: config.media.linkLifetimeSeconds,
-      maxBytes: config.media.maxBytes,
-      logger: this.logger.child({ component: "media-proxy" }),
-    });
     this.app = this.makeApp();
     mountSideRouters(this.app, {
       config,
@@ -168,7 +185,8 @@ export class Bridge {
   }
 
   private makeApp(): express.Express {
-    const { config, registration, network } = this.options;
+    const { config, registration } = this.options;
+    const network = this.network;
     const thirdParty = new ThirdParty(network, this.naming, new PortalPolicy(config.portals));
     return createAppserviceApp({
       hsToken: registration.hs_token,
@@ -237,13 +255,16 @@ export class Bridge {
   }
 
   async start(): Promise<void> {
-    const { config, network, registration } = this.options;
+    const { config, registration } = this.options;
+    const network = this.network;
     // The database's password never reaches a log line, whatever error quotes the URL.
     const dbPassword =
       config.store.postgres && decodeURIComponent(new URL(config.store.postgres.url).password);
     if (dbPassword) this.logger.addSecret(dbPassword);
     const store = await openStore(config.store, (message, fields) => this.logger.warn(message, fields));
     this.storeOrNull = store;
+    if (store.secrets.created)
+      this.logger.info("made a new key for stored credentials", { keyFile: store.secrets.keyFile });
     this.servicesOrNull = createServices({
       config,
       bridgeId: registration.id,
@@ -258,6 +279,7 @@ export class Bridge {
       commands: this.commands,
       logger: this.logger,
       deliveryRetryDelaysMs: this.options.deliveryRetryDelaysMs ?? DELIVERY_RETRY_DELAYS_MS,
+      mediaLink: (mxc, filename) => this.publicLinks.link(mxc, filename),
       stopping: this.stopping.signal,
       observe: {
         bridged: (direction, type, receivedAt) =>
@@ -308,7 +330,7 @@ export class Bridge {
     // Remote events recorded before a stop or crash but not yet bridged go first, ahead of anything new.
     const resumed = await this.journal.resume();
     if (resumed > 0) this.logger.info("resuming remote events", { count: resumed });
-    await network.start(this.networkContext());
+    await network.start();
     // A plugin that does not report its connections counts as connected once started, as before.
     if (Object.keys(this.operations.states.snapshot().bot).length === 0)
       this.operations.states.report({ connection: "bot", state: "CONNECTED" });
@@ -332,32 +354,14 @@ export class Bridge {
     this.logger.info("bridge started", { network: network.info.id, bot: this.naming.botUserId });
   }
 
-  private get remoteEvents() {
-    if (this.journal === null) throw new Error("the bridge is not started");
-    return this.journal.events;
+  /** What the plugin's context reaches from start() on (NetworkContext). */
+  private startedParts(): StartedParts {
+    if (this.journal === null)
+      throw new Error("the bridge is not started: the network context works from start() on");
+    return { store: this.store, remote: this.journal.events };
   }
 
-  private networkContext(): NetworkContext {
-    const { config, network } = this.options;
-    return makeNetworkContext({
-      config,
-      logger: this.logger.child({ component: "network", network: network.info.id }),
-      client: this.client,
-      store: this.store,
-      remote: this.remoteEvents,
-      publicLinks: this.publicLinks,
-      allows: (userId) => this.services.gate.allows(userId),
-      puppetsConnected: (count) => this.metrics?.puppetsConnected(network.info.id, count),
-      connectionState: (report) => {
-        // The reason may quote the network's error, which may quote a credential: scrubbed like a log line.
-        const reason = report.reason === undefined ? {} : { reason: this.logger.scrub(report.reason) };
-        this.logger.info("network connection state", { ...report, ...reason });
-        this.operations.states.report({ ...report, ...reason });
-      },
-    });
-  }
-
-  /** A link anyone can open to a Matrix file, through the bridge's media proxy (NetworkContext.media.publicLink). */
+  /** A link anyone can open to a Matrix file, through the bridge's media proxy (as OutgoingMedia.link makes). */
   mediaLink(url: MxcUri, filename?: string): string {
     return this.publicLinks.link(url, filename);
   }
@@ -374,7 +378,7 @@ export class Bridge {
     this.stopping.abort();
     this.servicesOrNull?.matrixEvents.stop();
     await this.queue.idle();
-    await this.options.network.stop();
+    await this.network.stop();
     this.health.set("network", false, "stopped");
     await this.storeOrNull?.close();
     this.storeOrNull = null;

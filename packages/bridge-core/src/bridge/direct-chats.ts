@@ -8,11 +8,11 @@ import type { Logger } from "../log.ts";
 import type { Intent } from "../matrix/intent.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import type { RemoteDirectMessage } from "../network.ts";
-import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
+import type { RoomQueues } from "../pipeline/room-queues.ts";
 import type { BridgeStore, RoomLink } from "../store/store.ts";
 import type { Ghosts } from "./ghosts.ts";
 import type { Naming } from "./naming.ts";
-import { remoteRoomKey } from "./portals.ts";
+import { type PillOf, textContent } from "./remote-content.ts";
 
 export const dmKey = (owner: UserId, peer: RemoteUserId): RemoteRoomId => remoteRoomId(`dm:${owner}:${peer}`);
 
@@ -21,7 +21,8 @@ export class DirectChats {
   private readonly intents: IntentFactory;
   private readonly ghosts: Ghosts;
   private readonly naming: Naming;
-  private readonly queue: KeyedQueue;
+  private readonly queues: RoomQueues;
+  private readonly pillOf: PillOf;
   private readonly logger: Logger;
   private readonly onBridged: (type: string, receivedAt: number) => void;
 
@@ -30,7 +31,8 @@ export class DirectChats {
     intents: IntentFactory;
     ghosts: Ghosts;
     naming: Naming;
-    queue: KeyedQueue;
+    queues: RoomQueues;
+    pillOf: PillOf;
     logger: Logger;
     onBridged: (type: string, receivedAt: number) => void;
   }) {
@@ -38,7 +40,8 @@ export class DirectChats {
     this.intents = options.intents;
     this.ghosts = options.ghosts;
     this.naming = options.naming;
-    this.queue = options.queue;
+    this.queues = options.queues;
+    this.pillOf = options.pillOf;
     this.logger = options.logger;
     this.onBridged = options.onBridged;
   }
@@ -54,7 +57,7 @@ export class DirectChats {
       return;
     }
     const key = dmKey(inviter, peer);
-    await this.queue.run(remoteRoomKey(key), async () => {
+    await this.queues.link(key, async () => {
       await ghost.join(roomId);
       const link: RoomLink = {
         roomId,
@@ -74,7 +77,7 @@ export class DirectChats {
    * which stays linked but paused). The ghost creates it, so it is not encrypted unless the homeserver forces it.
    */
   reopen(owner: UserId, peer: RemoteUserId): Promise<RoomLink> {
-    return this.queue.run(remoteRoomKey(dmKey(owner, peer)), async () => {
+    return this.queues.link(dmKey(owner, peer), async () => {
       const link = await this.open(this.intents.intentFor(this.naming.ghostUserId(peer)), owner, peer);
       this.logger.info("direct chat opened again without encryption", { roomId: link.roomId, owner, peer });
       return link;
@@ -100,26 +103,34 @@ export class DirectChats {
     return link;
   }
 
-  /** A remote user wrote privately to a Matrix user: into their DM, which is made (and the user invited) if need be. */
+  /**
+   * A remote user wrote privately to a Matrix user: into their DM, which is made (and the user invited) if need be,
+   * in the DM's link turn; the message then takes its turn in the DM room's queue.
+   */
   message(m: RemoteDirectMessage): Promise<void> {
     const receivedAt = Date.now();
     const key = dmKey(m.to, m.from.id);
-    return this.queue.run(remoteRoomKey(key), async () => {
+    const find = async () => {
+      if ((await this.store.getEventLinkByRemote(key, m.id)) !== null) return null;
+      const link = await this.store.getRoomLinkByRemote(key);
+      // A chat stopped because it is encrypted is never written into: the message opens a new one instead.
+      if (link !== null && link.paused === undefined) return link;
+      const opened = await this.open(
+        this.intents.intentFor(await this.ghosts.ensure(m.from)),
+        m.to,
+        m.from.id,
+      );
+      this.logger.info("direct chat opened from the network", {
+        roomId: opened.roomId,
+        owner: m.to,
+        peer: m.from.id,
+      });
+      return opened;
+    };
+    return this.queues.remote(key, find, async (link) => {
       if ((await this.store.getEventLinkByRemote(key, m.id)) !== null) return;
       const ghost = this.intents.intentFor(await this.ghosts.ensure(m.from));
-      let link = await this.store.getRoomLinkByRemote(key);
-      // A chat stopped because it is encrypted is never written into: the message opens a new one instead.
-      if (link === null || link.paused !== undefined) {
-        link = await this.open(ghost, m.to, m.from.id);
-        this.logger.info("direct chat opened from the network", {
-          roomId: link.roomId,
-          owner: m.to,
-          peer: m.from.id,
-        });
-      }
-      const content: Record<string, unknown> = { msgtype: m.msgtype ?? "m.text", body: m.body };
-      if (m.html !== undefined)
-        Object.assign(content, { format: "org.matrix.custom.html", formatted_body: m.html });
+      const content = textContent(m.text, m.kind, this.pillOf);
       const txnId = `dm.${createHash("sha256").update(`${key}\u0000${m.id}`).digest("base64url").slice(0, 32)}`;
       const eventId = await ghost.sendMessage(link.roomId, content, txnId);
       await this.store.putEventLink({

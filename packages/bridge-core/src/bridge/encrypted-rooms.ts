@@ -15,11 +15,11 @@ import type { Logger } from "../log.ts";
 import type { Intent } from "../matrix/intent.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
+import { remoteRoomKey } from "../pipeline/room-queues.ts";
 import type { BridgeStore, MatrixEventJson, RoomLink } from "../store/store.ts";
 import type { DirectChats } from "./direct-chats.ts";
 import { obj } from "./matrix-content.ts";
 import type { Naming } from "./naming.ts";
-import { remoteRoomKey } from "./portals.ts";
 
 export const ENCRYPTION_STATE = "m.room.encryption";
 export const ENCRYPTED_EVENT = "m.room.encrypted";

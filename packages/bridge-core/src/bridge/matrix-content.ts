@@ -53,8 +53,6 @@ export function stripReplyFallback(body: string, html: string | undefined): { bo
   return strippedHtml === undefined ? { body: strippedBody } : { body: strippedBody, html: strippedHtml };
 }
 
-export const MEDIA_MSGTYPES = new Set(["m.image", "m.file", "m.audio", "m.video"]);
-
 /** The file of a media message, when the content names a valid mxc URL. */
 export function mediaOf(
   content: Json,

@@ -2,16 +2,18 @@
 // passed to the network as their puppets. Relayed users have no remote presence to type or read with, so theirs stay
 // on Matrix; so do those of users the permissions leave out, and everything in a room whose bridging is paused.
 
-import { isEventId, isRoomId, isUserId, type RoomId, type UserId } from "../ids.ts";
-import type { NetworkPlugin } from "../network.ts";
-import type { BridgeStore, MatrixEventJson } from "../store/store.ts";
+import { isEventId, isRoomId, isUserId, type RemoteUserId, type RoomId, type UserId } from "../ids.ts";
+import type { BridgeStore, MatrixEventJson, RoomLink } from "../store/store.ts";
 import { obj } from "./matrix-content.ts";
 import type { Naming } from "./naming.ts";
+import type { NetworkDoor } from "./network-door.ts";
+import type { OutgoingParts } from "./outgoing-parts.ts";
 import type { Puppets } from "./puppets.ts";
 
 export class MatrixEphemeral {
   private readonly store: BridgeStore;
-  private readonly network: NetworkPlugin;
+  private readonly door: NetworkDoor;
+  private readonly parts: OutgoingParts;
   private readonly puppets: Puppets;
   private readonly naming: Naming;
   private readonly allows: (userId: UserId) => boolean;
@@ -20,7 +22,8 @@ export class MatrixEphemeral {
 
   constructor(options: {
     store: BridgeStore;
-    network: NetworkPlugin;
+    door: NetworkDoor;
+    parts: OutgoingParts;
     puppets: Puppets;
     naming: Naming;
     /** Whether the permissions let the user be bridged. */
@@ -28,18 +31,20 @@ export class MatrixEphemeral {
   }) {
     this.allows = options.allows;
     this.store = options.store;
-    this.network = options.network;
+    this.door = options.door;
+    this.parts = options.parts;
     this.puppets = options.puppets;
     this.naming = options.naming;
   }
 
-  async handle(event: MatrixEventJson): Promise<void> {
+  async handle(event: MatrixEventJson, receivedAt: number): Promise<void> {
     // Presence belongs to a user, not a room: it comes without a room id.
-    if (event.type === "m.presence") return this.onPresence(event["sender"], obj(event["content"]));
+    if (event.type === "m.presence")
+      return this.onPresence(event["sender"], obj(event["content"]), receivedAt);
     const roomId = event["room_id"];
     if (!isRoomId(roomId)) return;
-    if (event.type === "m.typing") await this.onTyping(roomId, obj(event["content"]));
-    else if (event.type === "m.receipt") await this.onReceipt(roomId, obj(event["content"]));
+    if (event.type === "m.typing") await this.onTyping(roomId, obj(event["content"]), receivedAt);
+    else if (event.type === "m.receipt") await this.onReceipt(roomId, obj(event["content"]), receivedAt);
   }
 
   private async puppetIn(roomId: RoomId, userId: UserId) {
@@ -50,48 +55,67 @@ export class MatrixEphemeral {
     return remoteUserId === null ? null : { link, remoteUserId };
   }
 
-  private async onTyping(roomId: RoomId, content: Record<string, unknown>): Promise<void> {
+  /** What every call about `userId` in the room carries, as their puppet. */
+  private side(link: RoomLink, userId: UserId, remoteUserId: RemoteUserId) {
+    return this.parts.side(link, userId, { kind: "puppet", remoteUserId });
+  }
+
+  private async onTyping(
+    roomId: RoomId,
+    content: Record<string, unknown>,
+    receivedAt: number,
+  ): Promise<void> {
     const ids = Array.isArray(content["user_ids"]) ? content["user_ids"].filter(isUserId) : [];
     const now = new Set(ids);
     const before = this.typing.get(roomId) ?? new Set<UserId>();
     if (now.size > 0) this.typing.set(roomId, now);
     else this.typing.delete(roomId);
-    const { sendTyping } = this.network;
-    if (!this.network.info.capabilities.typing || !sendTyping) return;
+    if (!this.door.has("sendTyping")) return;
     const changes = [...[...now].filter((u) => !before.has(u)), ...[...before].filter((u) => !now.has(u))];
     for (const userId of changes) {
       const puppet = await this.puppetIn(roomId, userId);
       if (puppet === null) continue;
-      await sendTyping.call(this.network, {
-        roomId,
-        remoteRoomId: puppet.link.remoteRoomId,
-        sender: userId,
-        as: { kind: "puppet", remoteUserId: puppet.remoteUserId },
-        typing: now.has(userId),
-      });
+      await this.door.sendTyping(
+        { roomId, sender: userId, type: "m.typing", what: "typing", receivedAt },
+        { ...(await this.side(puppet.link, userId, puppet.remoteUserId)), typing: now.has(userId) },
+      );
     }
   }
 
-  private async onPresence(sender: unknown, content: Record<string, unknown>): Promise<void> {
-    const { sendPresence } = this.network;
+  private async onPresence(
+    sender: unknown,
+    content: Record<string, unknown>,
+    receivedAt: number,
+  ): Promise<void> {
     const state = content["presence"];
-    if (!sendPresence || !isUserId(sender) || this.naming.isBridgeUser(sender) || !this.allows(sender))
+    if (
+      !this.door.has("sendPresence") ||
+      !isUserId(sender) ||
+      this.naming.isBridgeUser(sender) ||
+      !this.allows(sender)
+    )
       return;
     if (state !== "online" && state !== "unavailable" && state !== "offline") return;
     const remoteUserId = await this.puppets.identityOf(sender);
     if (remoteUserId === null) return;
     const statusMsg = content["status_msg"];
-    await sendPresence.call(this.network, {
-      sender,
-      remoteUserId,
-      state,
-      ...(typeof statusMsg === "string" && statusMsg !== "" && { statusMsg }),
-    });
+    await this.door.sendPresence(
+      {
+        sender,
+        remoteUserId,
+        state,
+        ...(typeof statusMsg === "string" && statusMsg !== "" && { statusMsg }),
+      },
+      receivedAt,
+    );
   }
 
-  private async onReceipt(roomId: RoomId, content: Record<string, unknown>): Promise<void> {
-    const { sendReadReceipt } = this.network;
-    if (!this.network.info.capabilities.receipts || !sendReadReceipt) return;
+  private async onReceipt(
+    roomId: RoomId,
+    content: Record<string, unknown>,
+    receivedAt: number,
+  ): Promise<void> {
+    if (!this.door.has("sendReadReceipt")) return;
     for (const [eventId, receipts] of Object.entries(content)) {
       if (!isEventId(eventId)) continue;
       for (const userId of Object.keys(obj(obj(receipts)["m.read"]))) {
@@ -99,13 +123,10 @@ export class MatrixEphemeral {
         const puppet = await this.puppetIn(roomId, userId);
         const mapped = puppet && (await this.store.getEventLinkByMatrix(roomId, eventId));
         if (!puppet || !mapped) continue;
-        await sendReadReceipt.call(this.network, {
-          roomId,
-          remoteRoomId: puppet.link.remoteRoomId,
-          sender: userId,
-          as: { kind: "puppet", remoteUserId: puppet.remoteUserId },
-          upTo: mapped.remoteMessageId,
-        });
+        await this.door.sendReadReceipt(
+          { roomId, sender: userId, type: "m.receipt", what: "read marker", receivedAt },
+          { ...(await this.side(puppet.link, userId, puppet.remoteUserId)), upTo: mapped.remoteMessageId },
+        );
       }
     }
   }

@@ -1,6 +1,6 @@
 // What the bridge does with each Matrix event the homeserver sent, once it is its turn in the room's queue: keep
 // track of membership, answer invites to the bot, run commands, and pass what users say in bridged rooms on to the
-// network (matrix-to-remote.ts, matrix-ephemeral.ts).
+// network (matrix-to-remote.ts, matrix-room-actions.ts, matrix-ephemeral.ts, all through network-door.ts).
 
 import type { CommandRegistry } from "../commands/registry.ts";
 import { isEventId, isRoomId, isUserId, type RemoteUserId, type RoomId, type UserId } from "../ids.ts";
@@ -9,7 +9,6 @@ import { matrixPath } from "../matrix/client.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import { LruMap } from "../matrix/lru-map.ts";
 import type { Membership, MembershipCache } from "../matrix/membership-cache.ts";
-import type { NetworkPlugin } from "../network.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import type { BridgeStore, InboxEntry, MatrixEventJson, RoomLink } from "../store/store.ts";
 import type { DirectChats } from "./direct-chats.ts";
@@ -17,6 +16,7 @@ import type { DisplayNames } from "./display-names.ts";
 import { type EncryptedRooms, showsEncryption } from "./encrypted-rooms.ts";
 import { obj, str } from "./matrix-content.ts";
 import type { MatrixEphemeral } from "./matrix-ephemeral.ts";
+import type { MatrixRoomActions } from "./matrix-room-actions.ts";
 import type { MatrixToRemote } from "./matrix-to-remote.ts";
 import type { Naming } from "./naming.ts";
 import type { Permissions } from "./permissions.ts";
@@ -39,7 +39,7 @@ export interface MatrixEventDeps {
   cache: MembershipCache;
   naming: Naming;
   commands: CommandRegistry;
-  network: NetworkPlugin;
+  networkName: string;
   permissions: Permissions;
   /** Whether a user may be bridged at all; every path acting for a Matrix user on the network asks it. */
   gate: UserGate;
@@ -48,6 +48,7 @@ export interface MatrixEventDeps {
   puppets: Puppets;
   displayNames: DisplayNames;
   toRemote: MatrixToRemote;
+  roomActions: MatrixRoomActions;
   directChats: DirectChats;
   ephemeral: MatrixEphemeral;
   bridgeId: string;
@@ -123,7 +124,7 @@ export class MatrixEventHandler {
       roomId,
       eventId: event["event_id"],
     });
-    if (entry.kind === "ephemeral") return this.deps.ephemeral.handle(event);
+    if (entry.kind === "ephemeral") return this.deps.ephemeral.handle(event, entry.receivedAt);
     if (entry.kind !== "timeline" || !isRoomId(roomId) || !isUserId(sender)) return;
     if (event.type === "m.room.member") return this.onMembership(roomId, sender, event);
     // Loop prevention: what the bot or a ghost sent, or what the bridge sent as a real user, came from this bridge.
@@ -159,12 +160,12 @@ export class MatrixEventHandler {
       this.deps.cache.isJoined(roomId, this.deps.naming.botUserId)
     )
       this.gaps.noteHandled(roomId, eventId, ts);
-    const { toRemote } = this.deps;
+    const { toRemote, roomActions } = this.deps;
     if (event.type === "m.room.message") await toRemote.message(link, sender, event, receivedAt, resumed);
     else if (event.type === "m.room.redaction") await toRemote.redaction(link, sender, event, receivedAt);
     else if (event.type === "m.reaction") await toRemote.reaction(link, sender, event, receivedAt);
     else if (event.type === "m.room.topic" || event.type === "m.room.name") {
-      await toRemote.roomChange(link, sender, event, receivedAt);
+      await roomActions.roomChange(link, sender, event, receivedAt);
     } else if (event.type === "m.room.power_levels" && event["state_key"] === "") {
       await this.onPowerLevels(link, sender, event, receivedAt);
     }
@@ -172,8 +173,8 @@ export class MatrixEventHandler {
 
   /** Levels given to ghosts and to Matrix users with remote identities go to the network as their remote ids. */
   private async onPowerLevels(link: RoomLink, sender: UserId, event: MatrixEventJson, receivedAt: number) {
-    const { naming, puppets, network } = this.deps;
-    if (!network.handlePowerLevels) return;
+    const { naming, puppets, roomActions } = this.deps;
+    if (!roomActions.takesPowerLevels) return;
     const prev = obj(event["unsigned"])["prev_content"];
     const changes: { user: RemoteUserId; level: number }[] = [];
     for (const [userId, level] of changedUserLevels(event["content"], prev)) {
@@ -184,7 +185,7 @@ export class MatrixEventHandler {
       const user = ghost ?? (await puppets.identityOf(userId));
       if (user !== null) changes.push({ user, level });
     }
-    if (changes.length > 0) await this.deps.toRemote.powerLevels(link, sender, changes, receivedAt);
+    if (changes.length > 0) await this.deps.roomActions.powerLevels(link, sender, changes, receivedAt);
   }
 
   private async onMembership(roomId: RoomId, sender: UserId, event: MatrixEventJson): Promise<void> {
@@ -241,7 +242,7 @@ export class MatrixEventHandler {
         link.paused === undefined &&
         (await gate.admit(roomId, sender, this.speakerIn(link)))
       )
-        await this.deps.toRemote.kick(link, sender, kickedGhost, reason, membership === "ban");
+        await this.deps.roomActions.kick(link, sender, kickedGhost, reason, membership === "ban");
       return;
     }
     if (naming.isBridgeUser(target) || content[DOUBLE_PUPPET_SOURCE] === this.deps.bridgeId) return;
@@ -255,7 +256,7 @@ export class MatrixEventHandler {
    * bridged gets no puppet (no connection is opened for them) and is told why when they arrive.
    */
   private async passMembership(roomId: RoomId, userId: UserId, membership: "join" | "leave"): Promise<void> {
-    const { network, store, puppets, gate } = this.deps;
+    const { store, gate } = this.deps;
     const link = await store.getRoomLinkByMatrix(roomId);
     // A private chat has no remote room to enter or leave; a paused room is not bridged.
     if (link === null || link.kind === "dm" || link.paused !== undefined) return;
@@ -263,16 +264,7 @@ export class MatrixEventHandler {
       if (membership === "join") await gate.admit(roomId, userId, this.speakerIn(link));
       return;
     }
-    if (!network.handleMembership) return;
-    const remoteUserId = await puppets.identityOf(userId);
-    if (remoteUserId === null) return;
-    await network.handleMembership({
-      roomId,
-      remoteRoomId: link.remoteRoomId,
-      sender: userId,
-      as: { kind: "puppet", remoteUserId },
-      membership,
-    });
+    await this.deps.roomActions.membership(link, userId, membership);
   }
 
   /** Who tells a room's users why they are not bridged: a private chat's ghost, else the bot. */
@@ -338,7 +330,7 @@ export class MatrixEventHandler {
       return;
     }
     if (isDirect) {
-      const name = this.deps.network.info.displayName;
+      const name = this.deps.networkName;
       await intents.bot.sendNotice(
         roomId,
         `Hello! I am the ${name} bridge bot. Send "help" for the commands.`,

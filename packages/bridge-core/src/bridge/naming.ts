@@ -1,5 +1,5 @@
 // How remote ids become Matrix ids and back: ghosts from the ghost template, portal aliases from the alias template.
-// Ghost localparts must use the narrow localpart alphabet, so remote user ids are escaped (registration/templates.ts);
+// Ghost localparts must use the narrow localpart alphabet, so remote user ids are escaped (templates.ts);
 // aliases allow almost any printable character, so a remote room id keeps its readable form there (`#irc_#chan`) and
 // only `:`, `=`, spaces, controls and non-ASCII are written as `=hh` bytes.
 
@@ -15,7 +15,7 @@ import {
   serverNameOf,
   type UserId,
 } from "../ids.ts";
-import { fillTemplate, matchTemplate, TEMPLATE_PLACEHOLDER } from "../registration/templates.ts";
+import { fillTemplate, matchTemplate, TEMPLATE_PLACEHOLDER } from "../templates.ts";
 
 const ALIAS_KEPT = /[\x21-\x39\x3b\x3c\x3e-\x7e]/;
 const encoder = new TextEncoder();

@@ -8,9 +8,11 @@ import { isMatrixError } from "../matrix/errors.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import type { NetworkPlugin } from "../network.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
+import { remoteRoomKey } from "../pipeline/room-queues.ts";
+import { PlumbingError, type RoomLinking } from "../room-linking.ts";
 import type { BridgeStore, RoomLink } from "../store/store.ts";
 import type { Naming } from "./naming.ts";
-import { bridgeStateEvents, remoteRoomKey } from "./portals.ts";
+import { bridgeStateEvents } from "./portals.ts";
 import { effectivePowerLevel, type PowerState, readPowerState, stateEventLevel } from "./power-levels.ts";
 
 /** The level a room's moderators have by default; linking, unlinking and relaying are theirs to decide. */
@@ -18,23 +20,6 @@ export const PLUMBING_POWER_LEVEL = 50;
 const MAX_REMOTE_ROOM_ID_LENGTH = 1024;
 /** Ghosts leave an unlinked room this many at a time, so a large room does not fire hundreds of requests at once. */
 const GHOST_LEAVE_BATCH = 10;
-
-/** A refusal with the HTTP status and Matrix errcode the provisioning API answers with; the message is for users. */
-export class PlumbingError extends Error {
-  readonly status: number;
-  readonly errcode: string;
-
-  constructor(status: number, errcode: string, message: string) {
-    super(message);
-    this.name = "PlumbingError";
-    this.status = status;
-    this.errcode = errcode;
-  }
-
-  toJSON(): { errcode: string; error: string } {
-    return { errcode: this.errcode, error: this.message };
-  }
-}
 
 export interface PlumbingOptions {
   store: BridgeStore;
@@ -56,7 +41,7 @@ export interface PlumbingOptions {
 // again from inside would wait for itself.
 const plumbingKey = (roomId: RoomId): string => `plumbing:${roomId}`;
 
-export class Plumbing {
+export class Plumbing implements RoomLinking {
   private readonly options: PlumbingOptions;
 
   constructor(options: PlumbingOptions) {
@@ -280,7 +265,10 @@ export class Plumbing {
     }
   }
 
-  /** Forgets a link, under its remote room's key so that no remote event for it is half handled. */
+  /**
+   * Forgets a link, in its remote room's link turn so that no remote event finds it half removed; a remote event
+   * already queued in the room checks the link again when its turn comes (remote-to-matrix.ts).
+   */
   async deleteLink(link: RoomLink): Promise<void> {
     await this.options.queue.run(remoteRoomKey(link.remoteRoomId), () =>
       this.options.store.deleteRoomLink(link.roomId),

@@ -9,13 +9,12 @@ import type { Logger } from "../log.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import type { NetworkInfo, NetworkPlugin, RemoteRoomInfo } from "../network.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
+import { remoteRoomKey } from "../pipeline/room-queues.ts";
 import type { BridgeStore, RoomLink } from "../store/store.ts";
 import type { Ghosts } from "./ghosts.ts";
 import type { Naming } from "./naming.ts";
 import type { PortalDirectory } from "./portal-directory.ts";
 import type { PortalPolicy } from "./portal-policy.ts";
-
-export const remoteRoomKey = (id: RemoteRoomId): string => `remote-room:${id}`;
 
 /**
  * Ghosts joined when a portal is made. A channel of thousands would otherwise cost thousands of registrations and
@@ -88,7 +87,7 @@ export class Portals {
 
   /**
    * The Matrix room bridged to a remote room, creating a portal when there is none (the remote side spoke first).
-   * Callers already run under the remote room's queue key. Null when the network does not know the room.
+   * Callers already run in the remote room's link turn (room-queues.ts). Null when the network does not know the room.
    */
   async ensure(id: RemoteRoomId): Promise<RoomLink | null> {
     return (await this.options.store.getRoomLinkByRemote(id)) ?? this.createPortal(id);

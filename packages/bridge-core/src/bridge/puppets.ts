@@ -1,7 +1,8 @@
 // Who a Matrix user is on the remote network, and who a remote user is on Matrix.
 // - Single puppeting: a Matrix user's events go out as their own remote identity: one they logged in with
 //   (`login`), or one the network hands every Matrix user (`automaticIdentity`).
-// - Relaybot: without an identity, the bridge's own remote account relays "name: text", where the room allows it.
+// - Relaybot: without an identity, the bridge's own remote account relays for them, marking their lines with their
+//   name, where the room allows it.
 // - Double puppeting: a remote user who is a logged-in Matrix user of this homeserver appears as that real account
 //   (through the second, non-exclusive registration), not as a ghost.
 
@@ -9,6 +10,7 @@ import { type RemoteUserId, serverNameOf, type UserId } from "../ids.ts";
 import type { Intent } from "../matrix/intent.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import type { NetworkPlugin, SendAs } from "../network.ts";
+import type { RelayMarks } from "../rich-text.ts";
 import type { BridgeStore, RoomLink } from "../store/store.ts";
 
 /** Put into the content of every event the bridge sends as a real user, so the bridge never bridges it back. */
@@ -32,11 +34,14 @@ export class Puppets {
     this.domain = options.domain;
   }
 
-  /** The identity `userId`'s events in `link`'s room go out as, or null when they cannot go out at all. */
-  async sendAs(userId: UserId, link: RoomLink, displayName: () => Promise<string>): Promise<SendAs | null> {
+  /**
+   * The identity `userId`'s events in `link`'s room go out as, or null when they cannot go out at all. `marks`
+   * makes the relay marks, only when the room relays for them.
+   */
+  async sendAs(userId: UserId, link: RoomLink, marks: () => Promise<RelayMarks>): Promise<SendAs | null> {
     const identity = await this.identityOf(userId);
     if (identity !== null) return { kind: "puppet", remoteUserId: identity };
-    if (link.relay === true) return { kind: "relay", displayName: await displayName() };
+    if (link.relay === true) return { kind: "relay", marks: await marks() };
     return null;
   }
 

@@ -4,6 +4,8 @@
 // someone else's. So every line carries the prefix, and a display name can never break out of it (no line breaks,
 // no controls that reorder or hide text).
 
+import type { RelayMarks } from "../rich-text.ts";
+
 /** The longest display name used, in code points: enough for any real name, too short to fill a line with. */
 export const MAX_DISPLAY_NAME_LENGTH = 64;
 
@@ -36,36 +38,18 @@ export function fillRelayTemplate(template: string, displayName: string, message
   );
 }
 
-/** What the template puts before and after the message, for a network that must split a line further. */
-export interface RelayWrap {
-  before: string;
-  after: string;
-}
-
-/** The template filled in for `displayName`, around the (first) `{message}`. */
-export function relayWrap(template: string, displayName: string): RelayWrap {
+/**
+ * How a relayed message is marked with its sender: what the template puts before and after `{message}`, filled in
+ * for `displayName`; an emote reads `* name text`. The plugin puts the marks on every line it sends.
+ */
+export function relayMarks(template: string, displayName: string, emote = false): RelayMarks {
+  if (emote) return { displayName, before: `* ${displayName} `, after: "" };
   const at = template.indexOf("{message}");
   const [head, tail] =
     at < 0 ? [template, ""] : [template.slice(0, at), template.slice(at + "{message}".length)];
   return {
+    displayName,
     before: fillRelayTemplate(head, displayName, ""),
     after: fillRelayTemplate(tail, displayName, ""),
   };
-}
-
-const LINE_BREAK = /\r\n|\r|\n|\u2028|\u2029|\u0085|\v|\f/;
-
-/**
- * A relayed message in the template, line by line: each line of `message` gets the template's prefix (and suffix),
- * so no line of it can pass for another sender's. Emotes read `* name line` on every line.
- */
-export function relayLines(template: string, displayName: string, message: string, emote = false): string {
-  const wrap = emote ? { before: `* ${displayName} `, after: "" } : relayWrap(template, displayName);
-  return (
-    message
-      .split(LINE_BREAK)
-      // An empty line says nothing anyone could take for someone else's; it stays empty (IRC drops it).
-      .map((line) => (line.trim() === "" ? line : wrap.before + line + wrap.after))
-      .join("\n")
-  );
 }

@@ -1,6 +1,8 @@
 // Remote → Matrix: what a network plugin reports, bridged into the room's portal (created when the remote side
-// speaks first) as the sender's ghost, or as their real Matrix account when double puppeting applies. Every send
-// carries a transaction id derived from the remote ids, so a retry after a crash or an outage cannot duplicate it.
+// speaks first) as the sender's ghost, or as their real Matrix account when double puppeting applies. Each event
+// takes its turn in its Matrix room's one queue (room-queues.ts), behind the room's Matrix events before it. Every
+// send carries a transaction id derived from the remote ids, so a retry after a crash or an outage cannot duplicate
+// it.
 
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -25,13 +27,13 @@ import type {
   RemoteTyping,
   RemoteUserInfo,
 } from "../network.ts";
-import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
+import type { RoomQueues } from "../pipeline/room-queues.ts";
 import type { BridgeStore, RoomLink } from "../store/store.ts";
-import type { DeliveriesInFlight } from "./deliveries-in-flight.ts";
 import type { DirectChats } from "./direct-chats.ts";
 import type { Ghosts } from "./ghosts.ts";
-import { type Portals, remoteRoomKey } from "./portals.ts";
+import type { Portals } from "./portals.ts";
 import { DOUBLE_PUPPET_SOURCE, type Puppets } from "./puppets.ts";
+import { MEDIA_MSGTYPES, type PillOf, textContent } from "./remote-content.ts";
 
 export interface RemoteToMatrixDeps {
   /** Aborted when the bridge stops: events held back by an unreachable homeserver stay recorded for the next start. */
@@ -42,16 +44,13 @@ export interface RemoteToMatrixDeps {
   ghosts: Ghosts;
   portals: Portals;
   puppets: Puppets;
-  queue: KeyedQueue;
-  /** Matrix messages still being sent to the network, which answers about them may have to wait for. */
-  inFlight: DeliveriesInFlight;
+  queues: RoomQueues;
+  /** Who a remote user mentioned in a message is on Matrix. */
+  pillOf: PillOf;
   bridgeId: string;
   logger: Logger;
   onBridged: (type: string, receivedAt: number) => void;
 }
-
-/** How long an answer about a message still being sent waits for it to be mapped. */
-const IN_FLIGHT_WAIT_MS = 10_000;
 
 /** Pauses between tries while the homeserver cannot be reached: about half an hour in all, then the event is dropped. */
 const PASSING_TROUBLE_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, ...Array(28).fill(60_000)];
@@ -99,31 +98,48 @@ export class RemoteToMatrix implements RemoteEvents {
     this.deps = deps;
   }
 
-  /** Runs `task` in the remote room's turn of the pipeline, with its Matrix room (made if need be). */
+  /** Runs `task` in the turn of the remote room's Matrix room (made if need be), in the room's one queue. */
   private inRoom(roomId: RemoteRoomId, type: string, task: (link: RoomLink) => Promise<void>): Promise<void> {
     const receivedAt = Date.now();
-    return this.deps.queue.run(remoteRoomKey(roomId), async () => {
-      const link = await this.deps.portals.ensure(roomId);
-      if (link === null) {
-        this.deps.logger.warn(
-          "event for a remote room the network does not know, or one not allowed a portal; dropped",
-          { roomId, type },
-        );
-        return;
-      }
-      // The room turned on encryption: the bridge cannot encrypt, and posting in plaintext where users expect
-      // secrecy is worse than not posting (the room was told; see encrypted-rooms.ts).
-      if (link.paused !== undefined) {
-        this.deps.logger.debug("event for a paused room; not bridged", { roomId, type, paused: link.paused });
-        return;
-      }
-      await retryWhilePassing(() => task(link), {
-        logger: this.deps.logger,
-        signal: this.deps.stopping,
-        context: { roomId, type },
-      });
-      this.deps.onBridged(type, receivedAt);
-    });
+    return this.deps.queues.remote(
+      roomId,
+      () => this.portalOf(roomId, type),
+      async ({ roomId: matrixRoomId }) => {
+        // Read again in the room's turn: the room may have been unlinked or paused while the event waited.
+        const link = await this.deps.store.getRoomLinkByMatrix(matrixRoomId);
+        if (link === null || link.remoteRoomId !== roomId) {
+          this.deps.logger.info("event for a room unlinked meanwhile; dropped", { roomId, type });
+          return;
+        }
+        // The room turned on encryption: the bridge cannot encrypt, and posting in plaintext where users expect
+        // secrecy is worse than not posting (the room was told; see encrypted-rooms.ts).
+        if (link.paused !== undefined) {
+          this.deps.logger.debug("event for a paused room; not bridged", {
+            roomId,
+            type,
+            paused: link.paused,
+          });
+          return;
+        }
+        await retryWhilePassing(() => task(link), {
+          logger: this.deps.logger,
+          signal: this.deps.stopping,
+          context: { roomId, type },
+        });
+        this.deps.onBridged(type, receivedAt);
+      },
+    );
+  }
+
+  private async portalOf(roomId: RemoteRoomId, type: string): Promise<RoomLink | null> {
+    const link = await this.deps.portals.ensure(roomId);
+    if (link === null) {
+      this.deps.logger.warn(
+        "event for a remote room the network does not know, or one not allowed a portal; dropped",
+        { roomId, type },
+      );
+    }
+    return link;
   }
 
   /** The Matrix user who speaks for `sender` in the room: their real account (double puppet) or their ghost. */
@@ -147,28 +163,20 @@ export class RemoteToMatrix implements RemoteEvents {
     return (await this.deps.store.getEventLinkByRemote(roomId, id))?.eventId;
   }
 
-  /** The Matrix event a remote event is about; if it is not mapped yet, once the room's sends in flight are done. */
-  private async targetOf(roomId: RemoteRoomId, id: RemoteMessageId): Promise<EventId | undefined> {
-    const known = await this.eventFor(roomId, id);
-    if (known !== undefined || !(await this.deps.inFlight.settled(roomId, IN_FLIGHT_WAIT_MS))) return known;
-    return this.eventFor(roomId, id);
-  }
-
   message(m: RemoteMessage): Promise<void> {
-    return this.inRoom(m.roomId, m.msgtype ?? "m.text", async (link) => {
+    const type = m.media ? MEDIA_MSGTYPES[m.media.kind] : `m.${m.kind ?? "text"}`;
+    return this.inRoom(m.roomId, type, async (link) => {
       // Already mapped: our own message echoed back by the network, or a redelivery.
       if ((await this.eventFor(m.roomId, m.id)) !== undefined) return;
       const { intent, real } = await this.speaker(link, m.sender);
-      let content: Record<string, unknown> = { msgtype: m.msgtype ?? "m.text", body: m.body };
-      if (m.html !== undefined)
-        content = { ...content, format: "org.matrix.custom.html", formatted_body: m.html };
+      let content = textContent(m.text, m.kind, this.deps.pillOf);
       if (m.media) {
         const url = await this.deps.intents.client.uploadMedia(m.media.data, {
           contentType: m.media.mimetype,
           filename: m.media.filename,
         });
         content = {
-          msgtype: m.media.kind,
+          msgtype: MEDIA_MSGTYPES[m.media.kind],
           body: m.media.filename,
           url,
           info: { mimetype: m.media.mimetype, size: m.media.data.byteLength },
@@ -196,29 +204,28 @@ export class RemoteToMatrix implements RemoteEvents {
 
   edit(e: RemoteEdit): Promise<void> {
     return this.inRoom(e.roomId, "m.replace", async (link) => {
-      const target = await this.targetOf(e.roomId, e.target);
+      const target = await this.eventFor(e.roomId, e.target);
       if (target === undefined) return;
       const { intent, real } = await this.speaker(link, e.sender);
-      const newContent: Record<string, unknown> = { msgtype: "m.text", body: e.body };
-      if (e.html !== undefined)
-        Object.assign(newContent, { format: "org.matrix.custom.html", formatted_body: e.html });
+      const newContent = textContent(e.text, "text", this.deps.pillOf);
+      const body = String(newContent["body"]);
       const content = {
         msgtype: "m.text",
-        body: `* ${e.body}`,
+        body: `* ${body}`,
         "m.new_content": newContent,
         "m.relates_to": { rel_type: "m.replace", event_id: target },
       };
       await intent.sendMessage(
         link.roomId,
         this.mark(content, real),
-        txnIdFor("e", e.roomId, e.target, e.body),
+        txnIdFor("e", e.roomId, e.target, body),
       );
     });
   }
 
   deletion(d: RemoteDeletion): Promise<void> {
     return this.inRoom(d.roomId, "m.room.redaction", async (link) => {
-      const target = await this.targetOf(d.roomId, d.target);
+      const target = await this.eventFor(d.roomId, d.target);
       if (target === undefined) return;
       const { intent } = await this.speaker(link, d.sender);
       const txnId = txnIdFor("d", d.roomId, d.target);
@@ -234,7 +241,7 @@ export class RemoteToMatrix implements RemoteEvents {
 
   reaction(r: RemoteReaction): Promise<void> {
     return this.inRoom(r.roomId, "m.reaction", async (link) => {
-      const target = await this.targetOf(r.roomId, r.target);
+      const target = await this.eventFor(r.roomId, r.target);
       if (target === undefined || (await this.eventFor(r.roomId, r.id)) !== undefined) return;
       const { intent } = await this.speaker(link, r.sender);
       const eventId = await intent.react(link.roomId, target, r.key, txnIdFor("r", r.roomId, r.id));
@@ -307,14 +314,14 @@ export class RemoteToMatrix implements RemoteEvents {
   }
 
   async profile(user: RemoteUserInfo): Promise<void> {
-    await this.deps.queue.run(`remote-user:${user.id}`, async () => {
+    await this.deps.queues.user(user.id, async () => {
       await this.deps.ghosts.ensure(user);
     });
   }
 
   receipt(r: RemoteReceipt): Promise<void> {
     return this.inRoom(r.roomId, "m.receipt", async (link) => {
-      const target = await this.targetOf(r.roomId, r.upTo);
+      const target = await this.eventFor(r.roomId, r.upTo);
       if (target === undefined) return;
       const { intent } = await this.speaker(link, r.sender);
       await intent.sendReadReceipt(link.roomId, target);
@@ -322,7 +329,7 @@ export class RemoteToMatrix implements RemoteEvents {
   }
 
   async presence(p: RemotePresence): Promise<void> {
-    await this.deps.queue.run(`remote-user:${p.user.id}`, async () => {
+    await this.deps.queues.user(p.user.id, async () => {
       // A Matrix user's own remote identity: their presence is their own to set.
       if ((await this.deps.puppets.matrixUserOf(p.user.id)) !== null) return;
       const ghost = this.deps.intents.intentFor(await this.deps.ghosts.ensure(p.user));

@@ -3,21 +3,25 @@
 
 import type { CommandRegistry } from "../commands/registry.ts";
 import type { BridgeConfig } from "../config/schema.ts";
+import type { MxcUri, RemoteUserId, RoomId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import type { MembershipCache } from "../matrix/membership-cache.ts";
 import type { NetworkPlugin } from "../network.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
+import { RoomQueues } from "../pipeline/room-queues.ts";
 import type { BridgeStore } from "../store/store.ts";
-import { DeliveriesInFlight } from "./deliveries-in-flight.ts";
 import { DirectChats } from "./direct-chats.ts";
 import { DisplayNames } from "./display-names.ts";
 import { EncryptedRooms } from "./encrypted-rooms.ts";
 import type { Ghosts } from "./ghosts.ts";
 import { MatrixEphemeral } from "./matrix-ephemeral.ts";
 import { MatrixEventHandler } from "./matrix-events.ts";
+import { MatrixRoomActions } from "./matrix-room-actions.ts";
 import { MatrixToRemote } from "./matrix-to-remote.ts";
 import type { Naming } from "./naming.ts";
+import { NetworkDoor } from "./network-door.ts";
+import { OutgoingParts } from "./outgoing-parts.ts";
 import { Permissions } from "./permissions.ts";
 import { Plumbing } from "./plumbing.ts";
 import { PortalDirectory } from "./portal-directory.ts";
@@ -44,6 +48,8 @@ export interface ServiceInputs {
   stopping: AbortSignal;
   /** Pauses before retrying a delivery to the network that failed for a passing reason. */
   deliveryRetryDelaysMs: readonly number[];
+  /** A link anyone can open to a Matrix file, through the bridge's media proxy (PublicLinks.link). */
+  mediaLink: (mxc: MxcUri, filename: string) => string;
   observe: {
     bridged(direction: "matrix_to_remote" | "remote_to_matrix", type: string, receivedAt: number): void;
     failed(direction: "matrix_to_remote" | "remote_to_matrix", type: string): void;
@@ -107,27 +113,47 @@ export function createServices(inputs: ServiceInputs): Services {
     logger: child("plumbing"),
     isBridgeAdmin: (userId) => permissions.levelOf(userId) === "admin",
   });
-  const inFlight = new DeliveriesInFlight();
-  const toRemote = new MatrixToRemote({
-    store,
-    intents,
+  const queues = new RoomQueues(queue);
+  const tell = async (roomId: RoomId, text: string) => {
+    await intents.bot.sendNotice(roomId, text);
+  };
+  const door = new NetworkDoor({
     network,
-    puppets,
-    inFlight,
-    relayTemplate: config.bridge.relayTemplate,
-    retryDelaysMs: inputs.deliveryRetryDelaysMs,
     stopping: inputs.stopping,
-    displayNameOf: (roomId, userId) => displayNames.of(roomId, userId),
-    logger: child("matrix-to-remote"),
+    retryDelaysMs: inputs.deliveryRetryDelaysMs,
+    logger: child("network-door"),
+    tell,
     onBridged: (type, receivedAt) => observe.bridged("matrix_to_remote", type, receivedAt),
     onFailed: (type) => observe.failed("matrix_to_remote", type),
   });
+  const parts = new OutgoingParts({
+    store,
+    bot: intents.bot,
+    client: intents.client,
+    naming,
+    puppets,
+    relayTemplate: config.bridge.relayTemplate,
+    displayNameOf: (roomId, userId) => displayNames.of(roomId, userId),
+    mediaLink: inputs.mediaLink,
+  });
+  const toRemote = new MatrixToRemote({
+    store,
+    intents,
+    door,
+    parts,
+    networkName: network.info.displayName,
+    tell,
+    logger: child("matrix-to-remote"),
+  });
+  // A remote user mentioned in a message: a Matrix user's automatic identity is that user, anyone else a ghost.
+  const pillOf = (id: RemoteUserId) => network.matrixUserOf?.(id) ?? naming.ghostUserId(id);
   const directChats = new DirectChats({
     store,
     intents,
     ghosts: inputs.ghosts,
     naming,
-    queue,
+    queues,
+    pillOf,
     logger: child("direct-chats"),
     onBridged: (type, receivedAt) => observe.bridged("remote_to_matrix", type, receivedAt),
   });
@@ -146,7 +172,7 @@ export function createServices(inputs: ServiceInputs): Services {
     cache: inputs.cache,
     naming,
     commands: inputs.commands,
-    network,
+    networkName: network.info.displayName,
     permissions,
     gate,
     encrypted,
@@ -154,8 +180,9 @@ export function createServices(inputs: ServiceInputs): Services {
     puppets,
     displayNames,
     toRemote,
+    roomActions: new MatrixRoomActions({ door, parts, puppets }),
     directChats,
-    ephemeral: new MatrixEphemeral({ store, network, puppets, naming, allows: (u) => gate.allows(u) }),
+    ephemeral: new MatrixEphemeral({ store, door, parts, puppets, naming, allows: (u) => gate.allows(u) }),
     bridgeId,
     queue,
     gapCheckDelayMs: config.bridge.gapCheckSeconds * 1000,
@@ -169,8 +196,8 @@ export function createServices(inputs: ServiceInputs): Services {
     ghosts: inputs.ghosts,
     portals,
     puppets,
-    queue,
-    inFlight,
+    queues,
+    pillOf,
     bridgeId,
     logger: child("remote-to-matrix"),
     onBridged: (type, receivedAt) => observe.bridged("remote_to_matrix", type, receivedAt),

@@ -4,10 +4,11 @@
 import { pathToFileURL } from "node:url";
 import { Bridge } from "../bridge/bridge.ts";
 import { HomeserverPingError } from "../bridge/homeserver-ping.ts";
+import { offlineNetworkContext } from "../bridge/network-context.ts";
 import { ConfigError, loadConfig, loadConfigWithWarnings } from "../config/load.ts";
 import type { BridgeConfig } from "../config/schema.ts";
 import { Logger, sinkFor } from "../log.ts";
-import type { NetworkFactory, NetworkPlugin } from "../network.ts";
+import type { NetworkFactory } from "../network.ts";
 import {
   generateDoublePuppetRegistration,
   generateRegistration,
@@ -16,8 +17,8 @@ import {
   unanchoredNamespaces,
   writeRegistration,
 } from "../registration/registration.ts";
-import { templateProblem } from "../registration/templates.ts";
 import { StoreVersionError } from "../store/schema-version.ts";
+import { templateProblem } from "../templates.ts";
 import { BRIDGE_VERSION } from "../version.ts";
 import { CliUsageError, parseCliArgs } from "./args.ts";
 import { writeExampleConfig, writeUpgradedConfig } from "./config-files.ts";
@@ -33,7 +34,7 @@ const EXPLAINED = [
   MigrateStoreError,
 ];
 
-async function loadNetwork(config: BridgeConfig): Promise<NetworkPlugin> {
+async function loadNetwork(config: BridgeConfig): Promise<NetworkFactory> {
   const specifier = config.network.module.startsWith("/")
     ? pathToFileURL(config.network.module).href
     : config.network.module;
@@ -43,12 +44,20 @@ async function loadNetwork(config: BridgeConfig): Promise<NetworkPlugin> {
       `network.module: ${config.network.module} has no default export building a network plugin`,
     );
   }
-  return (mod.default as NetworkFactory)({ config: config.network.config });
+  return mod.default as NetworkFactory;
 }
 
 async function generate(configPath: string, registrationPath: string, url: string): Promise<void> {
   const config = loadConfig(configPath);
-  const network = await loadNetwork(config);
+  // Only the plugin's info is wanted, but making it also checks its settings, so a bad one shows before the
+  // homeserver is told about the bridge.
+  const network = (await loadNetwork(config))(
+    offlineNetworkContext(
+      config.network.config,
+      Logger.create({ level: "warn" }),
+      "while generating a registration",
+    ),
+  );
   // A plugin's own default templates bypass the config check; report them the same way.
   for (const [key, template] of [
     ["network.ghost_template", config.network.ghostTemplate ?? network.info.ghostTemplate],
@@ -112,11 +121,10 @@ async function run(configPath: string, registrationPath: string, port: number | 
       },
     );
   }
-  const network = await loadNetwork(config);
   const bridge = new Bridge({
     config,
     registration,
-    network,
+    network: await loadNetwork(config),
     logger,
     ...(port !== undefined ? { port } : {}),
   });

@@ -2,27 +2,28 @@
 // (`portals`), taking a room out of the bridge (`delete-portal`, `unlink-room`), and the network connections
 // (`reconnect`, `connection`). The registry refuses them to everyone else and keeps them out of their help.
 
-import type { Naming } from "../bridge/naming.ts";
-import type { Plumbing } from "../bridge/plumbing.ts";
-import { isRoomId, isUserId, remoteRoomId, type UserId } from "../ids.ts";
+import { isRoomId, isUserId, type RemoteRoomId, type RoomAlias, remoteRoomId, type UserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import type { NetworkPlugin } from "../network.ts";
+import { CommandUsageError } from "../network-commands.ts";
 import type { BridgeStates } from "../observability/bridge-state.ts";
+import type { RoomLinking } from "../room-linking.ts";
 import type { BridgeStore, RoomLink } from "../store/store.ts";
-import { type CommandRegistry, CommandUsageError } from "./registry.ts";
+import type { CommandRegistry } from "./registry.ts";
 import { bridgeStateLine, connectionLines } from "./status-commands.ts";
 
 export interface AdminCommandsOptions {
   version: string;
   network: NetworkPlugin;
   states: BridgeStates;
-  naming: Naming;
+  /** Where a portal's alias is, to take it away with the portal. */
+  naming: { portalAlias(id: RemoteRoomId): RoomAlias };
   intents: IntentFactory;
   logger: Logger;
   /** Getters: the store and the plumbing exist once the bridge started, after the commands are registered. */
   store: () => BridgeStore;
-  plumbing: () => Plumbing;
+  plumbing: () => RoomLinking;
 }
 
 /** More than this many links are summed up, not listed: a reply is not the place for thousands of lines. */

@@ -1,6 +1,7 @@
 // Commands every bridge has, whatever its network.
 
-import { type CommandRegistry, CommandUsageError } from "./registry.ts";
+import { CommandUsageError } from "../network-commands.ts";
+import type { CommandRegistry } from "./registry.ts";
 
 export function registerBuiltinCommands(
   registry: CommandRegistry,

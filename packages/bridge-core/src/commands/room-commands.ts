@@ -1,15 +1,19 @@
 // Commands a room's moderators send in the room itself: `link`, `unlink` and `relay`. The rules (power level, what
 // may be linked) are the plumbing's; these only read the arguments and turn refusals into replies.
 
-import { type Plumbing, PlumbingError } from "../bridge/plumbing.ts";
 import { remoteRoomId } from "../ids.ts";
-import { type CommandContext, type CommandRegistry, CommandUsageError } from "./registry.ts";
+import { type CommandContext, CommandUsageError } from "../network-commands.ts";
+import { PlumbingError, type RoomLinking } from "../room-linking.ts";
+import type { CommandRegistry } from "./registry.ts";
 
 /**
  * `plumbing` may be a getter: the plumbing needs the store, which opens when the bridge starts, after the commands
  * are registered.
  */
-export function registerRoomCommands(registry: CommandRegistry, plumbing: Plumbing | (() => Plumbing)): void {
+export function registerRoomCommands(
+  registry: CommandRegistry,
+  plumbing: RoomLinking | (() => RoomLinking),
+): void {
   const get = typeof plumbing === "function" ? plumbing : () => plumbing;
 
   /** A refusal is the user's answer; anything else is the bridge's failure and goes to its log. */

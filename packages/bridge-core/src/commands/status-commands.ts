@@ -2,9 +2,10 @@
 // `com.beeper.bridge_state` words /bridge_state uses, and the state of their login or puppet) and `notices on|off`
 // (whether they are told in this DM when their connection goes down and comes back).
 
+import { CommandUsageError } from "../network-commands.ts";
 import { type BridgeStates, type ConnectionStatus, describe } from "../observability/bridge-state.ts";
 import type { BridgeStore } from "../store/store.ts";
-import { type CommandRegistry, CommandUsageError } from "./registry.ts";
+import type { CommandRegistry } from "./registry.ts";
 
 export interface StatusCommandsOptions {
   networkName: string;

@@ -8,7 +8,7 @@ import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { isUserId } from "../ids.ts";
 import type { LogLevel } from "../log.ts";
-import { templateProblem } from "../registration/templates.ts";
+import { templateProblem } from "../templates.ts";
 import { type StoreConfig, storeSchema, toStoreConfig } from "./store-config.ts";
 
 export type PermissionLevel = "user" | "admin";

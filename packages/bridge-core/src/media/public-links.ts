@@ -34,7 +34,7 @@ export class PublicLinks {
     this.links = await openPublicLinks({ ...this.options, store, listener });
   }
 
-  /** A link anyone can open to `mxc` (NetworkContext.media.publicLink). */
+  /** A link anyone can open to `mxc` (OutgoingMedia.link). */
   link(mxc: MxcUri, filename?: string): string {
     if (this.links === null) throw new Error("the bridge is not started");
     return this.links.link(mxc, filename);

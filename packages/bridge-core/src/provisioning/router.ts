@@ -5,9 +5,9 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import { tokenMatches } from "../appservice/auth.ts";
 import { MatrixApiError } from "../appservice/errors.ts";
-import { type Plumbing, PlumbingError } from "../bridge/plumbing.ts";
 import { parseRoomId, parseUserId, type RoomId, remoteRoomId, type UserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
+import { PlumbingError, type RoomLinking } from "../room-linking.ts";
 import type { RoomLink } from "../store/store.ts";
 
 export const PROVISIONING_PREFIX = "/_bridge/provision/v1";
@@ -16,7 +16,7 @@ const MAX_BODY = "64kb";
 export interface ProvisioningOptions {
   secret: string;
   /** May be a getter: the plumbing needs the store, which opens when the bridge starts. */
-  plumbing: Plumbing | (() => Plumbing);
+  plumbing: RoomLinking | (() => RoomLinking);
   logger: Logger;
 }
 
@@ -91,7 +91,7 @@ export function createProvisioningRouter(options: ProvisioningOptions): express.
   if (secret === "") throw new Error("the provisioning API needs a non-empty secret");
   logger.addSecret(secret);
   const plumbing =
-    typeof options.plumbing === "function" ? options.plumbing : () => options.plumbing as Plumbing;
+    typeof options.plumbing === "function" ? options.plumbing : () => options.plumbing as RoomLinking;
   const router = express.Router();
 
   // Authenticate before reading the body: an unauthenticated caller must not make us buffer anything.

@@ -9,7 +9,7 @@ import { stringify } from "yaml";
 import { z } from "zod";
 import { FileProblemsError, issuesToProblems, type Problem, parseYaml } from "../config/located.ts";
 import { isHttpUrl } from "../config/schema.ts";
-import { escapeRegex, namespaceRegex, templateToRegex } from "./templates.ts";
+import { escapeRegex, namespaceRegex, templateToRegex } from "./namespaces.ts";
 
 export interface Namespace {
   exclusive: boolean;

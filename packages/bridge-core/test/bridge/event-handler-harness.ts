@@ -1,18 +1,20 @@
 // A MatrixEventHandler wired to the real permissions, user gate, encrypted-room handling, Matrix → remote mapping,
-// ephemeral handling, command registry and a real store in a temporary directory, with the homeserver and the network
+// network door, ephemeral handling, command registry and a real store in a temporary directory, with the homeserver and the network
 // replaced by recorders: what the bridge would send to Matrix (notices, joins, rooms) and to the network.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DeliveriesInFlight } from "../../src/bridge/deliveries-in-flight.ts";
 import type { DirectChats } from "../../src/bridge/direct-chats.ts";
 import type { DisplayNames } from "../../src/bridge/display-names.ts";
 import { EncryptedRooms } from "../../src/bridge/encrypted-rooms.ts";
 import { MatrixEphemeral } from "../../src/bridge/matrix-ephemeral.ts";
 import { MatrixEventHandler } from "../../src/bridge/matrix-events.ts";
+import { MatrixRoomActions } from "../../src/bridge/matrix-room-actions.ts";
 import { MatrixToRemote } from "../../src/bridge/matrix-to-remote.ts";
 import { Naming } from "../../src/bridge/naming.ts";
+import { NetworkDoor } from "../../src/bridge/network-door.ts";
+import { OutgoingParts } from "../../src/bridge/outgoing-parts.ts";
 import { Permissions } from "../../src/bridge/permissions.ts";
 import type { Plumbing } from "../../src/bridge/plumbing.ts";
 import { Puppets } from "../../src/bridge/puppets.ts";
@@ -55,6 +57,8 @@ export interface HandlerUnderTest {
   encryptedRooms: Set<RoomId>;
   ghostDms: { roomId: RoomId; inviter: UserId; peer: RemoteUserId }[];
   reopened: { owner: UserId; peer: RemoteUserId }[];
+  /** Events the homeserver gives when asked for one by id (an original a reply quotes). */
+  timeline: Map<string, MatrixEventJson>;
   logs: string[];
   /** Feeds one event as a transaction's timeline (or ephemeral) entry would. */
   handle(event: MatrixEventJson, kind?: InboxEntry["kind"]): Promise<void>;
@@ -67,6 +71,8 @@ let seq = 0;
 export async function handlerUnderTest(
   permissions: Record<string, "user" | "admin">,
   dir = mkdtempSync(join(tmpdir(), "event-handler-")),
+  /** Optional methods the network lacks (`automaticIdentity`: Matrix users are relayed). */
+  lacking: readonly string[] = [],
 ): Promise<HandlerUnderTest & { dir: string }> {
   const store = await LevelStore.open({ path: dir, sync: false });
   const cache = new MembershipCache();
@@ -75,6 +81,7 @@ export async function handlerUnderTest(
   const encryptedRooms = new Set<RoomId>();
   const ghostDms: HandlerUnderTest["ghostDms"] = [];
   const reopened: HandlerUnderTest["reopened"] = [];
+  const timeline = new Map<string, MatrixEventJson>();
   let rooms = 0;
   const intentOf = (userId: UserId): Intent =>
     ({
@@ -101,7 +108,7 @@ export async function handlerUnderTest(
         said.push({ as: userId, action: "createRoom", roomId });
         return roomId;
       },
-      getEvent: async () => null,
+      getEvent: async (_roomId: RoomId, eventId: string) => timeline.get(eventId) ?? null,
     }) as unknown as Intent;
   const bot = intentOf(naming.botUserId);
   const intents = {
@@ -117,18 +124,7 @@ export async function handlerUnderTest(
       return { remoteMessageId: `r${sent.length}` };
     };
   const network = {
-    info: {
-      id: "testnet",
-      displayName: "Test network",
-      capabilities: {
-        edits: true,
-        redactions: true,
-        reactions: true,
-        replies: true,
-        typing: true,
-        receipts: true,
-      },
-    },
+    info: { id: "testnet", displayName: "Test network" },
     sendMessage: record("sendMessage"),
     sendEdit: record("sendEdit"),
     sendRedaction: record("sendRedaction"),
@@ -143,6 +139,7 @@ export async function handlerUnderTest(
     // Every Matrix user has an identity, as on IRC or XMPP: only the permissions can hold one back.
     automaticIdentity: async (userId: UserId) => remoteUserId(`mx_${localpartOf(userId)}`),
   } as unknown as NetworkPlugin;
+  for (const method of lacking) delete (network as unknown as Record<string, unknown>)[method];
   const { logger, lines } = captureLogs();
   const queue = new KeyedQueue();
   const gate = new UserGate({
@@ -164,19 +161,34 @@ export async function handlerUnderTest(
   const displayNames = { note: () => undefined, of: async (_r: RoomId, u: UserId) => localpartOf(u) };
   const commands = new CommandRegistry("!");
   registerBuiltinCommands(commands, { networkName: "Test network", startedAt: Date.now() });
+  const tell = (roomId: RoomId, text: string) => bot.sendNotice(roomId, text).then(() => undefined);
+  const door = new NetworkDoor({
+    network,
+    stopping: new AbortController().signal,
+    retryDelaysMs: [],
+    logger,
+    tell,
+    onBridged: () => undefined,
+    onFailed: () => undefined,
+  });
+  const parts = new OutgoingParts({
+    store,
+    bot,
+    client: intents.client,
+    naming,
+    puppets,
+    relayTemplate: "{displayname}: {message}",
+    displayNameOf: async (_roomId, userId) => localpartOf(userId),
+    mediaLink: (mxc) => `https://media.example/${mxc}`,
+  });
   const toRemote = new MatrixToRemote({
     store,
     intents,
-    network,
-    puppets,
-    inFlight: new DeliveriesInFlight(),
-    relayTemplate: "{displayname}: {message}",
-    stopping: new AbortController().signal,
-    retryDelaysMs: [],
-    displayNameOf: async (_roomId, userId) => localpartOf(userId),
+    door,
+    parts,
+    networkName: "Test network",
+    tell,
     logger,
-    onBridged: () => undefined,
-    onFailed: () => undefined,
   });
   const handler = new MatrixEventHandler({
     store,
@@ -184,7 +196,7 @@ export async function handlerUnderTest(
     cache,
     naming,
     commands,
-    network,
+    networkName: "Test network",
     permissions: new Permissions(permissions),
     gate,
     encrypted: new EncryptedRooms({
@@ -200,8 +212,9 @@ export async function handlerUnderTest(
     puppets,
     displayNames: displayNames as unknown as DisplayNames,
     toRemote,
+    roomActions: new MatrixRoomActions({ door, parts, puppets }),
     directChats,
-    ephemeral: new MatrixEphemeral({ store, network, puppets, naming, allows: (u) => gate.allows(u) }),
+    ephemeral: new MatrixEphemeral({ store, door, parts, puppets, naming, allows: (u) => gate.allows(u) }),
     bridgeId: "testbridge",
     queue,
     gapCheckDelayMs: 3_600_000,
@@ -217,6 +230,7 @@ export async function handlerUnderTest(
     encryptedRooms,
     ghostDms,
     reopened,
+    timeline,
     logs: lines,
     async handle(event, kind = "timeline") {
       await handler.handle({

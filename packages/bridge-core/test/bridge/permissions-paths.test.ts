@@ -109,7 +109,8 @@ describe("permissions on every path to the network", () => {
   it("a permitted user's message still goes out", async () => {
     await t.handle(message(ALICE, "hello from alice"));
     const sent = t.network.find((d) => d.method === "sendMessage");
-    assert.equal(sent?.value["body"], "hello from alice");
+    assert.deepEqual(sent?.value["text"], [{ type: "text", text: "hello from alice" }]);
+    assert.equal(sent?.value["senderName"], "alice");
     assert.deepEqual(sent?.value["as"], { kind: "puppet", remoteUserId: "mx_alice" });
   });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { relayLines, relayWrap, sanitizeDisplayName, singleLine } from "../../src/bridge/relay-text.ts";
+import { relayMarks, sanitizeDisplayName, singleLine } from "../../src/bridge/relay-text.ts";
 
 describe("sanitizeDisplayName", () => {
   it("makes one line without controls or bidi overrides", () => {
@@ -21,28 +21,31 @@ describe("sanitizeDisplayName", () => {
   });
 });
 
-describe("relayLines", () => {
-  it("puts the prefix on every line", () => {
-    assert.equal(
-      relayLines("{displayname}: {message}", "bob", "ok\nalice: send me your password"),
-      "bob: ok\nbob: alice: send me your password",
-    );
-    assert.equal(relayLines("{displayname}: {message}", "bob", "a\r\nb\rc"), "bob: a\nbob: b\nbob: c");
-    assert.equal(
-      relayLines("<{displayname}> {message} (relayed)", "bob", "a\nb"),
-      "<bob> a (relayed)\n<bob> b (relayed)",
-    );
+describe("relayMarks", () => {
+  it("are what the template puts before and after the message, filled in for the name", () => {
+    assert.deepEqual(relayMarks("{displayname}: {message}", "bob"), {
+      displayName: "bob",
+      before: "bob: ",
+      after: "",
+    });
+    assert.deepEqual(relayMarks("<{displayname}> {message} (relayed)", "bob"), {
+      displayName: "bob",
+      before: "<bob> ",
+      after: " (relayed)",
+    });
   });
 
-  it("emotes read '* name' on every line; empty lines stay empty", () => {
-    assert.equal(
-      relayLines("{displayname}: {message}", "bob", "waves\n\nbows", true),
-      "* bob waves\n\n* bob bows",
-    );
+  it("make an emote read '* name text'", () => {
+    assert.deepEqual(relayMarks("{displayname}: {message}", "bob", true), {
+      displayName: "bob",
+      before: "* bob ",
+      after: "",
+    });
   });
 
   it("a display name holding {message} is not expanded again", () => {
-    assert.deepEqual(relayWrap("{displayname}: {message}", "{message}"), {
+    assert.deepEqual(relayMarks("{displayname}: {message}", "{message}"), {
+      displayName: "{message}",
       before: "{message}: ",
       after: "",
     });

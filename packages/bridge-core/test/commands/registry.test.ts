@@ -1,13 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { registerBuiltinCommands } from "../../src/commands/builtin.ts";
-import {
-  type Command,
-  type CommandContext,
-  CommandRegistry,
-  CommandUsageError,
-} from "../../src/commands/registry.ts";
+import { CommandRegistry } from "../../src/commands/registry.ts";
 import { parseRoomId, parseUserId } from "../../src/ids.ts";
+import { type Command, type CommandContext, CommandUsageError } from "../../src/network-commands.ts";
 
 const ROOM = parseRoomId("!dm:example.org");
 const SENDER = parseUserId("@alice:example.org");

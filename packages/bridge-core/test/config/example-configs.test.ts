@@ -5,9 +5,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { offlineNetworkContext } from "../../src/bridge/network-context.ts";
 import { exampleConfig, packageDirOf } from "../../src/cli/example-config.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { parseYaml } from "../../src/config/located.ts";
+import { Logger } from "../../src/log.ts";
+import type { NetworkFactory } from "../../src/network.ts";
 
 const NETWORKS = ["bridge-irc", "bridge-xmpp", "bridge-telegram"] as const;
 
@@ -17,9 +20,14 @@ describe("example configs", () => {
       const text = readFileSync(join(packageDirOf(network), "config.example.yaml"), "utf8");
       const yaml = parseYaml(text);
       assert.ok(yaml.ok);
-      const factory = ((await import(network)) as { default: (o: { config: unknown }) => unknown }).default;
-      // The plugin checks its settings when it is built; an unknown or misspelt key throws.
-      assert.doesNotThrow(() => factory({ config: yaml.value }));
+      const factory = ((await import(network)) as { default: NetworkFactory }).default;
+      const context = offlineNetworkContext(
+        yaml.value as Record<string, unknown>,
+        Logger.create(),
+        "in this test",
+      );
+      // The plugin checks its settings when it is made; an unknown or misspelt key throws.
+      assert.doesNotThrow(() => factory(context));
     });
 
     it(`${network}: -e writes a config the core accepts, with the plugin's settings under network.config`, () => {

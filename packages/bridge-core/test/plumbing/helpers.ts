@@ -183,14 +183,6 @@ export function fakeNetwork(): FakeNetwork {
       displayName: "TestNet",
       ghostTemplate: "testnet_{id}",
       aliasTemplate: "testnet_{id}",
-      capabilities: {
-        edits: false,
-        redactions: false,
-        reactions: false,
-        replies: false,
-        typing: false,
-        receipts: false,
-      },
     },
     remoteRooms: new Map([
       [LOBBY, { id: LOBBY, name: "The Lobby" }],

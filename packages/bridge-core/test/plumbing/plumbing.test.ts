@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { PlumbingError } from "../../src/bridge/plumbing.ts";
-import { remoteRoomKey } from "../../src/bridge/portals.ts";
 import { parseRoomId, remoteRoomId } from "../../src/ids.ts";
+import { remoteRoomKey } from "../../src/pipeline/room-queues.ts";
+import { PlumbingError } from "../../src/room-linking.ts";
 import type { RoomLink } from "../../src/store/store.ts";
 import {
   BOT,

@@ -14,7 +14,7 @@ import {
   unanchoredNamespaces,
   writeRegistration,
 } from "../../src/registration/registration.ts";
-import { fillTemplate } from "../../src/registration/templates.ts";
+import { fillTemplate } from "../../src/templates.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "registration-test-"));
 after(() => rmSync(dir, { recursive: true }));

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { templateToRegex } from "../../src/registration/namespaces.ts";
 import {
   escapeLocalpart,
   fillTemplate,
   matchTemplate,
   templateProblem,
-  templateToRegex,
   unescapeLocalpart,
-} from "../../src/registration/templates.ts";
+} from "../../src/templates.ts";
 
 const ALLOWED = /^[a-z0-9._=\-/+]*$/;
 

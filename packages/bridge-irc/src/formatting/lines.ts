@@ -7,6 +7,7 @@ import {
   applyCode,
   type IrcStyle,
   PLAIN,
+  RESET,
   stripIrcFormatting,
   tokenizeIrc,
   transitionCodes,
@@ -35,7 +36,7 @@ export interface SplitOptions {
    * Re-apply the formatting in effect at each break at the start of the continuation line, since IRC clients
    * reset formatting with every message. The lines then carry a few more bytes than the input, and lines left
    * with nothing but codes are dropped. Explicit line breaks are not carried across: each line of the input is
-   * taken as a message of its own, as `matrixToIrc` produces them.
+   * taken as a message of its own, as `richTextToIrc` produces them.
    */
   carryFormatting?: boolean;
 }
@@ -134,26 +135,25 @@ export function splitMessage(text: string, maxBytes: number, options: SplitOptio
 }
 
 /**
- * A relayed message (each line already starting with `wrap.before` and ending with `wrap.after`) as IRC lines: a line
- * too long for one IRC line is split as `splitMessage` does, and every piece gets the wrap again, so that no piece
- * of one sender's text can read as a line of someone else's.
+ * A relayed message as IRC lines: every line, and every piece of a line too long for one IRC line (split as
+ * `splitMessage` does), gets the relay marks, so that no piece of one sender's text can read as a line of someone
+ * else's. Formatting a piece leaves open is closed before the mark after it.
  */
 export function splitRelayed(
   text: string,
   maxBytes: number,
-  wrap: { before: string; after: string },
+  marks: { before: string; after: string },
 ): string[] {
-  const { before, after } = wrap;
-  const budget = Math.max(maxBytes - utf8Length(before) - utf8Length(after), 32);
+  const { before, after } = marks;
+  const reset = after === "" ? "" : RESET;
+  const budget = Math.max(maxBytes - utf8Length(before) - utf8Length(after) - utf8Length(reset), 32);
   const out: string[] = [];
   for (const line of text.split(LINE_BREAK)) {
     if (line.trim() === "") continue;
-    const wrapped =
-      line.length >= before.length + after.length && line.startsWith(before) && line.endsWith(after);
-    // A line without the wrap (none should come) gets it too: nothing goes out unattributed.
-    const message = wrapped ? line.slice(before.length, line.length - after.length) : line;
-    for (const piece of splitMessage(message, budget, { carryFormatting: true }))
-      out.push(before + piece + after);
+    for (const piece of splitMessage(line, budget, { carryFormatting: true })) {
+      const styled = stripIrcFormatting(piece) !== piece;
+      out.push(before + piece + (styled ? reset : "") + after);
+    }
   }
   return out;
 }

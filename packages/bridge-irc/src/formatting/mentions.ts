@@ -1,7 +1,5 @@
 // IRC → Matrix mentions: IRC has no mention markup, people just write a nick ("alice: hi", "thanks alice").
-// Nicks of Matrix users become pills and are listed for `m.mentions`, so those users are notified.
-
-import { escapeHtml, textToHtml, userPermalink } from "./html.ts";
+// Where a known nick is written, irc-to-rich-text.ts makes it a mention, which the core makes a pill that notifies.
 
 /** How the server folds nick case (ISUPPORT CASEMAPPING). */
 export type CaseMapping = "ascii" | "rfc1459" | "strict-rfc1459";
@@ -21,14 +19,8 @@ export interface NickMention {
   readonly start: number;
   readonly end: number;
   readonly nick: string;
-  readonly userId: string;
-}
-
-export interface PilledMessage {
-  body: string;
-  html?: string;
-  /** Distinct user ids mentioned, in order of first mention, for `m.mentions.user_ids`. */
-  mentions: string[];
+  /** Who the nick stands for, as `knownNicks` gives it. */
+  readonly id: string;
 }
 
 export function ircLower(nick: string, caseMapping: CaseMapping = "rfc1459"): string {
@@ -43,7 +35,7 @@ const WORD = /[\p{L}\p{M}\p{N}[\]\\`^_{}|-]+/gu;
 /** URLs, so that a nick inside a link's path does not break the link in two. */
 const URL = /\b[a-z][a-z0-9+.-]*:\/\/\S+|\bwww\.\S+/giu;
 
-/** Where known nicks are mentioned in `body`, without overlaps, in order. */
+/** Where known nicks (nick → whom it stands for) are mentioned in `body`, without overlaps, in order. */
 export function findNickMentions(
   body: string,
   knownNicks: ReadonlyMap<string, string>,
@@ -53,7 +45,7 @@ export function findNickMentions(
   const caseMapping = options.caseMapping ?? "rfc1459";
   const minWordLength = options.minWordLength ?? 3;
   const byLowerNick = new Map<string, string>();
-  for (const [nick, userId] of knownNicks) byLowerNick.set(ircLower(nick, caseMapping), userId);
+  for (const [nick, id] of knownNicks) byLowerNick.set(ircLower(nick, caseMapping), id);
 
   const urls = [...body.matchAll(URL)].map((m) => [m.index, m.index + m[0].length] as const);
   const inUrl = (start: number, end: number) => urls.some(([s, e]) => start < e && end > s);
@@ -65,52 +57,22 @@ export function findNickMentions(
   for (const m of body.matchAll(WORD)) {
     let start = m.index;
     let word = m[0];
-    let userId = byLowerNick.get(ircLower(word, caseMapping));
-    if (userId === undefined) {
+    let id = byLowerNick.get(ircLower(word, caseMapping));
+    if (id === undefined) {
       // "[alice]" or "{alice}": brackets are nick characters, but here they are punctuation.
       const trimmed = /^[[{|]*(.*?)[\]}|]*$/su.exec(word)?.[1] ?? word;
       if (trimmed.length > 0 && trimmed !== word) {
         start += word.indexOf(trimmed);
         word = trimmed;
-        userId = byLowerNick.get(ircLower(word, caseMapping));
+        id = byLowerNick.get(ircLower(word, caseMapping));
       }
     }
-    if (userId === undefined) continue;
+    if (id === undefined) continue;
     const end = start + word.length;
     const isAddress = end === addressedEnd;
     if (!isAddress && [...word].length < minWordLength) continue;
     if (inUrl(start, end)) continue;
-    mentions.push({ start, end, nick: word, userId });
+    mentions.push({ start, end, nick: word, id });
   }
   return mentions;
-}
-
-/** Distinct user ids of the mentions, in order. */
-export function mentionedUserIds(mentions: readonly NickMention[]): string[] {
-  return [...new Set(mentions.map((m) => m.userId))];
-}
-
-export function pillHtml(text: string, userId: string): string {
-  return `<a href="${escapeHtml(userPermalink(userId))}">${escapeHtml(text)}</a>`;
-}
-
-/**
- * A plain-text IRC message with known nicks turned into pills. `html` is only set when there is a pill; the
- * body stays as written, which is what clients without pills show.
- */
-export function nicksToPills(
-  body: string,
-  knownNicks: ReadonlyMap<string, string>,
-  options: MentionOptions = {},
-): PilledMessage {
-  const mentions = findNickMentions(body, knownNicks, options);
-  if (mentions.length === 0) return { body, mentions: [] };
-  let html = "";
-  let last = 0;
-  for (const m of mentions) {
-    html += textToHtml(body.slice(last, m.start)) + pillHtml(m.nick, m.userId);
-    last = m.end;
-  }
-  html += textToHtml(body.slice(last));
-  return { body, html, mentions: mentionedUserIds(mentions) };
 }

@@ -37,11 +37,16 @@ function markOf(entity: MessageEntity, text: string): Mark | null {
     case "email":
       return { kind: "link", href: `mailto:${covered}` };
     case "mention":
+      // A mention by @username names no user id: it stays a link to the user's public page.
       return /^@[A-Za-z0-9_]{1,32}$/.test(covered)
         ? { kind: "link", href: `https://t.me/${covered.slice(1)}` }
         : null;
+    case "text_mention":
+      return entity.user !== undefined && Number.isSafeInteger(entity.user.id) && entity.user.id > 0
+        ? { kind: "mention", userId: entity.user.id }
+        : null;
     default:
-      // Mentions of users without a username, hashtags, bot commands, custom emoji, …: the text says it all.
+      // Hashtags, bot commands, custom emoji, …: the text says it all.
       return null;
   }
 }

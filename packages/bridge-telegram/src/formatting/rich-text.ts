@@ -1,11 +1,14 @@
-// The formatting model both directions share: text as runs, each with the marks (bold, link, code block, …) that
-// apply to it, outermost first. Telegram's entities, Telegram's HTML and Matrix HTML are all read into runs and
-// written from them, so splitting and templating work on one shape and never cut through a tag.
+// Telegram's formatting model, which both directions go through: text as runs, each with the marks (bold, link, code
+// block, …) that apply to it, outermost first — the shape of Telegram's entities, which may overlap. The core's rich
+// text is turned into runs and back (rich-text-runs.ts), Telegram's entities and HTML are read into runs and written
+// from them, so splitting and relaying work on one shape and never cut through a tag.
 
 export type Mark =
   | { kind: "bold" | "italic" | "underline" | "strike" | "spoiler" | "code" | "blockquote" }
   | { kind: "pre"; language?: string }
-  | { kind: "link"; href: string };
+  | { kind: "link"; href: string }
+  /** A mention of a Telegram user by id (a `text_mention`), for users without a username to write. */
+  | { kind: "mention"; userId: number };
 
 export interface Run {
   text: string;
@@ -16,14 +19,13 @@ export function sameMark(a: Mark, b: Mark): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === "link" && b.kind === "link") return a.href === b.href;
   if (a.kind === "pre" && b.kind === "pre") return a.language === b.language;
+  if (a.kind === "mention" && b.kind === "mention") return a.userId === b.userId;
   return true;
 }
 
 export const plainRuns = (text: string): Run[] => (text === "" ? [] : [{ text, marks: [] }]);
 
 export const textOf = (runs: readonly Run[]): string => runs.map((r) => r.text).join("");
-
-export const hasMarks = (runs: readonly Run[]): boolean => runs.some((r) => r.marks.length > 0);
 
 /** Joins neighbours with the same marks and drops empty runs, so output has no empty or needlessly split tags. */
 export function normalizeRuns(runs: readonly Run[]): Run[] {

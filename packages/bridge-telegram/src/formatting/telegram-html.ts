@@ -1,6 +1,6 @@
-// Runs → Telegram's HTML (parse_mode HTML). Telegram accepts a narrow subset and refuses a message whose markup breaks
-// its rules, so the marks are first reduced to what it allows: nothing inside code, no link inside a link, no quote
-// inside a quote. Every character of text is escaped.
+// Runs → Telegram's HTML (parse_mode HTML), which Telegram reads into the message's entities. Telegram accepts a
+// narrow subset and refuses a message whose markup breaks its rules, so the marks are first reduced to what it
+// allows: nothing inside code, no link inside a link, no quote inside a quote. Every character of text is escaped.
 
 import { escapeHtml, type Mark, type Run, renderRuns } from "./rich-text.ts";
 
@@ -10,17 +10,19 @@ export function telegramMarks(marks: readonly Mark[]): Mark[] {
   const seen = new Set<Mark["kind"]>();
   const code = marks.find((m) => m.kind === "pre" || m.kind === "code");
   for (const mark of marks) {
-    if (seen.has(mark.kind)) continue;
+    // A mention is a link too, and Telegram takes no link inside a link.
+    const kind = mark.kind === "mention" ? "link" : mark.kind;
+    if (seen.has(kind)) continue;
     if (code !== undefined && mark !== code && mark.kind !== "blockquote") continue;
     // A code span inside a code block is the block itself.
-    if (mark.kind === "code" && seen.has("pre")) continue;
-    seen.add(mark.kind);
+    if (kind === "code" && seen.has("pre")) continue;
+    seen.add(kind);
     kept.push(mark);
   }
   return kept;
 }
 
-const TAGS: Record<Exclude<Mark["kind"], "pre" | "link">, string> = {
+const TAGS: Record<Exclude<Mark["kind"], "pre" | "link" | "mention">, string> = {
   bold: "b",
   italic: "i",
   underline: "u",
@@ -32,6 +34,8 @@ const TAGS: Record<Exclude<Mark["kind"], "pre" | "link">, string> = {
 
 function open(mark: Mark): string {
   if (mark.kind === "link") return `<a href="${escapeHtml(mark.href)}">`;
+  // Telegram makes a text_mention of it, which works for users without a username.
+  if (mark.kind === "mention") return `<a href="tg://user?id=${mark.userId}">`;
   if (mark.kind === "pre")
     return mark.language !== undefined
       ? `<pre><code class="language-${escapeHtml(mark.language)}">`
@@ -40,7 +44,7 @@ function open(mark: Mark): string {
 }
 
 function close(mark: Mark): string {
-  if (mark.kind === "link") return "</a>";
+  if (mark.kind === "link" || mark.kind === "mention") return "</a>";
   if (mark.kind === "pre") return mark.language !== undefined ? "</code></pre>" : "</pre>";
   return `</${TAGS[mark.kind]}>`;
 }

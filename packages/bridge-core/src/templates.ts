@@ -79,40 +79,17 @@ export function templateProblem(template: string): string | null {
   return null;
 }
 
-function split(template: string): [prefix: string, suffix: string] {
+/** The fixed text around `{id}` in a usable template; throws for one templateProblem refuses. */
+export function templateParts(template: string): [prefix: string, suffix: string] {
   const problem = templateProblem(template);
   if (problem !== null) throw new Error(`invalid localpart template ${JSON.stringify(template)}: ${problem}`);
   const at = template.indexOf(TEMPLATE_PLACEHOLDER);
   return [template.slice(0, at), template.slice(at + TEMPLATE_PLACEHOLDER.length)];
 }
 
-/** Escapes `text` for use inside a regular expression, in the subset of syntax that JavaScript and Python share. */
-export function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/**
- * A registration namespace regex claiming ids of the bridge's own server whose localpart is `localpart` (already a
- * regex). Anchored at both ends: Synapse tests namespaces with Python's `re.match`, which anchors only the start, so
- * `@irc_.*:example\.org` would also claim `@irc_x:example.org.evil.net`. The localpart part never crosses a `:`
- * (no localpart or escaped alias holds one), so it cannot reach into the server name either.
- */
-export function namespaceRegex(sigil: "@" | "#", localpart: string, domain: string): string {
-  return `^${sigil}${localpart}:${escapeRegex(domain)}$`;
-}
-
-/**
- * The registration namespace regex for every id a template can produce: `irc_{id}` with sigil `@` and domain
- * `example.org` gives `^@irc_[^:]+:example\.org$`.
- */
-export function templateToRegex(template: string, sigil: "@" | "#", domain: string): string {
-  const [prefix, suffix] = split(template);
-  return namespaceRegex(sigil, `${escapeRegex(prefix)}[^:]+${escapeRegex(suffix)}`, domain);
-}
-
 /** The localpart for remote id `id`: `fillTemplate("irc_{id}", "Alice")` is `irc__alice`. */
 export function fillTemplate(template: string, id: string): string {
-  const [prefix, suffix] = split(template);
+  const [prefix, suffix] = templateParts(template);
   if (id === "") throw new RangeError("a remote id cannot be empty");
   return prefix + escapeLocalpart(id) + suffix;
 }
@@ -122,7 +99,7 @@ export function fillTemplate(template: string, id: string): string {
  * template: `matchTemplate("irc_{id}", "irc__alice")` is `Alice`.
  */
 export function matchTemplate(template: string, localpart: string): string | null {
-  const [prefix, suffix] = split(template);
+  const [prefix, suffix] = templateParts(template);
   if (localpart.length <= prefix.length + suffix.length) return null;
   if (!localpart.startsWith(prefix) || !localpart.endsWith(suffix)) return null;
   return unescapeLocalpart(localpart.slice(prefix.length, localpart.length - suffix.length));
