@@ -1,0 +1,301 @@
+// The emulator's REST API (v10, under /api/v10): the routes a bot and its webhooks use, answered from DiscordState,
+// each change also sent through the gateway. Requests need the bot token (`Authorization: Bot …`) except webhook
+// executions, which carry the webhook's token in the path as Discord's do. Bodies are JSON or multipart/form-data
+// (`payload_json` and `files[n]`).
+
+import type { APIMessage, APIUser } from "discord-api-types/v10";
+import { GatewayDispatchEvents } from "discord-api-types/v10";
+import { type DiscordState, type GatewayEvent, NotFound } from "./discord-state.ts";
+
+export interface RestRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  authorization: string | undefined;
+  contentType: string | undefined;
+  body: Uint8Array;
+}
+
+export interface RestAnswer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+interface ParsedBody {
+  json: Record<string, unknown>;
+  files: { name: string; data: Uint8Array; contentType: string }[];
+}
+
+type Handler = (match: string[], request: RestRequest, body: ParsedBody) => RestAnswer | Promise<RestAnswer>;
+
+const ok = (body: unknown): RestAnswer => ({ status: 200, body });
+const noContent: RestAnswer = { status: 204 };
+
+export class DiscordRest {
+  private readonly routes: [string, RegExp, Handler, { noAuth?: true }][] = [];
+
+  private readonly state: DiscordState;
+  private readonly botToken: string;
+  private readonly bot: () => APIUser;
+  private readonly gatewayUrl: string;
+  private readonly dispatch: (event: GatewayEvent) => void;
+
+  constructor(options: {
+    state: DiscordState;
+    botToken: string;
+    bot: () => APIUser;
+    gatewayUrl: string;
+    dispatch: (event: GatewayEvent) => void;
+  }) {
+    this.state = options.state;
+    this.botToken = options.botToken;
+    this.bot = options.bot;
+    this.gatewayUrl = options.gatewayUrl;
+    this.dispatch = options.dispatch;
+    this.defineRoutes();
+  }
+
+  private route(method: string, pattern: string, handler: Handler, options: { noAuth?: true } = {}): void {
+    const regex = new RegExp(`^${pattern.replace(/:\w+/g, "([^/]+)")}$`);
+    this.routes.push([method, regex, handler, options]);
+  }
+
+  async handle(request: RestRequest): Promise<RestAnswer> {
+    for (const [method, regex, handler, options] of this.routes) {
+      const match = regex.exec(request.path);
+      if (match === null || method !== request.method) continue;
+      if (options.noAuth !== true && request.authorization !== `Bot ${this.botToken}`) {
+        return { status: 401, body: { message: "401: Unauthorized", code: 0 } };
+      }
+      try {
+        const params = match.slice(1).map(decodeURIComponent);
+        return await handler(params, request, await parseBody(request));
+      } catch (err) {
+        if (err instanceof NotFound) return { status: 404, body: { message: err.message, code: err.code } };
+        return { status: 400, body: { message: String(err), code: 50035 } };
+      }
+    }
+    return { status: 404, body: { message: "404: Not Found", code: 0 } };
+  }
+
+  private defineRoutes(): void {
+    const s = this.state;
+    this.route("GET", "/users/@me", () => ok(this.bot()));
+    this.route("GET", "/users/:user", ([id]) => ok(s.users.get(id ?? "") ?? notFound("Unknown User", 10013)));
+    this.route("GET", "/gateway", () => ok({ url: this.gatewayUrl }));
+    this.route("GET", "/gateway/bot", () =>
+      ok({
+        url: this.gatewayUrl,
+        shards: 1,
+        session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
+      }),
+    );
+    this.route("GET", "/channels/:channel", ([id]) => ok(s.channel(id ?? "").channel));
+    this.route("GET", "/channels/:channel/messages", ([id], request) =>
+      ok(messagesPage(s.messages.get(s.channel(id ?? "").channel.id) ?? [], request.query)),
+    );
+    this.route("GET", "/channels/:channel/messages/:message", ([c, m]) => ok(s.message(c ?? "", m ?? "")));
+    this.route("POST", "/channels/:channel/messages", ([c], _, body) =>
+      ok(this.post(c ?? "", this.bot(), body)),
+    );
+    this.route("PATCH", "/channels/:channel/messages/:message", ([c, m], _, body) =>
+      ok(this.edit(c ?? "", m ?? "", body)),
+    );
+    this.route("DELETE", "/channels/:channel/messages/:message", ([c, m]) => {
+      this.dispatch(s.deleteMessage(c ?? "", m ?? ""));
+      return noContent;
+    });
+    for (const method of ["PUT", "DELETE"]) {
+      this.route(method, "/channels/:channel/messages/:message/reactions/:emoji/@me", ([c, m, emoji]) => {
+        this.dispatch(this.reactionEvent(method === "PUT", c ?? "", m ?? "", this.bot().id, emoji ?? ""));
+        return noContent;
+      });
+    }
+    this.route("POST", "/channels/:channel/typing", ([c]) => {
+      this.dispatch(this.typingEvent(c ?? "", this.bot().id));
+      return noContent;
+    });
+    this.route("GET", "/channels/:channel/webhooks", ([c]) =>
+      ok([...s.webhooks.values()].filter((w) => w.channelId === c).map((w) => w.webhook)),
+    );
+    this.route("POST", "/channels/:channel/webhooks", ([c], _, body) =>
+      ok(s.addWebhook(c ?? "", String(body.json["name"] ?? "webhook"), this.bot()).webhook),
+    );
+    this.route(
+      "POST",
+      "/webhooks/:webhook/:token",
+      ([w, t], request, body) => {
+        const hook = this.webhook(w ?? "", t ?? "");
+        const author: APIUser = {
+          id: hook.id,
+          username: String(body.json["username"] ?? hook.name),
+          discriminator: "0000",
+          global_name: null,
+          avatar: null,
+          bot: true,
+        };
+        const message = this.post(hook.channelId, author, body, hook.id);
+        return request.query.get("wait") === "true" ? ok(message) : noContent;
+      },
+      { noAuth: true },
+    );
+    this.route(
+      "PATCH",
+      "/webhooks/:webhook/:token/messages/:message",
+      ([w, t, m], _, body) => ok(this.edit(this.webhook(w ?? "", t ?? "").channelId, m ?? "", body)),
+      { noAuth: true },
+    );
+    this.route(
+      "DELETE",
+      "/webhooks/:webhook/:token/messages/:message",
+      ([w, t, m]) => {
+        this.dispatch(s.deleteMessage(this.webhook(w ?? "", t ?? "").channelId, m ?? ""));
+        return noContent;
+      },
+      { noAuth: true },
+    );
+    this.route("GET", "/guilds/:guild", ([g]) => ok(s.guild(g ?? "").guild));
+    this.route("GET", "/guilds/:guild/channels", ([g]) => ok([...s.guild(g ?? "").channels.values()]));
+    this.route("GET", "/guilds/:guild/roles", ([g]) => ok(s.guild(g ?? "").guild.roles));
+    this.route("GET", "/guilds/:guild/members", ([g], request) =>
+      ok([...s.guild(g ?? "").members.values()].slice(0, Number(request.query.get("limit") ?? 1))),
+    );
+    this.route("GET", "/guilds/:guild/members/:user", ([g, u]) => ok(s.member(g ?? "", u ?? "")));
+    this.route("DELETE", "/guilds/:guild/members/:user", ([g, u]) => {
+      this.removeMember(g ?? "", u ?? "");
+      return noContent;
+    });
+    this.route("PUT", "/guilds/:guild/bans/:user", ([g, u], request) => {
+      const guild = s.guild(g ?? "");
+      guild.bans.set(u ?? "", { reason: request.query.get("reason") });
+      this.dispatch({ t: GatewayDispatchEvents.GuildBanAdd, d: { guild_id: g, user: s.user(u ?? "") } });
+      if (guild.members.has(u ?? "")) this.removeMember(g ?? "", u ?? "");
+      return noContent;
+    });
+    this.route("DELETE", "/guilds/:guild/bans/:user", ([g, u]) => {
+      s.guild(g ?? "").bans.delete(u ?? "");
+      this.dispatch({ t: GatewayDispatchEvents.GuildBanRemove, d: { guild_id: g, user: s.user(u ?? "") } });
+      return noContent;
+    });
+  }
+
+  /** Webhook executions need no bot token, only the webhook's own (checked here). */
+  private webhook(id: string, token: string): { id: string; name: string; channelId: string } {
+    const record = this.state.webhooks.get(id);
+    if (record === undefined || record.token !== token) throw new NotFound("Unknown Webhook", 10015);
+    return { id, name: record.webhook.name ?? "webhook", channelId: record.channelId };
+  }
+
+  post(channelId: string, author: APIUser, body: ParsedBody, webhookId?: string): APIMessage {
+    const content = String(body.json["content"] ?? "");
+    const reference = body.json["message_reference"] as { message_id?: string } | undefined;
+    const attachments = this.state.attach(channelId, body.files);
+    if (content === "" && attachments.length === 0) throw new Error("Cannot send an empty message");
+    const { message, event } = this.state.postMessage(channelId, author, {
+      content,
+      attachments,
+      ...(reference?.message_id !== undefined && { replyTo: reference.message_id }),
+      ...(webhookId !== undefined && { webhookId }),
+    });
+    this.dispatch(event);
+    return message;
+  }
+
+  private edit(channelId: string, messageId: string, body: ParsedBody): APIMessage {
+    this.dispatch(this.state.editMessage(channelId, messageId, String(body.json["content"] ?? "")));
+    return this.state.message(channelId, messageId);
+  }
+
+  removeMember(guildId: string, userId: string): void {
+    const guild = this.state.guild(guildId);
+    this.state.member(guildId, userId);
+    guild.members.delete(userId);
+    this.dispatch({
+      t: GatewayDispatchEvents.GuildMemberRemove,
+      d: { guild_id: guildId, user: this.state.user(userId) },
+    });
+  }
+
+  reactionEvent(
+    add: boolean,
+    channelId: string,
+    messageId: string,
+    userId: string,
+    emoji: string,
+  ): GatewayEvent {
+    const { guild } = this.state.channel(channelId);
+    this.state.message(channelId, messageId);
+    const custom = /^(.+):(\d+)$/.exec(emoji);
+    return {
+      t: add ? GatewayDispatchEvents.MessageReactionAdd : GatewayDispatchEvents.MessageReactionRemove,
+      d: {
+        user_id: userId,
+        channel_id: channelId,
+        message_id: messageId,
+        guild_id: guild.guild.id,
+        emoji: custom !== null ? { name: custom[1], id: custom[2] } : { name: emoji, id: null },
+        burst: false,
+        type: 0,
+        ...(add && guild.members.has(userId) && { member: guild.members.get(userId) }),
+      },
+    };
+  }
+
+  typingEvent(channelId: string, userId: string): GatewayEvent {
+    const { guild } = this.state.channel(channelId);
+    return {
+      t: GatewayDispatchEvents.TypingStart,
+      d: {
+        channel_id: channelId,
+        guild_id: guild.guild.id,
+        user_id: userId,
+        timestamp: Math.floor(Date.now() / 1000),
+        ...(guild.members.has(userId) && { member: guild.members.get(userId) }),
+      },
+    };
+  }
+}
+
+function notFound(message: string, code: number): never {
+  throw new NotFound(message, code);
+}
+
+/** GET messages: newest first, at most `limit` (50 by default), before or after an id. */
+function messagesPage(messages: APIMessage[], query: URLSearchParams): APIMessage[] {
+  const limit = Math.min(Number(query.get("limit") ?? 50), 100);
+  const after = query.get("after");
+  const before = query.get("before");
+  const newer = (a: string, b: string) => BigInt(a) > BigInt(b);
+  if (after !== null) {
+    return messages
+      .filter((m) => newer(m.id, after))
+      .slice(0, limit)
+      .reverse();
+  }
+  const older = before === null ? messages : messages.filter((m) => newer(before, m.id));
+  return older.slice(-limit).reverse();
+}
+
+async function parseBody(request: RestRequest): Promise<ParsedBody> {
+  if (request.body.byteLength === 0) return { json: {}, files: [] };
+  const type = request.contentType ?? "";
+  if (!type.startsWith("multipart/form-data")) {
+    return {
+      json: JSON.parse(Buffer.from(request.body).toString("utf8")) as Record<string, unknown>,
+      files: [],
+    };
+  }
+  const form = await new Response(request.body, { headers: { "content-type": type } }).formData();
+  const payload = form.get("payload_json");
+  const files: ParsedBody["files"] = [];
+  for (const [key, value] of form.entries()) {
+    if (!key.startsWith("files[") || typeof value === "string") continue;
+    files.push({
+      name: value.name,
+      data: new Uint8Array(await value.arrayBuffer()),
+      contentType: value.type || "application/octet-stream",
+    });
+  }
+  return { json: typeof payload === "string" ? JSON.parse(payload) : {}, files };
+}
