@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { before, describe, test } from "node:test";
 import type { RoomId } from "bridge-core";
 import type { DiscordNetwork } from "bridge-discord";
-import type { APIMessage, APITextChannel, APIUser } from "discord-api-types/v10";
+import type { APIMessage, APINewsChannel, APITextChannel, APIUser } from "discord-api-types/v10";
 import type { BridgeStack } from "../harness/bridge-stack.ts";
 import { startDiscordBridgeStack } from "../harness/discord/discord-bridge-stack.ts";
 import { DiscordEmulator } from "../harness/discord/discord-emulator.ts";
@@ -25,7 +25,7 @@ describe("Discord bridge with the Discord API emulator and Synapse", () => {
   let alice: TestClient;
   let carol: APIUser;
   let guild: string;
-  let channel: APITextChannel;
+  let channel: APITextChannel | APINewsChannel;
   let room: RoomId;
   const ghost = (user: APIUser) => `@discord_${user.id}:${stack.synapse.serverName}`;
   const fromWebhook = (accept: (m: APIMessage) => boolean, what: string) =>
@@ -56,7 +56,7 @@ describe("Discord bridge with the Discord API emulator and Synapse", () => {
 
   test("a channel's portal carries what was said in it, from the ghost under the server nickname", async () => {
     emulator.say(channel.id, carol, "hello **matrix** <3");
-    room = await eventuallyJoin(alice, `#discord_${guild}/${channel.id}:${stack.synapse.serverName}`);
+    room = await eventuallyJoin(alice, `#discord_${guild}_${channel.id}:${stack.synapse.serverName}`);
     const message = await alice.waitForEvent(
       (e) => e.sender === ghost(carol) && e.content["body"] === "hello matrix <3",
       {

@@ -14,7 +14,7 @@ import {
   Partials,
   type TextChannel,
 } from "discord.js";
-import type { APITextChannel, APIUser } from "discord-api-types/v10";
+import type { APINewsChannel, APITextChannel, APIUser } from "discord-api-types/v10";
 import { DiscordEmulator } from "../harness/discord/discord-emulator.ts";
 import { eventually } from "../harness/eventually.ts";
 
@@ -23,7 +23,7 @@ describe("Discord API emulator with discord.js", () => {
   let client: Client;
   let carol: APIUser;
   let guildId: string;
-  let channel: APITextChannel;
+  let channel: APITextChannel | APINewsChannel;
   const received: Message[] = [];
   const reactions: (MessageReaction | PartialMessageReaction)[] = [];
 

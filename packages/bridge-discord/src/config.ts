@@ -11,6 +11,10 @@ export const discordConfigSchema = z.strictObject({
   api_url: z
     .url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" })
     .default("https://discord.com/api"),
+  /** Where Discord serves avatars, server icons and stickers (discord.js's `rest.cdn`). */
+  cdn_url: z
+    .url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" })
+    .default("https://cdn.discordapp.com"),
   /** The name of the webhook the bridge makes in each channel, through which Matrix users speak. */
   webhook_name: z.string().min(1).max(80).default("Matrix bridge"),
   /** Files from Matrix larger than this go out as a link instead of an upload (Discord's limit without boosts). */
@@ -23,6 +27,8 @@ export const discordConfigSchema = z.strictObject({
     .int()
     .min(1)
     .default(50 * 1024 * 1024),
+  /** How long a channel's moderators have to approve a Matrix room's request to link to the channel. */
+  link_approval_seconds: z.int().min(10).max(86_400).default(300),
   /** Discord's limit on one message's text, in characters; longer messages are split. */
   max_message_length: z.int().min(64).max(4000).default(2000),
 });

@@ -1,4 +1,5 @@
-// How Discord's things are named to the core: a guild text channel is the remote room `<guild id>/<channel id>`, a
+// How Discord's things are named to the core: a guild channel is the remote room `<guild id>_<channel id>` (so that
+// its portal alias reads `#discord_<guild id>_<channel id>`; snowflakes are digits, so the `_` parses back), a
 // Discord user is the remote user of their id, a message is its id (unique across Discord), and a reaction is
 // `<message id>/<user id>/<emoji>`, so that taking it back names the same reaction.
 
@@ -11,12 +12,15 @@ export function isSnowflake(value: string): boolean {
 }
 
 export function channelRoomId(guildId: string, channelId: string): RemoteRoomId {
-  return `${guildId}/${channelId}` as RemoteRoomId;
+  return `${guildId}_${channelId}` as RemoteRoomId;
 }
 
-/** The guild and channel of a remote room id; null when it is not one of this network's. */
+/**
+ * The guild and channel of a remote room id; null when it is not one of this network's. `<guild id>/<channel id>`
+ * is read too, as people write it (`!link <guild id>/<channel id>`); resolveRoom answers with the `_` spelling.
+ */
 export function parseChannelRoomId(id: RemoteRoomId): { guildId: string; channelId: string } | null {
-  const [guildId, channelId, ...rest] = id.split("/");
+  const [guildId, channelId, ...rest] = id.split(/[_/]/);
   if (guildId === undefined || channelId === undefined || rest.length > 0) return null;
   return isSnowflake(guildId) && isSnowflake(channelId) ? { guildId, channelId } : null;
 }

@@ -1,34 +1,37 @@
-// Discord → Matrix: what discord.js reports from the gateway, as the core's remote events. Each channel's events are
-// handled one after another in the order they came (a message's files are fetched before the next event of the
-// channel is looked at), so the core gets them in Discord's order. The last message bridged in each channel is
-// recorded; after a restart what was said meanwhile is fetched from the channel's history and bridged first.
+// Discord → Matrix: what discord.js reports from the gateway, as the core's remote events. Each portal channel's
+// events are handled one after another in the order they came (a message's files are fetched before the next event
+// of the channel is looked at), so the core gets them in Discord's order. A thread's messages go to its parent
+// channel's portal, in the parent's queue, as replies to the message the thread was started from: the plugin
+// contract has no threads, so they read as a reply chain on Matrix. The last message bridged in each channel is
+// recorded; after a restart what was said meanwhile in a portal channel is fetched from its history and bridged first.
 
-import type {
-  Logger,
-  NetworkContext,
-  RemoteEvents,
-  RemoteRoomId,
-  RemoteUserInfo,
-  RichText,
-} from "bridge-core";
-import type {
-  Client,
-  Guild,
-  GuildMember,
-  Message,
-  MessageReaction,
-  OmitPartialGroupDMChannel,
-  PartialMessage,
-  PartialMessageReaction,
-  PartialUser,
-  User,
+import type { Logger, NetworkContext, RemoteEvents, RemoteRoomId, RichText } from "bridge-core";
+import {
+  type Client,
+  Events,
+  type Guild,
+  type Message,
+  type MessageReaction,
+  MessageType,
+  type OmitPartialGroupDMChannel,
+  type PartialMessage,
+  type PartialMessageReaction,
+  type PartialUser,
+  type User,
 } from "discord.js";
-import { Events } from "discord.js";
 import type { DiscordConfig } from "./config.ts";
-import { channelRoomId, messageId, parseChannelRoomId, reactionId, userId } from "./discord-ids.ts";
-import { discordToRich, type TagNames } from "./markdown-to-rich.ts";
+import type { DiscordAccountLinks } from "./discord-account-links.ts";
+import { channelRoomId, messageId, parseChannelRoomId, reactionId } from "./discord-ids.ts";
+import type { DiscordLinkApproval } from "./discord-link-approval.ts";
+import { messageFiles, messageText } from "./discord-message-content.ts";
+import type { DiscordModeration } from "./discord-moderation.ts";
+import type { DiscordPeople, DiscordPictures } from "./discord-people.ts";
+import type { TagNames } from "./markdown-to-rich.ts";
 
 type AnyMessage = OmitPartialGroupDMChannel<Message | PartialMessage>;
+
+/** Messages that are someone's words (not a pin notice, a join greeting, a thread's first line pointing back). */
+const SPOKEN = new Set([MessageType.Default, MessageType.Reply, MessageType.ChatInputCommand]);
 
 export interface ReceiverDeps {
   client: Client;
@@ -37,6 +40,11 @@ export interface ReceiverDeps {
   media: NetworkContext["media"];
   storage: NetworkContext["storage"];
   logger: Logger;
+  people: DiscordPeople;
+  pictures: DiscordPictures;
+  approvals: DiscordLinkApproval;
+  accountLinks: DiscordAccountLinks;
+  moderation: DiscordModeration;
   /** Whether a webhook is the bridge's own, whose messages are echoes of Matrix messages. */
   isOwnWebhook(webhookId: string): Promise<boolean>;
   linkedRooms(): Promise<RemoteRoomId[]>;
@@ -44,7 +52,7 @@ export interface ReceiverDeps {
 
 export class DiscordReceiver {
   private readonly queues = new Map<string, Promise<void>>();
-  /** The id of the last message bridged in each channel (as recorded in storage). */
+  /** The id of the last message bridged in each channel or thread (as recorded in storage). */
   private readonly lastBridged = new Map<string, bigint>();
   private readonly deps: ReceiverDeps;
 
@@ -53,43 +61,77 @@ export class DiscordReceiver {
   }
 
   listen(): void {
-    const { client } = this.deps;
-    client.on(Events.MessageCreate, (m) => this.inChannel(m.channelId, () => this.message(m)));
-    client.on(Events.MessageUpdate, (_, m) => this.inChannel(m.channelId, () => this.edit(m)));
-    client.on(Events.MessageDelete, (m) => this.inChannel(m.channelId, () => this.deletion(m)));
-    client.on(Events.MessageReactionAdd, (r, u) =>
-      this.inChannel(r.message.channelId, () => this.reaction(r, u, true)),
-    );
+    const { client, approvals, moderation, people, remote } = this.deps;
+    client.on(Events.MessageCreate, (m) => {
+      if (m.channel.isDMBased()) {
+        if (m.author.id !== client.user?.id)
+          void this.deps.accountLinks.directMessage(m).catch(this.failed("DM"));
+        return;
+      }
+      this.inPortal(m.channelId, () => this.message(m));
+    });
+    client.on(Events.MessageUpdate, (_, m) => this.inPortal(m.channelId, () => this.edit(m)));
+    client.on(Events.MessageDelete, (m) => this.inPortal(m.channelId, () => this.deletion(m)));
+    client.on(Events.MessageReactionAdd, (r, u) => {
+      // Outside the queue: the core may be waiting for this answer while the channel's queue waits for the core.
+      if (approvals.isRequest(r.message.id)) {
+        void approvals.reaction(r.message.id, u.id, r.emoji.name).catch(this.failed("link approval"));
+        return;
+      }
+      this.inPortal(r.message.channelId, () => this.reaction(r, u, true));
+    });
     client.on(Events.MessageReactionRemove, (r, u) =>
-      this.inChannel(r.message.channelId, () => this.reaction(r, u, false)),
+      this.inPortal(r.message.channelId, () => this.reaction(r, u, false)),
     );
     client.on(Events.TypingStart, (typing) =>
-      this.inChannel(typing.channel.id, async () => {
-        if (typing.user.id === client.user?.id || typing.guild === null) return;
-        const sender = await this.userInfo(typing.guild, typing.user.id);
-        await this.deps.remote.typing({
-          roomId: channelRoomId(typing.guild.id, typing.channel.id),
-          sender,
-          typing: true,
-        });
+      this.inPortal(typing.channel.id, async () => {
+        const roomId = this.roomOf(typing.channel.id);
+        if (typing.user.id === client.user?.id || typing.guild === null || roomId === null) return;
+        const sender = await people.inGuild(typing.guild, typing.user.id);
+        await remote.typing({ roomId, sender, typing: true });
       }),
     );
     client.on(Events.GuildMemberAdd, (member) =>
-      this.inGuild(member.guild.id, (room) => this.membership(room, member, "join")),
+      this.inGuild(member.guild.id, async (roomId) => {
+        if (member.id === client.user?.id) return;
+        await remote.membership({ roomId, sender: await people.member(member), membership: "join" });
+      }),
     );
-    client.on(Events.GuildMemberRemove, (member) =>
-      this.inGuild(member.guild.id, (room) => this.membership(room, member as GuildMember, "leave")),
+    client.on(
+      Events.GuildMemberRemove,
+      (member) => void moderation.memberRemoved(member).catch(this.failed("leave")),
     );
-    client.on(Events.GuildMemberUpdate, (before, after) => {
-      if (before.partial || before.displayName !== after.displayName) {
-        void this.deps.remote.profile(memberInfo(after)).catch((err: unknown) => this.failed("profile", err));
-      }
+    client.on(Events.GuildAuditLogEntryCreate, (entry, guild) => moderation.auditEntry(entry, guild));
+    // Nicknames and avatars: the core changes the ghost's profile only where it differs.
+    client.on(Events.GuildMemberUpdate, (_, after) => {
+      void people
+        .member(after)
+        .then((info) => remote.profile(info))
+        .catch(this.failed("profile"));
     });
     client.on(Events.ChannelUpdate, (_, channel) => {
-      if (channel.isDMBased() || !channel.isTextBased()) return;
-      const topic = "topic" in channel && typeof channel.topic === "string" ? { topic: channel.topic } : {};
-      const room = { id: channelRoomId(channel.guildId, channel.id), name: channel.name, ...topic };
-      void this.deps.remote.roomInfo(room).catch((err: unknown) => this.failed("channel update", err));
+      if (channel.isDMBased() || !channel.isTextBased() || channel.isThread()) return;
+      void this.channelInfo(channel.guild, channel.id).catch(this.failed("channel update"));
+    });
+    client.on(Events.GuildUpdate, (_, guild) =>
+      this.inGuild(guild.id, async (roomId) => {
+        const channelId = parseChannelRoomId(roomId)?.channelId;
+        if (channelId !== undefined) await this.channelInfo(guild, channelId);
+      }),
+    );
+  }
+
+  /** A channel's name, topic and its server's icon, for its portal. */
+  private async channelInfo(guild: Guild, channelId: string): Promise<void> {
+    const channel = guild.channels.cache.get(channelId);
+    if (channel === undefined) return;
+    const topic = "topic" in channel && typeof channel.topic === "string" ? { topic: channel.topic } : {};
+    const avatarUrl = await this.deps.pictures.guildIcon(guild);
+    await this.deps.remote.roomInfo({
+      id: channelRoomId(guild.id, channel.id),
+      name: channel.name,
+      ...topic,
+      ...(avatarUrl !== undefined && { avatarUrl }),
     });
   }
 
@@ -101,7 +143,7 @@ export class DiscordReceiver {
     for (const room of rooms) {
       const ids = parseChannelRoomId(room);
       if (ids === null) continue;
-      this.inChannel(ids.channelId, async () => {
+      this.inQueue(ids.channelId, async () => {
         await ready;
         const last = await this.lastOf(ids.channelId);
         if (last === undefined) return;
@@ -118,11 +160,24 @@ export class DiscordReceiver {
     }
   }
 
-  private inChannel(channelId: string, task: () => Promise<void>): void {
-    const next = (this.queues.get(channelId) ?? Promise.resolve())
-      .then(task)
-      .catch((err: unknown) => this.failed("event", err));
-    this.queues.set(channelId, next);
+  /** The channel whose portal a channel's events go to: a thread's parent, else the channel itself. */
+  private portalChannelOf(channelId: string): string {
+    const channel = this.deps.client.channels.cache.get(channelId);
+    return channel?.isThread() === true && channel.parentId !== null ? channel.parentId : channelId;
+  }
+
+  private roomOf(channelId: string): RemoteRoomId | null {
+    const portal = this.deps.client.channels.cache.get(this.portalChannelOf(channelId));
+    return portal === undefined || portal.isDMBased() ? null : channelRoomId(portal.guildId, portal.id);
+  }
+
+  private inPortal(channelId: string, task: () => Promise<void>): void {
+    this.inQueue(this.portalChannelOf(channelId), task);
+  }
+
+  private inQueue(key: string, task: () => Promise<void>): void {
+    const next = (this.queues.get(key) ?? Promise.resolve()).then(task).catch(this.failed("event"));
+    this.queues.set(key, next);
   }
 
   private inGuild(guildId: string, task: (room: RemoteRoomId) => Promise<void>): void {
@@ -131,11 +186,11 @@ export class DiscordReceiver {
       .then(async (rooms) => {
         for (const room of rooms) if (parseChannelRoomId(room)?.guildId === guildId) await task(room);
       })
-      .catch((err: unknown) => this.failed("membership", err));
+      .catch(this.failed("server event"));
   }
 
-  private failed(what: string, err: unknown): void {
-    this.deps.logger.warn(`a Discord ${what} could not be bridged`, { error: String(err) });
+  private failed(what: string): (err: unknown) => void {
+    return (err) => this.deps.logger.warn(`a Discord ${what} could not be bridged`, { error: String(err) });
   }
 
   private async isEcho(message: AnyMessage): Promise<boolean> {
@@ -153,38 +208,40 @@ export class DiscordReceiver {
   }
 
   private async message(message: Message): Promise<void> {
-    if (!message.inGuild() || (await this.isEcho(message))) return;
+    if (!message.inGuild() || !SPOKEN.has(message.type) || (await this.isEcho(message))) return;
     const last = await this.lastOf(message.channelId);
     // Seen already: fetched while catching up and then delivered by the gateway too.
     if (last !== undefined && BigInt(message.id) <= last) return;
-    const roomId = channelRoomId(message.guildId, message.channelId);
-    const sender = senderOf(message);
-    const text: RichText = discordToRich(message.content, this.names(message));
-    for (const sticker of message.stickers.values())
-      text.push({ type: "text", text: `[sticker: ${sticker.name}]` });
+    const roomId = this.roomOf(message.channelId);
+    if (roomId === null) return;
+    const sender = await this.deps.people.author(message.author, message.member);
+    const text: RichText = messageText(message, this.names(message));
+    // In a thread without a reply of its own, a message answers the message the thread was started from.
+    const replyTo =
+      message.reference?.messageId ?? (message.channel.isThread() ? message.channelId : undefined);
     const common = {
       roomId,
       sender,
       timestamp: message.createdTimestamp,
-      ...(message.reference?.messageId !== undefined && { replyTo: messageId(message.reference.messageId) }),
+      ...(replyTo !== undefined && { replyTo: messageId(replyTo) }),
     };
-    const attachments = [...message.attachments.values()];
-    if (text.length > 0 || attachments.length === 0) {
+    const files = messageFiles(message);
+    if (text.length > 0 || files.length === 0) {
       await this.deps.remote.message({ ...common, id: messageId(message.id), text });
     }
-    for (const [n, attachment] of attachments.entries()) {
+    for (const [n, file] of files.entries()) {
       const id = messageId(n === 0 && text.length === 0 ? message.id : `${message.id}.${n + 1}`);
       try {
-        const file = await this.deps.media.fetchRemote(attachment.url, {
+        const fetched = await this.deps.media.fetchRemote(file.url, {
           maxBytes: this.deps.config.max_download_bytes,
         });
-        const mimetype = attachment.contentType ?? file.contentType;
-        const media = { data: file.data, mimetype, filename: attachment.name, kind: mediaKind(mimetype) };
+        const mimetype = file.contentType ?? fetched.contentType;
+        const media = { data: fetched.data, mimetype, filename: file.filename, kind: mediaKind(mimetype) };
         await this.deps.remote.message({ ...common, id, text: [], media });
       } catch (err) {
-        this.deps.logger.info("a Discord attachment is bridged as a link", { error: String(err) });
+        this.deps.logger.info("a Discord file is bridged as a link", { error: String(err) });
         const link: RichText = [
-          { type: "link", url: attachment.url, children: [{ type: "text", text: attachment.name }] },
+          { type: "link", url: file.url, children: [{ type: "text", text: file.filename }] },
         ];
         await this.deps.remote.message({ ...common, id, text: link });
       }
@@ -197,22 +254,24 @@ export class DiscordReceiver {
     const message = partial.partial ? await partial.fetch() : partial;
     // Discord also reports embeds being filled in as an update; only a real edit has an edit time.
     if (!message.inGuild() || message.editedTimestamp === null || (await this.isEcho(message))) return;
+    const roomId = this.roomOf(message.channelId);
+    if (roomId === null) return;
     await this.deps.remote.edit({
-      roomId: channelRoomId(message.guildId, message.channelId),
-      sender: senderOf(message),
+      roomId,
+      sender: await this.deps.people.author(message.author, message.member),
       target: messageId(message.id),
-      text: discordToRich(message.content, this.names(message)),
+      text: messageText(message, this.names(message)),
     });
   }
 
   private async deletion(message: AnyMessage): Promise<void> {
-    if (message.guildId === null || message.guild === null) return;
+    const roomId = this.roomOf(message.channelId);
+    if (message.guild === null || roomId === null) return;
     const sender =
       message.author !== null
-        ? senderOf(message)
-        : await this.userInfo(message.guild, message.client.user.id);
-    const roomId = channelRoomId(message.guildId, message.channelId);
-    const parts = Math.max(message.attachments?.size ?? 0, 1);
+        ? await this.deps.people.author(message.author, message.member)
+        : await this.deps.people.inGuild(message.guild, message.client.user.id);
+    const parts = Math.max((message.attachments?.size ?? 0) + (message.stickers?.size ?? 0), 1);
     for (let n = 0; n < parts; n++) {
       await this.deps.remote.deletion({
         roomId,
@@ -228,27 +287,15 @@ export class DiscordReceiver {
     added: boolean,
   ) {
     const { message } = reaction;
-    if (user.id === this.deps.client.user?.id || message.guild === null || message.guildId === null) return;
+    const roomId = this.roomOf(message.channelId);
+    if (user.id === this.deps.client.user?.id || message.guild === null || roomId === null) return;
     const { emoji } = reaction;
-    // Custom emoji are images on Discord; they reach Matrix as their name.
+    // Custom emoji are images on Discord; the contract's reactions are text, so they reach Matrix as their name.
     const key = emoji.id !== null ? `:${emoji.name ?? emoji.id}:` : (emoji.name ?? "");
-    const roomId = channelRoomId(message.guildId, message.channelId);
-    const sender = await this.userInfo(message.guild, user.id);
+    const sender = await this.deps.people.inGuild(message.guild, user.id);
     const id = reactionId(message.id, user.id, key);
     if (added) await this.deps.remote.reaction({ roomId, sender, id, target: messageId(message.id), key });
     else await this.deps.remote.reactionRemoved({ roomId, sender, id });
-  }
-
-  private async membership(roomId: RemoteRoomId, member: GuildMember, membership: "join" | "leave") {
-    if (member.id === this.deps.client.user?.id) return;
-    await this.deps.remote.membership({ roomId, sender: memberInfo(member), membership });
-  }
-
-  private async userInfo(guild: Guild, id: string): Promise<RemoteUserInfo> {
-    const member = guild.members.cache.get(id) ?? (await guild.members.fetch(id).catch(() => undefined));
-    if (member !== undefined) return memberInfo(member);
-    const user = await this.deps.client.users.fetch(id);
-    return { id: userId(id), displayName: user.displayName };
   }
 
   private names(message: Message): TagNames {
@@ -267,16 +314,6 @@ export class DiscordReceiver {
       },
     };
   }
-}
-
-function senderOf(message: AnyMessage): RemoteUserInfo {
-  const author = message.author;
-  if (author === null) throw new Error("a Discord message without its author");
-  return { id: userId(author.id), displayName: message.member?.displayName ?? author.displayName };
-}
-
-function memberInfo(member: GuildMember): RemoteUserInfo {
-  return { id: userId(member.id), displayName: member.displayName };
 }
 
 function mediaKind(mimetype: string): "image" | "video" | "audio" | "file" {

@@ -192,6 +192,16 @@ export class DiscordSender {
     message: MatrixMessage,
     options: WebhookMessageCreateOptions,
   ): Promise<string> {
+    if (message.as.kind === "puppet") {
+      // A Matrix user whose Discord account is linked speaks under that account's name and avatar.
+      const guild = this.deps.client.guilds.cache.get(webhook.guildId);
+      const member = await guild?.members.fetch(message.as.remoteUserId).catch(() => undefined);
+      if (member !== undefined) {
+        const username = webhookUsername(member.displayName);
+        const sent = await webhook.send({ ...options, username, avatarURL: member.displayAvatarURL() });
+        return sent.id;
+      }
+    }
     const name = message.as.kind === "relay" ? message.as.marks.displayName : message.senderName;
     const sent = await webhook.send({ ...options, username: webhookUsername(name) });
     return sent.id;

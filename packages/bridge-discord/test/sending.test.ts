@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
+import { parse } from "yaml";
 import type { RemoteMessageId, RemoteRoomId } from "bridge-core";
 import { parseDiscordConfig } from "../src/config.ts";
 import { channelRoomId, discordMessageId, parseChannelRoomId, reactionId } from "../src/discord-ids.ts";
@@ -10,13 +12,12 @@ const GUILD = "111111111111111111";
 const CHANNEL = "222222222222222222";
 
 describe("Discord ids", () => {
-  test("a channel is <guild>/<channel>; anything else is not a Discord room", () => {
-    assert.equal(channelRoomId(GUILD, CHANNEL), `${GUILD}/${CHANNEL}`);
-    assert.deepEqual(parseChannelRoomId(`${GUILD}/${CHANNEL}` as RemoteRoomId), {
-      guildId: GUILD,
-      channelId: CHANNEL,
-    });
-    for (const bad of [CHANNEL, `${GUILD}/${CHANNEL}/x`, "#chan", `${GUILD}/abc`]) {
+  test("a channel is <guild>_<channel> (read from <guild>/<channel> too); anything else is not a Discord room", () => {
+    assert.equal(channelRoomId(GUILD, CHANNEL), `${GUILD}_${CHANNEL}`);
+    for (const spelling of [`${GUILD}_${CHANNEL}`, `${GUILD}/${CHANNEL}`]) {
+      assert.deepEqual(parseChannelRoomId(spelling as RemoteRoomId), { guildId: GUILD, channelId: CHANNEL });
+    }
+    for (const bad of [CHANNEL, `${GUILD}_${CHANNEL}_1`, `${GUILD}/${CHANNEL}/x`, "#chan", `${GUILD}_abc`]) {
       assert.equal(parseChannelRoomId(bad as RemoteRoomId), null, bad);
     }
   });
@@ -62,5 +63,10 @@ describe("sending to Discord", () => {
       () => parseDiscordConfig({ bot_token: "MTIz.abcdefghijklmnopqrstuvwx", extra: 1 }),
       /extra/,
     );
+  });
+
+  test("the example settings (config.example.yaml) pass the same checks, every key spelt out", () => {
+    const example = parse(readFileSync(new URL("../config.example.yaml", import.meta.url), "utf8"));
+    assert.deepEqual(parseDiscordConfig(example), example);
   });
 });

@@ -1,16 +1,28 @@
 // A Discord API emulator for the tests: REST (v10) and the gateway on one port of 127.0.0.1, close enough to Discord
 // that an unmodified discord.js Client connects to it (`rest: { api: emulator.apiUrl }`; the gateway URL comes from
-// GET /gateway/bot). The test drives the Discord side through the methods below: guilds, channels, users, what they
-// say and do, and faults (a dropped gateway connection, 429s). It is a test double: no permissions, no intents, no
-// sharding, no interactions, no threads, no embeds of its own, no voice; the README lists what it covers.
+// GET /gateway/bot; pictures come from `cdnUrl`, discord.js's `rest.cdn`). The test drives the Discord side through
+// the methods below (guilds, channels, users, what they say and do, direct messages, and faults: a dropped gateway
+// connection, 429s) and through `admin` (roles, pictures, threads, kicks and bans: discord-admin.ts). It is a test
+// double: permissions from roles but no channel overwrites, no intents, no sharding, no interactions, no voice, no
+// link previews of its own; the README lists what it covers.
 
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { APIGuildMember, APIMessage, APITextChannel, APIUser } from "discord-api-types/v10";
-import { GatewayDispatchEvents } from "discord-api-types/v10";
+import type {
+  APIEmbed,
+  APIGuildMember,
+  APIMessage,
+  APINewsChannel,
+  APIStickerItem,
+  APITextChannel,
+  APIUser,
+} from "discord-api-types/v10";
+import { ChannelType, GatewayDispatchEvents } from "discord-api-types/v10";
+import { DiscordAdmin } from "./discord-admin.ts";
 import { DiscordGateway, type GatewayCounts } from "./discord-gateway.ts";
 import { DiscordRest, type RestRequest } from "./discord-rest.ts";
+import { BOT_PERMISSIONS, role } from "./discord-shapes.ts";
 import { DiscordState, type GatewayEvent } from "./discord-state.ts";
 
 const API_PREFIX = "/api/v10";
@@ -33,6 +45,8 @@ export class DiscordEmulator {
   };
 
   readonly url: string;
+  /** Roles, pictures, threads, kicks and bans. */
+  readonly admin: DiscordAdmin;
   private readonly server: Server;
   private readonly state: DiscordState;
   private readonly gateway: DiscordGateway;
@@ -54,6 +68,7 @@ export class DiscordEmulator {
     this.rest = parts.rest;
     this.botToken = parts.botToken;
     this.bot = parts.bot;
+    this.admin = new DiscordAdmin(parts.state, parts.rest, (e) => this.send(e));
   }
 
   static async start(options: { botName?: string } = {}): Promise<DiscordEmulator> {
@@ -86,6 +101,16 @@ export class DiscordEmulator {
     return `${this.url}/api`;
   }
 
+  /** Where avatars, icons and stickers are served: discord.js's `rest.cdn`. */
+  get cdnUrl(): string {
+    return `${this.url}/cdn`;
+  }
+
+  /** The avatar a webhook message was sent with, if any. */
+  webhookAvatarOf(messageId: string): string | undefined {
+    return this.rest.webhookAvatars.get(messageId);
+  }
+
   get gatewayCounts(): GatewayCounts {
     return this.gateway.counts;
   }
@@ -109,6 +134,7 @@ export class DiscordEmulator {
       query: url.searchParams,
       authorization: req.headers.authorization,
       contentType: req.headers["content-type"],
+      auditReason: decodeAuditReason(req.headers["x-audit-log-reason"]),
       body: Buffer.concat(chunks),
     };
     const answer =
@@ -163,17 +189,26 @@ export class DiscordEmulator {
     return this.state.addUser({ username, ...(globalName !== undefined && { global_name: globalName }) });
   }
 
-  /** A guild owned by `owner`, with the bot and the owner as members. */
+  /** A guild owned by `owner`, with the owner and the bot as members, the bot with the role its invite asks for. */
   createGuild(name: string, owner: APIUser): string {
     const record = this.state.addGuild(name, owner);
-    this.state.addMember(record.guild.id, this.bot);
+    const botRole = this.state.snowflake();
+    record.guild.roles.push(
+      role({ id: botRole, name: this.bot.username, permissions: BOT_PERMISSIONS, position: 1 }),
+    );
+    this.state.addMember(record.guild.id, this.bot).roles.push(botRole);
     this.state.addMember(record.guild.id, owner);
     this.send(this.state.guildCreate(record.guild.id));
     return record.guild.id;
   }
 
-  createChannel(guildId: string, name: string, topic?: string): APITextChannel {
-    const channel = this.state.addChannel(guildId, name, topic);
+  createChannel(
+    guildId: string,
+    name: string,
+    topic?: string,
+    type: ChannelType.GuildText | ChannelType.GuildAnnouncement = ChannelType.GuildText,
+  ): APITextChannel | APINewsChannel {
+    const channel = this.state.addChannel(guildId, name, topic, type);
     this.send({ t: GatewayDispatchEvents.ChannelCreate, d: channel });
     return channel;
   }
@@ -199,15 +234,29 @@ export class DiscordEmulator {
     channelId: string,
     user: APIUser,
     content: string,
-    options: { replyTo?: string; files?: { name: string; data: Uint8Array; contentType: string }[] } = {},
+    options: {
+      replyTo?: string;
+      files?: { name: string; data: Uint8Array; contentType: string }[];
+      embeds?: APIEmbed[];
+      stickers?: APIStickerItem[];
+    } = {},
   ): APIMessage {
     const { message, event } = this.state.postMessage(channelId, user, {
       content,
       attachments: this.state.attach(channelId, options.files ?? []),
       ...(options.replyTo !== undefined && { replyTo: options.replyTo }),
+      ...(options.embeds !== undefined && { embeds: options.embeds }),
+      ...(options.stickers !== undefined && { stickers: options.stickers }),
     });
     this.send(event);
     return message;
+  }
+
+  /** `user` writes to the bot in a direct message; returns the DM channel's id. */
+  sayDirect(user: APIUser, content: string): string {
+    const channel = this.state.directChannelWith(user);
+    this.send(this.state.postMessage(channel.id, user, { content }).event);
+    return channel.id;
   }
 
   edit(channelId: string, messageId: string, content: string): void {
@@ -259,4 +308,8 @@ export class DiscordEmulator {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+function decodeAuditReason(header: string | string[] | undefined): string | undefined {
+  return typeof header === "string" ? decodeURIComponent(header) : undefined;
 }

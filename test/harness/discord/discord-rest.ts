@@ -3,8 +3,9 @@
 // executions, which carry the webhook's token in the path as Discord's do. Bodies are JSON or multipart/form-data
 // (`payload_json` and `files[n]`).
 
-import type { APIMessage, APIUser } from "discord-api-types/v10";
-import { GatewayDispatchEvents } from "discord-api-types/v10";
+import type { APIEmbed, APIMessage, APIUser } from "discord-api-types/v10";
+import { AuditLogEvent, GatewayDispatchEvents, PermissionFlagsBits } from "discord-api-types/v10";
+import { permissionsOf } from "./discord-shapes.ts";
 import { type DiscordState, type GatewayEvent, NotFound } from "./discord-state.ts";
 
 export interface RestRequest {
@@ -13,6 +14,8 @@ export interface RestRequest {
   query: URLSearchParams;
   authorization: string | undefined;
   contentType: string | undefined;
+  /** `X-Audit-Log-Reason`, URI-encoded as discord.js sends it. */
+  auditReason: string | undefined;
   body: Uint8Array;
 }
 
@@ -30,10 +33,15 @@ interface ParsedBody {
 type Handler = (match: string[], request: RestRequest, body: ParsedBody) => RestAnswer | Promise<RestAnswer>;
 
 const ok = (body: unknown): RestAnswer => ({ status: 200, body });
+
+/** Answered 403 with Discord's "Missing Permissions" code, as Discord answers a bot without the permission. */
+class MissingPermissions extends Error {}
 const noContent: RestAnswer = { status: 204 };
 
 export class DiscordRest {
   private readonly routes: [string, RegExp, Handler, { noAuth?: true }][] = [];
+  /** The avatar each webhook message was sent with (`avatar_url`), by message id. */
+  readonly webhookAvatars = new Map<string, string>();
 
   private readonly state: DiscordState;
   private readonly botToken: string;
@@ -73,6 +81,8 @@ export class DiscordRest {
         return await handler(params, request, await parseBody(request));
       } catch (err) {
         if (err instanceof NotFound) return { status: 404, body: { message: err.message, code: err.code } };
+        if (err instanceof MissingPermissions)
+          return { status: 403, body: { message: "Missing Permissions", code: 50013 } };
         return { status: 400, body: { message: String(err), code: 50035 } };
       }
     }
@@ -91,9 +101,14 @@ export class DiscordRest {
         session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
       }),
     );
-    this.route("GET", "/channels/:channel", ([id]) => ok(s.channel(id ?? "").channel));
+    this.route("GET", "/channels/:channel", ([id]) =>
+      ok(s.directChannels.get(id ?? "") ?? s.channel(id ?? "").channel),
+    );
+    this.route("POST", "/users/@me/channels", (_, __, body) =>
+      ok(s.directChannelWith(s.user(String(body.json["recipient_id"])))),
+    );
     this.route("GET", "/channels/:channel/messages", ([id], request) =>
-      ok(messagesPage(s.messages.get(s.channel(id ?? "").channel.id) ?? [], request.query)),
+      ok(messagesPage(s.messages.get(id ?? "") ?? notFound("Unknown Channel", 10003), request.query)),
     );
     this.route("GET", "/channels/:channel/messages/:message", ([c, m]) => ok(s.message(c ?? "", m ?? "")));
     this.route("POST", "/channels/:channel/messages", ([c], _, body) =>
@@ -119,9 +134,10 @@ export class DiscordRest {
     this.route("GET", "/channels/:channel/webhooks", ([c]) =>
       ok([...s.webhooks.values()].filter((w) => w.channelId === c).map((w) => w.webhook)),
     );
-    this.route("POST", "/channels/:channel/webhooks", ([c], _, body) =>
-      ok(s.addWebhook(c ?? "", String(body.json["name"] ?? "webhook"), this.bot()).webhook),
-    );
+    this.route("POST", "/channels/:channel/webhooks", ([c], _, body) => {
+      this.requirePermission(s.channel(c ?? "").guild.guild.id, PermissionFlagsBits.ManageWebhooks);
+      return ok(s.addWebhook(c ?? "", String(body.json["name"] ?? "webhook"), this.bot()).webhook);
+    });
     this.route(
       "POST",
       "/webhooks/:webhook/:token",
@@ -136,6 +152,8 @@ export class DiscordRest {
           bot: true,
         };
         const message = this.post(hook.channelId, author, body, hook.id);
+        const avatarUrl = body.json["avatar_url"];
+        if (typeof avatarUrl === "string") this.webhookAvatars.set(message.id, avatarUrl);
         return request.query.get("wait") === "true" ? ok(message) : noContent;
       },
       { noAuth: true },
@@ -162,21 +180,55 @@ export class DiscordRest {
       ok([...s.guild(g ?? "").members.values()].slice(0, Number(request.query.get("limit") ?? 1))),
     );
     this.route("GET", "/guilds/:guild/members/:user", ([g, u]) => ok(s.member(g ?? "", u ?? "")));
-    this.route("DELETE", "/guilds/:guild/members/:user", ([g, u]) => {
-      this.removeMember(g ?? "", u ?? "");
+    this.route("DELETE", "/guilds/:guild/members/:user", ([g, u], request) => {
+      this.requirePermission(g ?? "", PermissionFlagsBits.KickMembers);
+      this.kick(g ?? "", this.bot().id, u ?? "", request.auditReason, false);
       return noContent;
     });
     this.route("PUT", "/guilds/:guild/bans/:user", ([g, u], request) => {
-      const guild = s.guild(g ?? "");
-      guild.bans.set(u ?? "", { reason: request.query.get("reason") });
-      this.dispatch({ t: GatewayDispatchEvents.GuildBanAdd, d: { guild_id: g, user: s.user(u ?? "") } });
-      if (guild.members.has(u ?? "")) this.removeMember(g ?? "", u ?? "");
+      this.requirePermission(g ?? "", PermissionFlagsBits.BanMembers);
+      this.kick(g ?? "", this.bot().id, u ?? "", request.auditReason, true);
       return noContent;
     });
     this.route("DELETE", "/guilds/:guild/bans/:user", ([g, u]) => {
       s.guild(g ?? "").bans.delete(u ?? "");
       this.dispatch({ t: GatewayDispatchEvents.GuildBanRemove, d: { guild_id: g, user: s.user(u ?? "") } });
       return noContent;
+    });
+  }
+
+  private requirePermission(guildId: string, permission: bigint): void {
+    const guild = this.state.guild(guildId);
+    const roles = guild.members.get(this.bot().id)?.roles ?? [];
+    if ((permissionsOf(guild.guild, this.bot().id, roles) & permission) === 0n)
+      throw new MissingPermissions();
+  }
+
+  /**
+   * `moderator` removes `userId` from the guild (and with `ban` keeps them out): the member's removal, then the audit
+   * log entry naming who did it, as the gateway brings them.
+   */
+  kick(guildId: string, moderator: string, userId: string, reason: string | undefined, ban: boolean): void {
+    const guild = this.state.guild(guildId);
+    if (ban) {
+      guild.bans.set(userId, { reason: reason ?? null });
+      this.dispatch({
+        t: GatewayDispatchEvents.GuildBanAdd,
+        d: { guild_id: guildId, user: this.state.user(userId) },
+      });
+    }
+    if (guild.members.has(userId)) this.removeMember(guildId, userId);
+    else if (!ban) throw new NotFound("Unknown Member", 10007);
+    this.dispatch({
+      t: GatewayDispatchEvents.GuildAuditLogEntryCreate,
+      d: {
+        id: this.state.snowflake(),
+        guild_id: guildId,
+        user_id: moderator,
+        target_id: userId,
+        action_type: ban ? AuditLogEvent.MemberBanAdd : AuditLogEvent.MemberKick,
+        ...(reason !== undefined && { reason }),
+      },
     });
   }
 
@@ -191,10 +243,13 @@ export class DiscordRest {
     const content = String(body.json["content"] ?? "");
     const reference = body.json["message_reference"] as { message_id?: string } | undefined;
     const attachments = this.state.attach(channelId, body.files);
-    if (content === "" && attachments.length === 0) throw new Error("Cannot send an empty message");
+    if (content === "" && attachments.length === 0 && body.json["embeds"] === undefined)
+      throw new Error("Cannot send an empty message");
+    const embeds = Array.isArray(body.json["embeds"]) ? (body.json["embeds"] as APIEmbed[]) : [];
     const { message, event } = this.state.postMessage(channelId, author, {
       content,
       attachments,
+      embeds,
       ...(reference?.message_id !== undefined && { replyTo: reference.message_id }),
       ...(webhookId !== undefined && { webhookId }),
     });

@@ -4,34 +4,31 @@
 
 import {
   type APIAttachment,
+  type APIDMChannel,
+  type APIEmbed,
   type APIGuild,
   type APIGuildMember,
   type APIMessage,
-  type APIRole,
+  type APINewsChannel,
+  type APIStickerItem,
   type APITextChannel,
+  type APIThreadChannel,
   type APIUser,
   type APIWebhook,
   ChannelType,
   GatewayDispatchEvents,
-  GuildDefaultMessageNotifications,
-  GuildExplicitContentFilter,
-  GuildHubType,
   type GuildMemberFlags,
-  GuildMFALevel,
-  GuildNSFWLevel,
-  GuildPremiumTier,
-  GuildSystemChannelFlags,
-  GuildVerificationLevel,
-  Locale,
   MessageType,
-  type RoleFlags,
+  ThreadAutoArchiveDuration,
   WebhookType,
 } from "discord-api-types/v10";
+import { newGuild } from "./discord-shapes.ts";
 
 /** Discord's epoch (2015-01-01), from which snowflakes count milliseconds. */
 const DISCORD_EPOCH = 1_420_070_400_000n;
-/** Every permission: the emulator checks none, and the bot is treated as allowed everything. */
-const ALL_PERMISSIONS = "2199023255551";
+
+/** The channels of a guild the emulator has: text, announcement, and threads in either. */
+export type GuildChannel = APITextChannel | APINewsChannel | APIThreadChannel;
 
 export interface GatewayEvent {
   t: GatewayDispatchEvents;
@@ -40,7 +37,7 @@ export interface GatewayEvent {
 
 export interface GuildRecord {
   guild: APIGuild;
-  channels: Map<string, APITextChannel>;
+  channels: Map<string, GuildChannel>;
   members: Map<string, APIGuildMember>;
   bans: Map<string, { reason: string | null }>;
 }
@@ -62,7 +59,9 @@ export class DiscordState {
   readonly webhooks = new Map<string, WebhookRecord>();
   /** Each channel's messages, oldest first. */
   readonly messages = new Map<string, APIMessage[]>();
-  /** Attachment bytes by the path they are served at. */
+  /** Direct message channels between the bot and a user, by channel id. */
+  readonly directChannels = new Map<string, APIDMChannel>();
+  /** Attachment, avatar, icon and sticker bytes by the path they are served at. */
   readonly files = new Map<string, StoredFile>();
   private lastSnowflake = 0n;
   /** Where attachments are served (the emulator's own address). */
@@ -99,57 +98,9 @@ export class DiscordState {
   }
 
   addGuild(name: string, owner: APIUser): GuildRecord {
-    const id = this.snowflake();
-    const everyone: APIRole = {
-      id,
-      name: "@everyone",
-      color: 0,
-      colors: { primary_color: 0, secondary_color: null, tertiary_color: null },
-      hoist: false,
-      icon: null,
-      unicode_emoji: null,
-      position: 0,
-      permissions: ALL_PERMISSIONS,
-      managed: false,
-      mentionable: false,
-      flags: 0 as RoleFlags,
-    };
-    const guild: APIGuild = {
-      id,
-      name,
-      icon: null,
-      splash: null,
-      discovery_splash: null,
-      owner_id: owner.id,
-      region: "",
-      afk_channel_id: null,
-      afk_timeout: 60,
-      verification_level: GuildVerificationLevel.None,
-      default_message_notifications: GuildDefaultMessageNotifications.OnlyMentions,
-      explicit_content_filter: GuildExplicitContentFilter.Disabled,
-      roles: [everyone],
-      emojis: [],
-      features: [],
-      mfa_level: GuildMFALevel.None,
-      application_id: null,
-      system_channel_id: null,
-      system_channel_flags: GuildSystemChannelFlags.SuppressJoinNotifications,
-      rules_channel_id: null,
-      vanity_url_code: null,
-      description: null,
-      banner: null,
-      premium_tier: GuildPremiumTier.None,
-      preferred_locale: Locale.EnglishUS,
-      public_updates_channel_id: null,
-      nsfw_level: GuildNSFWLevel.Default,
-      stickers: [],
-      premium_progress_bar_enabled: false,
-      hub_type: GuildHubType.Default,
-      safety_alerts_channel_id: null,
-      incidents_data: null,
-    };
+    const guild: APIGuild = newGuild(this.snowflake(), name, owner);
     const record: GuildRecord = { guild, channels: new Map(), members: new Map(), bans: new Map() };
-    this.guilds.set(id, record);
+    this.guilds.set(guild.id, record);
     return record;
   }
 
@@ -159,10 +110,15 @@ export class DiscordState {
     return record;
   }
 
-  addChannel(guildId: string, name: string, topic?: string): APITextChannel {
-    const channel: APITextChannel = {
+  addChannel(
+    guildId: string,
+    name: string,
+    topic?: string,
+    type: ChannelType.GuildText | ChannelType.GuildAnnouncement = ChannelType.GuildText,
+  ): APITextChannel | APINewsChannel {
+    const channel = {
       id: this.snowflake(),
-      type: ChannelType.GuildText,
+      type,
       guild_id: guildId,
       name,
       topic: topic ?? null,
@@ -172,14 +128,59 @@ export class DiscordState {
       parent_id: null,
       last_message_id: null,
       rate_limit_per_user: 0,
-    };
+    } as APITextChannel | APINewsChannel;
     this.guild(guildId).channels.set(channel.id, channel);
     this.messages.set(channel.id, []);
     return channel;
   }
 
+  /** A public thread in `parentId`; started from a message, it has that message's id, as on Discord. */
+  addThread(parentId: string, name: string, owner: APIUser, fromMessage?: string): APIThreadChannel {
+    const { guild } = this.channel(parentId);
+    const now = new Date().toISOString();
+    const thread: APIThreadChannel = {
+      id: fromMessage ?? this.snowflake(),
+      type: ChannelType.PublicThread,
+      guild_id: guild.guild.id,
+      parent_id: parentId,
+      name,
+      owner_id: owner.id,
+      last_message_id: null,
+      rate_limit_per_user: 0,
+      message_count: 0,
+      member_count: 1,
+      thread_metadata: {
+        archived: false,
+        auto_archive_duration: ThreadAutoArchiveDuration.OneDay,
+        archive_timestamp: now,
+        locked: false,
+        create_timestamp: now,
+      },
+    };
+    guild.channels.set(thread.id, thread);
+    this.messages.set(thread.id, []);
+    return thread;
+  }
+
+  /** The bot's direct message channel with a user, made on first use. */
+  directChannelWith(user: APIUser): APIDMChannel {
+    for (const channel of this.directChannels.values()) {
+      if (channel.recipients?.[0]?.id === user.id) return channel;
+    }
+    const channel: APIDMChannel = {
+      id: this.snowflake(),
+      type: ChannelType.DM,
+      name: null,
+      recipients: [user],
+      last_message_id: null,
+    };
+    this.directChannels.set(channel.id, channel);
+    this.messages.set(channel.id, []);
+    return channel;
+  }
+
   /** The channel and the guild it is in; throws for an unknown id (the server answers 404). */
-  channel(id: string): { channel: APITextChannel; guild: GuildRecord } {
+  channel(id: string): { channel: GuildChannel; guild: GuildRecord } {
     for (const guild of this.guilds.values()) {
       const channel = guild.channels.get(id);
       if (channel !== undefined) return { channel, guild };
@@ -256,9 +257,18 @@ export class DiscordState {
   postMessage(
     channelId: string,
     author: APIUser,
-    fields: { content: string; replyTo?: string; attachments?: APIAttachment[]; webhookId?: string },
+    fields: {
+      content: string;
+      replyTo?: string;
+      attachments?: APIAttachment[];
+      embeds?: APIEmbed[];
+      stickers?: APIStickerItem[];
+      webhookId?: string;
+    },
   ): { message: APIMessage; event: GatewayEvent } {
-    const { channel, guild } = this.channel(channelId);
+    const direct = this.directChannels.get(channelId);
+    const place = direct === undefined ? this.channel(channelId) : undefined;
+    const guildId = place?.guild.guild.id;
     const referenced = fields.replyTo !== undefined ? this.message(channelId, fields.replyTo) : undefined;
     const message: APIMessage = {
       id: this.snowflake(),
@@ -272,18 +282,23 @@ export class DiscordState {
       mentions: mentionedUsers(fields.content, this.users),
       mention_roles: [],
       attachments: fields.attachments ?? [],
-      embeds: [],
+      embeds: fields.embeds ?? [],
       pinned: false,
       type: referenced !== undefined ? MessageType.Reply : MessageType.Default,
+      ...(fields.stickers !== undefined && { sticker_items: fields.stickers }),
       ...(fields.webhookId !== undefined && { webhook_id: fields.webhookId }),
       ...(referenced !== undefined && {
-        message_reference: { message_id: referenced.id, channel_id: channelId, guild_id: guild.guild.id },
+        message_reference: {
+          message_id: referenced.id,
+          channel_id: channelId,
+          ...(guildId !== undefined && { guild_id: guildId }),
+        },
         referenced_message: referenced,
       }),
     };
     this.messages.get(channelId)?.push(message);
-    channel.last_message_id = message.id;
-    const member = guild.members.get(author.id);
+    (direct ?? place?.channel ?? { last_message_id: null }).last_message_id = message.id;
+    const member = place?.guild.members.get(author.id);
     const { user: _, ...memberWithoutUser } = member ?? { user: undefined };
     return {
       message,
@@ -291,7 +306,7 @@ export class DiscordState {
         t: GatewayDispatchEvents.MessageCreate,
         d: {
           ...message,
-          guild_id: guild.guild.id,
+          ...(guildId !== undefined && { guild_id: guildId }),
           ...(member !== undefined && { member: memberWithoutUser }),
         },
       },
@@ -334,8 +349,8 @@ export class DiscordState {
         unavailable: false,
         member_count: record.members.size,
         members: [...record.members.values()],
-        channels: [...record.channels.values()],
-        threads: [],
+        channels: [...record.channels.values()].filter((c) => !("thread_metadata" in c)),
+        threads: [...record.channels.values()].filter((c) => "thread_metadata" in c),
         presences: [],
         voice_states: [],
         stage_instances: [],
