@@ -109,6 +109,15 @@ export class DiscordReceiver {
         .then((info) => remote.profile(info))
         .catch(this.failed("profile"));
     });
+    // A new global avatar or name changes no member, so discord.js reports it only as the user's update.
+    client.on(Events.UserUpdate, (_, user) => {
+      const member = client.guilds.cache
+        .find((g) => g.members.cache.has(user.id))
+        ?.members.cache.get(user.id);
+      void (member !== undefined ? people.member(member) : people.user(user))
+        .then((info) => remote.profile(info))
+        .catch(this.failed("profile"));
+    });
     client.on(Events.ChannelUpdate, (_, channel) => {
       if (channel.isDMBased() || !channel.isTextBased() || channel.isThread()) return;
       void this.channelInfo(channel.guild, channel.id).catch(this.failed("channel update"));

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { parse } from "yaml";
 import type { RemoteMessageId, RemoteRoomId } from "bridge-core";
+import { parse } from "yaml";
 import { parseDiscordConfig } from "../src/config.ts";
 import { channelRoomId, discordMessageId, parseChannelRoomId, reactionId } from "../src/discord-ids.ts";
 import { webhookUsername } from "../src/discord-sender.ts";
