@@ -185,6 +185,8 @@ export async function startBridgeStack<N extends NetworkPlugin = TestNetwork>(op
   homeserver?: HomeserverSoftware;
   /** The URL the homeserver is given for the bridge; where it listens unless a suite puts a proxy in between. */
   registrationUrl?: string;
+  /** Keys added to the homeserver's config (Synapse's experimental features for encryption, say); none by default. */
+  homeserverConfig?: Record<string, unknown>;
 }): Promise<BridgeStack<N>> {
   const plugin = (options.plugin ?? testNetwork(options.network)) as NetworkUnderTest<N>;
   const registrations = [join(options.runDir, `${plugin.id}.registration.yaml`)];
@@ -192,6 +194,7 @@ export async function startBridgeStack<N extends NetworkPlugin = TestNetwork>(op
   const synapse = await createHomeserver(options.homeserver ?? "Synapse", {
     runDir: options.runDir,
     appserviceRegistrationFiles: registrations,
+    ...(options.homeserverConfig !== undefined && { extraConfig: options.homeserverConfig }),
   });
   const files = await writeBridgeFiles({
     dir: options.runDir,

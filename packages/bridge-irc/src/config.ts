@@ -38,6 +38,11 @@ export const ircConfigSchema = z.strictObject({
        * when its user next needs it. 0 keeps puppets connected for good.
        */
       idle_timeout_minutes: z.number().min(0).default(0),
+      /**
+       * New puppet connections started per second, across all rooms: servers refuse or penalise a host that opens
+       * connections faster than their connect class allows, and a restart or a busy portal can ask for hundreds at once.
+       */
+      connections_per_second: z.number().positive().default(50),
     })
     .prefault({}),
   /**

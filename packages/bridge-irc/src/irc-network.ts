@@ -57,6 +57,8 @@ export class IrcNetwork implements NetworkPlugin {
   private readonly linkApproval: IrcLinkApproval;
   private readonly settings: PuppetSettings;
   private nextId = 1;
+  /** Puppets following their users into channels in the background (see handleMembership), by user and channel. */
+  private readonly joining = new Map<string, Promise<void>>();
   readonly commands: Command[];
   readonly thirdParty: ThirdPartyLookup;
 
@@ -88,6 +90,7 @@ export class IrcNetwork implements NetworkPlugin {
       nickTemplate: config.puppets.nick_template,
       maxConnections: config.mode === "relay" ? 0 : config.puppets.max_connections,
       idleTimeoutMs: config.puppets.idle_timeout_minutes * 60_000,
+      connectionsPerSecond: config.puppets.connections_per_second,
       choices: this.settings,
       logger: context.logger,
       onCountChange: (connected) => context.puppetsConnected(connected),
@@ -251,6 +254,8 @@ export class IrcNetwork implements NetworkPlugin {
     message: Pick<MatrixMessage, "as" | "sender" | "remoteRoomId" | "direct">,
   ): Promise<IrcConnection> {
     if (message.as.kind === "relay") return this.bot;
+    // A join of the same user still under way sends the JOIN; a second one now would wait for an answer never sent.
+    await this.joining.get(joinKey(message.sender, message.remoteRoomId));
     const puppet = await this.puppets.ensure(message.sender);
     // Private messages need no channel.
     if (message.direct === undefined) await puppet.join(message.remoteRoomId);
@@ -344,10 +349,32 @@ export class IrcNetwork implements NetworkPlugin {
 
   async handleMembership(membership: MatrixMembership): Promise<void> {
     if (membership.as.kind !== "puppet") return;
+    const key = joinKey(membership.sender, membership.remoteRoomId);
     if (membership.membership === "join") {
-      await this.connectionFor(membership);
-    } else {
-      this.puppets.get(membership.sender)?.part(membership.remoteRoomId);
+      // Not awaited: the room's next event would wait for the whole registration (a second on some servers), so the
+      // users of one room would connect one after another. Their messages wait for it in connectionFor instead, and
+      // a failure here is tried again by the next message.
+      const joined = this.connectionFor(membership)
+        .then(
+          () => undefined,
+          (err: unknown) =>
+            this.context.logger.warn("puppet could not follow its user into the channel", {
+              userId: membership.sender,
+              channel: membership.remoteRoomId,
+              err,
+            }),
+        )
+        .finally(() => {
+          if (this.joining.get(key) === joined) this.joining.delete(key);
+        });
+      this.joining.set(key, joined);
+      return;
     }
+    await this.joining.get(key);
+    this.puppets.get(membership.sender)?.part(membership.remoteRoomId);
   }
+}
+
+function joinKey(userId: UserId, channel: string): string {
+  return `${userId} ${ircLower(channel)}`;
 }

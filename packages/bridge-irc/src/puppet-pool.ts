@@ -19,6 +19,8 @@ export interface PuppetPoolOptions {
   maxConnections: number;
   /** 0 or absent: puppets stay connected however long they are unused. */
   idleTimeoutMs?: number;
+  /** New connections started per second, however many users need one at once; absent: no limit. */
+  connectionsPerSecond?: number;
   /** Absent: every puppet gets the template's nick and logs in nowhere. */
   choices?: PuppetChoices;
   logger?: Logger;
@@ -59,6 +61,8 @@ export class PuppetPool {
   private readonly lastNicks = new Map<UserId, string>();
   /** Lower-case nicks a puppet just left → until when they count as ours. */
   private readonly formerNicks = new Map<string, number>();
+  /** When the next new connection may start (performance.now() ms), spacing them by the connection rate. */
+  private nextConnectAt = 0;
 
   constructor(options: PuppetPoolOptions) {
     this.options = options;
@@ -202,6 +206,7 @@ export class PuppetPool {
     const [credentials] = await Promise.all([
       this.options.choices?.credentials(userId),
       this.loadChosenNick(userId),
+      this.connectTurn(),
     ]);
     const nick = this.nickFor(userId);
     const create = this.options.createConnection ?? ((o: ConnectionOptions) => new IrcConnection(o));
@@ -228,6 +233,19 @@ export class PuppetPool {
     this.countChanged();
     this.options.onConnection?.(userId, connection);
     return connection;
+  }
+
+  /**
+   * Waits for this connection's turn: starts are spaced evenly at the configured rate, so that users of many rooms
+   * connect side by side without the host opening connections faster than the server lets it.
+   */
+  private async connectTurn(): Promise<void> {
+    const rate = this.options.connectionsPerSecond;
+    if (rate === undefined) return;
+    const now = performance.now();
+    const startAt = Math.max(now, this.nextConnectAt);
+    this.nextConnectAt = startAt + 1000 / rate;
+    if (startAt > now) await new Promise((resolve) => setTimeout(resolve, startAt - now));
   }
 
   private watch(userId: UserId, connection: IrcConnection): void {

@@ -1,6 +1,7 @@
 // Checks the shape of a transaction body before anything of it is stored. A malformed body as a whole is refused;
 // a malformed event inside a well-formed body is dropped alone, so the valid events beside it are still bridged.
 
+import { deviceChangesOf } from "../crypto/sync-changes.ts";
 import type { InboxKind, MatrixEventJson, NewInboxItem } from "../store/store.ts";
 import { badJson } from "./errors.ts";
 
@@ -83,5 +84,9 @@ export function parseTransactionBody(body: unknown): ParsedTransaction {
       else dropped++;
     }
   }
+  // Device lists and key counts (MSC3202) are kept like events, so an engine that has not had them by a crash gets
+  // them at the next start; they come after the to-device events, whose senders' devices they may describe.
+  const deviceChanges = deviceChangesOf(record);
+  if (deviceChanges !== null) items.push({ kind: "device_changes", event: deviceChanges });
   return { items, dropped };
 }

@@ -12,6 +12,8 @@ import { registerBuiltinCommands } from "../commands/builtin.ts";
 import { CommandRegistry } from "../commands/registry.ts";
 import { registerRoomCommands } from "../commands/room-commands.ts";
 import type { BridgeConfig } from "../config/schema.ts";
+import type { BridgeCrypto } from "../crypto/bridge-crypto.ts";
+import { startEncryption } from "../crypto/encryption-start.ts";
 import { isRoomId, type MxcUri } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { MatrixClient } from "../matrix/client.ts";
@@ -21,6 +23,7 @@ import { PublicLinks } from "../media/public-links.ts";
 import type { NetworkFactory, NetworkPlugin } from "../network.ts";
 import type { HealthState } from "../observability/health.ts";
 import { BridgeMetrics } from "../observability/metrics.ts";
+import { awaitBacklogBelow, DEFAULT_MAX_BACKLOG } from "../pipeline/backpressure.ts";
 import { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import type { Registration } from "../registration/registration.ts";
 import { openStore } from "../store/open-store.ts";
@@ -86,6 +89,8 @@ export class Bridge {
   private storeOrNull: BridgeStore | null = null;
   private servicesOrNull: Services | null = null;
   private journal: RemoteJournal | null = null;
+  /** End-to-end encryption, when `encryption.allow`: running from start-up on, before any event is handled. */
+  private crypto: BridgeCrypto | null = null;
   /**
    * Events accepted while the bridge is still starting, held until those left from before the stop are dispatched:
    * the homeserver delivers new transactions as soon as the bridge listens, and they must not overtake older ones.
@@ -215,6 +220,10 @@ export class Bridge {
           this.logger.debug("transaction accepted", { txnId, events: entries.length });
           if (this.acceptedWhileStarting !== null) this.acceptedWhileStarting.push(...entries);
           else for (const entry of entries) this.dispatch(entry);
+          // Handling behind by more than the bound: the homeserver gets its answer later (backpressure.ts).
+          const bound = config.appservice.maxBacklog ?? DEFAULT_MAX_BACKLOG;
+          const heldMs = await awaitBacklogBelow(this.queue, bound, this.stopping.signal);
+          if (heldMs > 0) this.logger.debug("answer held back for the backlog", { txnId, heldMs });
         },
         queryUser: async (userId) => {
           const remoteId = this.naming.remoteUserOf(userId);
@@ -281,6 +290,7 @@ export class Bridge {
       deliveryRetryDelaysMs: this.options.deliveryRetryDelaysMs ?? DELIVERY_RETRY_DELAYS_MS,
       mediaLink: (mxc, filename) => this.publicLinks.link(mxc, filename),
       stopping: this.stopping.signal,
+      crypto: () => this.crypto,
       observe: {
         bridged: (direction, type, receivedAt) =>
           this.metrics?.eventBridged(network.info.id, direction, type, receivedAt),
@@ -321,6 +331,20 @@ export class Bridge {
       this.cache.noteMembership(roomId, this.naming.botUserId, "join");
     if (config.appservice.botDisplayname !== undefined) {
       await this.intents.bot.setDisplayName(config.appservice.botDisplayname);
+    }
+    if (config.encryption?.allow === true) {
+      this.crypto = await startEncryption({
+        config,
+        registration,
+        store,
+        client: this.client,
+        intents: this.intents,
+        doublePuppetIntents: this.doublePuppetIntents,
+        isBridgeUser: (userId) => this.naming.isBridgeUser(userId),
+        networkName: network.info.displayName,
+        logger: this.logger.child({ component: "crypto" }),
+        stopping: this.stopping.signal,
+      });
     }
     this.journal = new RemoteJournal({
       store,
@@ -378,6 +402,8 @@ export class Bridge {
     this.stopping.abort();
     this.servicesOrNull?.matrixEvents.stop();
     await this.queue.idle();
+    await this.crypto?.close();
+    this.crypto = null;
     await this.network.stop();
     this.health.set("network", false, "stopped");
     await this.storeOrNull?.close();
@@ -387,6 +413,10 @@ export class Bridge {
   }
 
   private dispatch(entry: InboxEntry): void {
+    if (entry.kind === "to_device" || entry.kind === "device_changes") {
+      this.dispatchToCrypto(entry);
+      return;
+    }
     const roomId = entry.event["room_id"];
     const key = typeof roomId === "string" ? roomId : NO_ROOM_KEY;
     void this.queue.run(key, async () => {
@@ -399,6 +429,24 @@ export class Bridge {
         this.logger.error("event handling failed", { seq: entry.seq, type: entry.event.type, err });
       }
       await this.store.completeInbox(entry.seq, { scrub });
+    });
+  }
+
+  /**
+   * To-device events and device changes go to the encryption devices (or nowhere, without encryption), each under
+   * a key of its own so that those of one transaction reach the engines together; done once the engines saved them.
+   */
+  private dispatchToCrypto(entry: InboxEntry): void {
+    void this.queue.run(`crypto:${entry.seq}`, async () => {
+      try {
+        await this.crypto?.receive(entry);
+      } catch (err) {
+        // Left in the inbox, to be given to the engines again at the next start.
+        if (!this.stopping.signal.aborted)
+          this.logger.error("encryption devices could not take to-device events", { seq: entry.seq, err });
+        return;
+      }
+      await this.store.completeInbox(entry.seq);
     });
   }
 }

@@ -10,6 +10,7 @@ import type { IntentFactory } from "../matrix/intents.ts";
 import type { RemoteDirectMessage } from "../network.ts";
 import type { RoomQueues } from "../pipeline/room-queues.ts";
 import type { BridgeStore, RoomLink } from "../store/store.ts";
+import { ENCRYPTION_STATE_EVENT } from "./encrypted-rooms.ts";
 import type { Ghosts } from "./ghosts.ts";
 import type { Naming } from "./naming.ts";
 import { type PillOf, textContent } from "./remote-content.ts";
@@ -25,6 +26,7 @@ export class DirectChats {
   private readonly pillOf: PillOf;
   private readonly logger: Logger;
   private readonly onBridged: (type: string, receivedAt: number) => void;
+  private readonly encrypted: boolean;
 
   constructor(options: {
     store: BridgeStore;
@@ -35,6 +37,8 @@ export class DirectChats {
     pillOf: PillOf;
     logger: Logger;
     onBridged: (type: string, receivedAt: number) => void;
+    /** Private chats the bridge opens are end-to-end encrypted (`encryption.default` or `require`). */
+    encrypted?: boolean;
   }) {
     this.store = options.store;
     this.intents = options.intents;
@@ -44,6 +48,7 @@ export class DirectChats {
     this.pillOf = options.pillOf;
     this.logger = options.logger;
     this.onBridged = options.onBridged;
+    this.encrypted = options.encrypted === true;
   }
 
   /** A Matrix user invited a ghost: a direct chat is accepted and linked; anything else is declined. */
@@ -89,6 +94,7 @@ export class DirectChats {
       preset: "trusted_private_chat",
       is_direct: true,
       invite: [owner],
+      ...(this.encrypted && { initial_state: [ENCRYPTION_STATE_EVENT] }),
     });
     const link: RoomLink = {
       roomId,

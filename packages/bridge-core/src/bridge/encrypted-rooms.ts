@@ -25,6 +25,13 @@ export const ENCRYPTION_STATE = "m.room.encryption";
 export const ENCRYPTED_EVENT = "m.room.encrypted";
 const TOPIC = "encrypted";
 
+/** m.room.encryption as a room the bridge makes encrypted gets it in its initial state. */
+export const ENCRYPTION_STATE_EVENT = {
+  type: ENCRYPTION_STATE,
+  state_key: "",
+  content: { algorithm: "m.megolm.v1.aes-sha2" },
+};
+
 /** What the bridge told a room; a room is told again only when it gets linked after being told it cannot be. */
 type Situation = "management" | "dm" | "unlinked" | "paused";
 

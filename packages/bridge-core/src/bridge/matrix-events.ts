@@ -3,6 +3,7 @@
 // network (matrix-to-remote.ts, matrix-room-actions.ts, matrix-ephemeral.ts, all through network-door.ts).
 
 import type { CommandRegistry } from "../commands/registry.ts";
+import { type BridgeCrypto, ENCRYPTED_EVENT } from "../crypto/bridge-crypto.ts";
 import { isEventId, isRoomId, isUserId, type RemoteUserId, type RoomId, type UserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { matrixPath } from "../matrix/client.ts";
@@ -13,7 +14,12 @@ import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import type { BridgeStore, InboxEntry, MatrixEventJson, RoomLink } from "../store/store.ts";
 import type { DirectChats } from "./direct-chats.ts";
 import type { DisplayNames } from "./display-names.ts";
-import { type EncryptedRooms, showsEncryption } from "./encrypted-rooms.ts";
+import {
+  ENCRYPTION_STATE,
+  type EncryptedRooms,
+  inviteShowsEncryption,
+  showsEncryption,
+} from "./encrypted-rooms.ts";
 import { obj, str } from "./matrix-content.ts";
 import type { MatrixEphemeral } from "./matrix-ephemeral.ts";
 import type { MatrixRoomActions } from "./matrix-room-actions.ts";
@@ -30,6 +36,8 @@ const MEMBERSHIPS = new Set(["join", "invite", "leave", "ban", "knock"]);
 /** How far back the bot reads a room it has just joined, for messages sent while it was only invited. */
 const CATCH_UP_LIMIT = 50;
 const RECENT_EVENTS = 10_000;
+/** What `encryption.require` drops when it was not encrypted: what users write, not what the room's state is. */
+const WRITTEN_TYPES = new Set(["m.room.message", "m.reaction", "m.sticker"]);
 /** The events a bridged room's timeline is read back for (see timeline-gaps.ts). */
 const GAP_CHECKED_TYPES = new Set(["m.room.message", "m.room.redaction", "m.reaction"]);
 
@@ -44,6 +52,10 @@ export interface MatrixEventDeps {
   /** Whether a user may be bridged at all; every path acting for a Matrix user on the network asks it. */
   gate: UserGate;
   encrypted: EncryptedRooms;
+  /** End-to-end encryption when `encryption.allow` (null otherwise): events are decrypted before they are handled. */
+  crypto: () => BridgeCrypto | null;
+  /** `encryption.require`: messages that were not encrypted are neither bridged nor run as commands. */
+  encryptionRequired: boolean;
   plumbing: Plumbing;
   puppets: Puppets;
   displayNames: DisplayNames;
@@ -109,11 +121,13 @@ export class MatrixEventHandler {
   async handle(entry: InboxEntry): Promise<HandlingOutcome> {
     const outcome: HandlingOutcome = { heldCredentials: false };
     await this.gaps.recoverBefore(entry);
-    await this.route(entry, outcome);
+    const crypto = this.deps.crypto();
+    const readable = crypto === null ? entry : await crypto.readable(entry);
+    if (readable !== null) await this.route(readable, outcome, readable !== entry);
     return outcome;
   }
 
-  private async route(entry: InboxEntry, outcome: HandlingOutcome): Promise<void> {
+  private async route(entry: InboxEntry, outcome: HandlingOutcome, wasEncrypted: boolean): Promise<void> {
     const event = entry.event;
     const roomId = str(event["room_id"]);
     const sender = str(event["sender"]);
@@ -130,6 +144,13 @@ export class MatrixEventHandler {
     // Loop prevention: what the bot or a ghost sent, or what the bridge sent as a real user, came from this bridge.
     if (this.deps.naming.isBridgeUser(sender)) return;
     if (obj(event["content"])[DOUBLE_PUPPET_SOURCE] === this.deps.bridgeId) return;
+    if (this.deps.encryptionRequired && !wasEncrypted && WRITTEN_TYPES.has(event.type)) {
+      this.deps.logger.info("not bridging an unencrypted message: encryption.require is on", {
+        roomId,
+        sender,
+      });
+      return;
+    }
     return this.onRoomEvent(roomId, sender, event, entry, outcome);
   }
 
@@ -146,8 +167,16 @@ export class MatrixEventHandler {
       if (this.recentlyHandled.get(eventId)) return;
       this.recentlyHandled.set(eventId, true);
     }
-    // Encrypted messages (and commands) cannot be read: the room is told so, once, instead of met with silence.
-    if (showsEncryption(event)) return this.deps.encrypted.noticed(roomId, sender, event.type);
+    if (showsEncryption(event)) {
+      const crypto = this.deps.crypto();
+      // With encryption on, a room turning it on simply goes on encrypted; messages came here decrypted.
+      if (crypto !== null) {
+        if (event.type === ENCRYPTION_STATE) crypto.rooms.noteEncrypted(roomId);
+        return;
+      }
+      // Encrypted messages (and commands) cannot be read: the room is told so, once, instead of met with silence.
+      return this.deps.encrypted.noticed(roomId, sender, event.type);
+    }
     if (event.type === "m.room.message" && (await this.ranCommand(roomId, sender, event, outcome))) return;
     const link = await this.deps.store.getRoomLinkByMatrix(roomId);
     if (link === null || link.paused !== undefined) return;
@@ -220,9 +249,16 @@ export class MatrixEventHandler {
         await ghost.leave(roomId, "You are not allowed to use this bridge.");
         return;
       }
+      const crypto = this.deps.crypto();
+      // The ghost's device exists before it joins, so the user's client shares the room's keys with it.
+      if (crypto !== null && inviteShowsEncryption(event)) {
+        await crypto.deviceFor(target);
+        crypto.rooms.noteEncrypted(roomId);
+      }
       await this.deps.directChats.ghostInvited(roomId, sender, invitedGhost, content["is_direct"] === true);
       // An encrypted private chat is told so by the ghost, and a new one without encryption is opened.
       if (
+        crypto === null &&
         this.deps.cache.isJoined(roomId, target) &&
         (await this.deps.encrypted.isEncrypted(roomId, ghost, event))
       )
@@ -324,10 +360,15 @@ export class MatrixEventHandler {
       const record = await store.getUserRecord(inviter);
       await store.putUserRecord(inviter, { ...record, managementRoomId: roomId });
     }
-    // An encrypted room gets the explanation (and, for a DM, a new chat) instead of a greeting it could not answer.
+    // An encrypted room gets the explanation (and, for a DM, a new chat) instead of a greeting it could not answer,
+    // unless the bridge reads encrypted rooms: then it is greeted, encrypted.
+    const crypto = this.deps.crypto();
     if (await encrypted.isEncrypted(roomId, intents.bot, invite)) {
-      await encrypted.noticed(roomId, inviter, "state on joining");
-      return;
+      if (crypto === null) {
+        await encrypted.noticed(roomId, inviter, "state on joining");
+        return;
+      }
+      crypto.rooms.noteEncrypted(roomId);
     }
     if (isDirect) {
       const name = this.deps.networkName;
@@ -359,9 +400,11 @@ export class MatrixEventHandler {
       if (beforeJoin) missed.push(event);
       else beforeJoin = event.type === "m.room.member" && event["state_key"] === naming.botUserId;
     }
+    // Encrypted ones too, when the bridge reads them: a client shares the room key with invited members' devices.
+    const readable = this.deps.crypto() === null ? ["m.room.message"] : ["m.room.message", ENCRYPTED_EVENT];
     const messages = missed.reverse().filter((event) => {
       const sender = str(event["sender"]);
-      return event.type === "m.room.message" && isUserId(sender) && !naming.isBridgeUser(sender);
+      return readable.includes(event.type) && isUserId(sender) && !naming.isBridgeUser(sender);
     });
     // Accepted like delivered events, so that none is handled twice, also across a restart.
     if (messages.length === 0) return;

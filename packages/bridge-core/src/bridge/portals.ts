@@ -11,6 +11,7 @@ import type { NetworkInfo, NetworkPlugin, RemoteRoomInfo } from "../network.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import { remoteRoomKey } from "../pipeline/room-queues.ts";
 import type { BridgeStore, RoomLink } from "../store/store.ts";
+import { ENCRYPTION_STATE_EVENT } from "./encrypted-rooms.ts";
 import type { Ghosts } from "./ghosts.ts";
 import type { Naming } from "./naming.ts";
 import type { PortalDirectory } from "./portal-directory.ts";
@@ -53,6 +54,8 @@ export class Portals {
     logger: Logger;
     /** Publishes new portals in the room directory when the admin asked for it. */
     directory?: PortalDirectory;
+    /** New portals are end-to-end encrypted (`encryption.default` or `require`). */
+    encrypted?: boolean;
   };
 
   constructor(options: Portals["options"]) {
@@ -119,6 +122,7 @@ export class Portals {
     });
     if (info.avatarUrl)
       initialState.push({ type: "m.room.avatar", state_key: "", content: { url: info.avatarUrl } });
+    if (this.options.encrypted === true) initialState.push(ENCRYPTION_STATE_EVENT);
     const roomId = await bot.createRoom({
       room_alias_name: naming.portalAliasLocalpart(info.id),
       name: info.name ?? info.id,

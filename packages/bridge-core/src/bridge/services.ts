@@ -3,6 +3,7 @@
 
 import type { CommandRegistry } from "../commands/registry.ts";
 import type { BridgeConfig } from "../config/schema.ts";
+import type { BridgeCrypto } from "../crypto/bridge-crypto.ts";
 import type { MxcUri, RemoteUserId, RoomId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
@@ -46,6 +47,8 @@ export interface ServiceInputs {
   logger: Logger;
   /** Aborted when the bridge stops, to end waits on an unreachable homeserver or network. */
   stopping: AbortSignal;
+  /** End-to-end encryption once it runs (started after the services, before any event is handled); null: off. */
+  crypto: () => BridgeCrypto | null;
   /** Pauses before retrying a delivery to the network that failed for a passing reason. */
   deliveryRetryDelaysMs: readonly number[];
   /** A link anyone can open to a Matrix file, through the bridge's media proxy (PublicLinks.link). */
@@ -71,6 +74,7 @@ export interface Services {
 export function createServices(inputs: ServiceInputs): Services {
   const { config, bridgeId, store, network, intents, naming, queue, logger, observe } = inputs;
   const child = (component: string) => logger.child({ component });
+  const encryptNewRooms = config.encryption?.default === true || config.encryption?.require === true;
   const directory = new PortalDirectory({
     intents,
     network,
@@ -88,6 +92,7 @@ export function createServices(inputs: ServiceInputs): Services {
     bridgeId,
     policy: new PortalPolicy(config.portals),
     logger: child("portals"),
+    encrypted: encryptNewRooms,
   });
   const puppets = new Puppets({
     store,
@@ -156,6 +161,7 @@ export function createServices(inputs: ServiceInputs): Services {
     pillOf,
     logger: child("direct-chats"),
     onBridged: (type, receivedAt) => observe.bridged("remote_to_matrix", type, receivedAt),
+    encrypted: encryptNewRooms,
   });
   const encrypted = new EncryptedRooms({
     store,
@@ -176,6 +182,8 @@ export function createServices(inputs: ServiceInputs): Services {
     permissions,
     gate,
     encrypted,
+    crypto: inputs.crypto,
+    encryptionRequired: config.encryption?.require === true,
     plumbing,
     puppets,
     displayNames,

@@ -7,6 +7,7 @@ import { HomeserverPingError } from "../bridge/homeserver-ping.ts";
 import { offlineNetworkContext } from "../bridge/network-context.ts";
 import { ConfigError, loadConfig, loadConfigWithWarnings } from "../config/load.ts";
 import type { BridgeConfig } from "../config/schema.ts";
+import { EncryptionSetupError } from "../crypto/crypto-device.ts";
 import { Logger, sinkFor } from "../log.ts";
 import type { NetworkFactory } from "../network.ts";
 import {
@@ -32,6 +33,7 @@ const EXPLAINED = [
   HomeserverPingError,
   StoreVersionError,
   MigrateStoreError,
+  EncryptionSetupError,
 ];
 
 async function loadNetwork(config: BridgeConfig): Promise<NetworkFactory> {
@@ -75,6 +77,7 @@ async function generate(configPath: string, registrationPath: string, url: strin
     ghostTemplates: [config.network.ghostTemplate ?? network.info.ghostTemplate],
     aliasTemplates: [config.network.aliasTemplate ?? network.info.aliasTemplate],
     protocols: [network.info.id],
+    encryption: config.encryption?.allow === true,
   });
   writeRegistration(registrationPath, registration);
   process.stdout.write(

@@ -28,6 +28,8 @@ export interface BridgeConfig {
     botUsername: string;
     botDisplayname?: string;
     maxBodyBytes: number;
+    /** Events queued for handling before transactions are answered later (pipeline/backpressure.ts). */
+    maxBacklog?: number;
   };
   /** LevelDB or PostgreSQL (store-config.ts); `keyFile`: the key sealing stored credentials. */
   store: StoreConfig;
@@ -55,6 +57,13 @@ export interface BridgeConfig {
   portals?: { allow?: string[]; deny?: string[] };
   /** Double puppeting: the second, non-exclusive registration whose token lets the bridge act as local users. */
   doublePuppet?: { registrationPath: string };
+  /**
+   * End-to-end encryption (crypto/), in the mautrix bridges' terms. `allow`: the bridge reads and writes encrypted
+   * rooms (off: it tells them it cannot, and pauses bridging there). `default`: portals and private chats it makes are
+   * encrypted. `require`: messages that were not encrypted are not bridged, and the rooms it makes are encrypted.
+   * Absent (a config built in code): as all three false.
+   */
+  encryption?: { allow: boolean; default: boolean; require: boolean };
   /** The provisioning API for integration managers; off without a secret. */
   provisioning?: { secret: string };
   metrics: { enabled: boolean };
@@ -143,6 +152,7 @@ export const rawConfigSchema = z.strictObject(
           .int({ error: "expected a positive integer" })
           .positive()
           .default(DEFAULT_MAX_BODY_BYTES),
+        max_backlog: z.int({ error: "expected a positive integer" }).positive().optional(),
       },
       { error: "expected a mapping" },
     ),
@@ -201,6 +211,19 @@ export const rawConfigSchema = z.strictObject(
       .strictObject({ allow: portalPatterns, deny: portalPatterns }, { error: "expected a mapping" })
       .prefault({}),
     double_puppet: z.strictObject({ registration: nonEmpty }, { error: "expected a mapping" }).optional(),
+    encryption: z
+      .strictObject(
+        {
+          allow: z.boolean({ error: "expected true or false" }).default(false),
+          default: z.boolean({ error: "expected true or false" }).default(false),
+          require: z.boolean({ error: "expected true or false" }).default(false),
+        },
+        { error: "expected a mapping" },
+      )
+      .refine((e) => e.allow || (!e.default && !e.require), {
+        error: "default and require need allow: true (the bridge cannot use encrypted rooms otherwise)",
+      })
+      .prefault({}),
     provisioning: z
       .strictObject(
         {
@@ -254,6 +277,7 @@ export function toBridgeConfig(raw: RawConfig, baseDir: string): BridgeConfig {
     bridge,
     portals,
     double_puppet,
+    encryption,
     provisioning,
     metrics,
     media,
@@ -268,6 +292,7 @@ export function toBridgeConfig(raw: RawConfig, baseDir: string): BridgeConfig {
       botUsername: appservice.bot_username,
       ...(appservice.bot_displayname !== undefined && { botDisplayname: appservice.bot_displayname }),
       maxBodyBytes: appservice.max_body_bytes,
+      ...(appservice.max_backlog !== undefined && { maxBacklog: appservice.max_backlog }),
     },
     store: toStoreConfig(store, baseDir),
     logging: {
@@ -299,6 +324,7 @@ export function toBridgeConfig(raw: RawConfig, baseDir: string): BridgeConfig {
     ...(double_puppet !== undefined && {
       doublePuppet: { registrationPath: resolve(baseDir, double_puppet.registration) },
     }),
+    encryption: { allow: encryption.allow, default: encryption.default, require: encryption.require },
     ...(provisioning !== undefined && { provisioning: { secret: provisioning.secret } }),
     metrics: { enabled: metrics.enabled },
     media: {

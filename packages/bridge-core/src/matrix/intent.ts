@@ -34,6 +34,17 @@ export interface PowerLevelsContent {
   notifications?: Record<string, number>;
 }
 
+/**
+ * What an intent sends into a room, made ready for it: encrypted when the room is end-to-end encrypted
+ * (crypto/bridge-crypto.ts). Without one, everything is sent as it is.
+ */
+export type EventSealer = (
+  as: Intent,
+  roomId: RoomId,
+  type: string,
+  content: EventContent,
+) => Promise<{ type: string; content: EventContent }>;
+
 export interface IntentOptions {
   client: MatrixClient;
   cache: MembershipCache;
@@ -43,6 +54,8 @@ export interface IntentOptions {
    * the registration's sender exists already, so it is never registered and has nobody to invite it.
    */
   bot: Intent | null;
+  /** The sealer in use now: the bridge sets it once encryption is running (IntentFactory.sealer). */
+  sealer?: () => EventSealer | null;
 }
 
 const DEFAULT_TYPING_TIMEOUT_MS = 30_000;
@@ -52,6 +65,7 @@ export class Intent {
   private readonly client: MatrixClient;
   private readonly cache: MembershipCache;
   private readonly bot: Intent | null;
+  private readonly sealer: () => EventSealer | null;
   // Concurrent callers (a burst of remote messages for a new ghost) share one registration and one join per room.
   private registering: Promise<void> | undefined;
   private readonly joining = new Map<RoomId, Promise<void>>();
@@ -61,6 +75,7 @@ export class Intent {
     this.client = opts.client;
     this.cache = opts.cache;
     this.bot = opts.bot;
+    this.sealer = opts.sealer ?? (() => null);
     if (this.bot === null) this.cache.noteRegistered(this.userId);
   }
 
@@ -127,10 +142,13 @@ export class Intent {
    * a resend after a crash harmless. Without one, a fresh id is generated (retries inside the client reuse it).
    */
   async sendEvent(roomId: RoomId, type: string, content: EventContent, txnId?: string): Promise<EventId> {
-    const path = matrixPath`/_matrix/client/v3/rooms/${roomId}/send/${type}/${txnId ?? randomUUID()}`;
-    const res = await this.inRoom(roomId, () =>
-      this.asSelf<{ event_id?: unknown }>("PUT", path, { body: content }),
-    );
+    const sendTxnId = txnId ?? randomUUID();
+    const res = await this.inRoom(roomId, async () => {
+      const sealer = this.sealer();
+      const sent = sealer === null ? { type, content } : await sealer(this, roomId, type, content);
+      const path = matrixPath`/_matrix/client/v3/rooms/${roomId}/send/${sent.type}/${sendTxnId}`;
+      return this.asSelf<{ event_id?: unknown }>("PUT", path, { body: sent.content });
+    });
     return parseEventId(res.event_id);
   }
 
@@ -291,6 +309,20 @@ export class Intent {
       if (isUserId(userId)) members.set(userId, toProfile(member?.display_name, member?.avatar_url));
     }
     this.cache.noteJoinedMembers(roomId, members.keys());
+    return members;
+  }
+
+  /** The room's joined and invited members (whom a message sent now must reach). */
+  async currentMembers(roomId: RoomId): Promise<UserId[]> {
+    const path = matrixPath`/_matrix/client/v3/rooms/${roomId}/members`;
+    type Member = { state_key?: unknown; content?: { membership?: unknown } };
+    const res = await this.asSelf<{ chunk?: Member[] }>("GET", path, { query: { not_membership: "leave" } });
+    const members: UserId[] = [];
+    for (const event of res.chunk ?? []) {
+      const membership = event.content?.membership;
+      if (isUserId(event.state_key) && (membership === "join" || membership === "invite"))
+        members.push(event.state_key);
+    }
     return members;
   }
 

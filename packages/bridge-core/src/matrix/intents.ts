@@ -3,7 +3,7 @@
 
 import type { UserId } from "../ids.ts";
 import type { MatrixClient } from "./client.ts";
-import { Intent } from "./intent.ts";
+import { type EventSealer, Intent } from "./intent.ts";
 import { LruMap } from "./lru-map.ts";
 import type { MembershipCache } from "./membership-cache.ts";
 
@@ -20,12 +20,21 @@ export class IntentFactory {
   readonly client: MatrixClient;
   readonly cache: MembershipCache;
   readonly bot: Intent;
+  /** Encrypts what every intent sends into encrypted rooms, once the bridge's encryption runs; null: none. */
+  sealer: EventSealer | null = null;
   private readonly intents: LruMap<UserId, Intent>;
 
   constructor(opts: IntentFactoryOptions) {
     this.client = opts.client;
     this.cache = opts.cache;
-    this.bot = new Intent({ client: opts.client, cache: opts.cache, userId: opts.botUserId, bot: null });
+    const sealer = () => this.sealer;
+    this.bot = new Intent({
+      client: opts.client,
+      cache: opts.cache,
+      userId: opts.botUserId,
+      bot: null,
+      sealer,
+    });
     this.intents = new LruMap(opts.maxIntents ?? 10_000);
   }
 
@@ -34,7 +43,13 @@ export class IntentFactory {
     if (userId === this.bot.userId) return this.bot;
     let intent = this.intents.get(userId);
     if (intent === undefined) {
-      intent = new Intent({ client: this.client, cache: this.cache, userId, bot: this.bot });
+      intent = new Intent({
+        client: this.client,
+        cache: this.cache,
+        userId,
+        bot: this.bot,
+        sealer: () => this.sealer,
+      });
       this.intents.set(userId, intent);
     }
     return intent;

@@ -30,6 +30,12 @@ export interface Registration {
   receive_ephemeral: boolean;
   /** ...and its unstable one, which Synapse still reads. */
   "de.sorunome.msc2409.push_ephemeral": boolean;
+  /**
+   * End-to-end encryption (config `encryption.allow`): device lists and key counts in transactions (MSC3202), and
+   * devices the application service makes itself (MSC4190). Absent when not asked for.
+   */
+  "org.matrix.msc3202"?: boolean;
+  "io.element.msc4190"?: boolean;
 }
 
 export class RegistrationError extends FileProblemsError {
@@ -52,6 +58,8 @@ export interface RegistrationOptions {
   ghostTemplates: string[];
   aliasTemplates: string[];
   protocols: string[];
+  /** Ask for what end-to-end encryption needs (MSC3202, MSC4190). */
+  encryption?: boolean;
 }
 
 export function generateRegistration(options: RegistrationOptions): Registration {
@@ -75,6 +83,7 @@ export function generateRegistration(options: RegistrationOptions): Registration
     protocols: options.protocols,
     receive_ephemeral: true,
     "de.sorunome.msc2409.push_ephemeral": true,
+    ...(options.encryption === true && { "org.matrix.msc3202": true, "io.element.msc4190": true }),
   };
 }
 
@@ -171,6 +180,8 @@ const registrationSchema = z.object(
       .default([]),
     receive_ephemeral: optionalFlag,
     "de.sorunome.msc2409.push_ephemeral": optionalFlag,
+    "org.matrix.msc3202": optionalFlag,
+    "io.element.msc4190": optionalFlag,
   },
   { error: "must be a mapping" },
 );
@@ -218,5 +229,19 @@ export function loadRegistration(path: string): Registration {
     protocols: r.protocols ?? [],
     receive_ephemeral: ephemeral,
     "de.sorunome.msc2409.push_ephemeral": ephemeral,
+    ...(r["org.matrix.msc3202"] !== undefined && { "org.matrix.msc3202": r["org.matrix.msc3202"] }),
+    ...(r["io.element.msc4190"] !== undefined && { "io.element.msc4190": r["io.element.msc4190"] }),
   };
+}
+
+/**
+ * What the registration lacks for end-to-end encryption, as the settings to add; empty when nothing. (Whether the
+ * homeserver has the features turned on shows only once the bridge runs: see crypto/encryption-start.ts.)
+ */
+export function missingEncryptionSettings(reg: Registration): string[] {
+  const missing: string[] = [];
+  if (!reg.receive_ephemeral) missing.push("receive_ephemeral: true");
+  if (reg["org.matrix.msc3202"] !== true) missing.push("org.matrix.msc3202: true");
+  if (reg["io.element.msc4190"] !== true) missing.push("io.element.msc4190: true");
+  return missing;
 }

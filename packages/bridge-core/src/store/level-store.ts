@@ -22,6 +22,7 @@ import { defaultKeyFile, SecretVault } from "./secret-vault.ts";
 import type {
   AcceptedTransaction,
   BridgeStore,
+  CryptoDeviceRecord,
   EventLink,
   InboxEntry,
   LoginRecord,
@@ -63,6 +64,7 @@ export class LevelStore implements BridgeStore {
   private readonly logins: LevelLogins;
   private readonly pluginData: Sub;
   private readonly noticesGiven: Sub;
+  private readonly cryptoDevices: Sub;
   private readonly remoteInbox: Sub;
   private readonly roomLinks = new ReadThroughCache<RoomId, RoomLink>(CACHED_ROWS);
   private nextRemoteSeq = 0;
@@ -82,6 +84,7 @@ export class LevelStore implements BridgeStore {
     this.logins = new LevelLogins(this.db, secrets, CACHED_ROWS);
     this.pluginData = sub("plugin");
     this.noticesGiven = sub("notice");
+    this.cryptoDevices = sub("crypto-device");
     this.remoteInbox = sub("remote-inbox");
   }
 
@@ -256,6 +259,33 @@ export class LevelStore implements BridgeStore {
 
   async putNoticeGiven(roomId: RoomId, topic: string, situation: string): Promise<void> {
     await this.noticesGiven.put(roomId + SEP + topic, { situation });
+  }
+
+  async getCryptoDevice(userId: UserId): Promise<CryptoDeviceRecord | null> {
+    const row = await this.cryptoDevices.get(userId);
+    const deviceId = row?.["deviceId"];
+    if (typeof deviceId !== "string") return null;
+    const snapshot = row?.["snapshot"];
+    return {
+      deviceId,
+      // JSON values: the bytes are kept as base64.
+      ...(typeof snapshot === "string" && { snapshot: Buffer.from(snapshot, "base64") }),
+    };
+  }
+
+  async putCryptoDevice(userId: UserId, record: CryptoDeviceRecord): Promise<void> {
+    const value: Json = { deviceId: record.deviceId };
+    if (record.snapshot !== undefined) value["snapshot"] = Buffer.from(record.snapshot).toString("base64");
+    // fsynced like an accepted transaction: a snapshot is saved before the homeserver learns of keys it describes.
+    await this.db.batch([{ type: "put", sublevel: this.cryptoDevices, key: userId, value }], {
+      sync: this.sync,
+    });
+  }
+
+  async listCryptoDevices(): Promise<UserId[]> {
+    const users: UserId[] = [];
+    for await (const key of this.cryptoDevices.keys()) users.push(key as UserId);
+    return users;
   }
 
   async getPluginData(key: string): Promise<unknown> {

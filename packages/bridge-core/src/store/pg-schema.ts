@@ -41,6 +41,8 @@ const MIGRATIONS: string[][] = [
        PRIMARY KEY (room_id, topic))`,
     `CREATE TABLE bridge_secrets (name text PRIMARY KEY, sealed jsonb NOT NULL)`,
   ],
+  // 1 → 2: end-to-end encryption devices (crypto/), the engine's state as the bytes it saved.
+  [`CREATE TABLE crypto_devices (user_id text PRIMARY KEY, device_id text NOT NULL, snapshot bytea)`],
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -21,6 +21,7 @@ import { SecretVault } from "./secret-vault.ts";
 import type {
   AcceptedTransaction,
   BridgeStore,
+  CryptoDeviceRecord,
   EventLink,
   InboxEntry,
   LoginRecord,
@@ -266,6 +267,28 @@ export class PgStore implements BridgeStore {
        ON CONFLICT (room_id, topic) DO UPDATE SET situation = excluded.situation`,
       [roomId, topic, situation],
     );
+  }
+
+  async getCryptoDevice(userId: UserId): Promise<CryptoDeviceRecord | null> {
+    const [row] = await this.db.query<{ device_id: string; snapshot: Buffer | null }>(
+      "SELECT device_id, snapshot FROM crypto_devices WHERE user_id = $1",
+      [userId],
+    );
+    if (row === undefined) return null;
+    return { deviceId: row.device_id, ...(row.snapshot !== null && { snapshot: row.snapshot }) };
+  }
+
+  async putCryptoDevice(userId: UserId, record: CryptoDeviceRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO crypto_devices (user_id, device_id, snapshot) VALUES ($1, $2, $3)
+       ON CONFLICT (user_id) DO UPDATE SET device_id = excluded.device_id, snapshot = excluded.snapshot`,
+      [userId, record.deviceId, record.snapshot === undefined ? null : Buffer.from(record.snapshot)],
+    );
+  }
+
+  async listCryptoDevices(): Promise<UserId[]> {
+    const rows = await this.db.query<{ user_id: string }>("SELECT user_id FROM crypto_devices");
+    return rows.map((row) => row.user_id as UserId);
   }
 
   async getPluginData(key: string): Promise<unknown> {

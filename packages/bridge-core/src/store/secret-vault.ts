@@ -5,7 +5,7 @@
 //
 // The record format is the one the IRC plugin's password vault wrote, so its stored passwords open under this key.
 
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
@@ -103,6 +103,14 @@ export class SecretVault {
       tag: cipher.getAuthTag().toString("base64"),
       data: data.toString("base64"),
     };
+  }
+
+  /**
+   * A key for one purpose (the encryption engine's store passphrase), derived from this key: never written anywhere,
+   * the same at every start, and another for every purpose, so one leaking reveals neither the key nor the others.
+   */
+  derive(purpose: string): string {
+    return createHmac("sha256", this.key).update(purpose, "utf8").digest("base64");
   }
 
   /** The plaintext, or null when the record is not one, was tampered with, is someone else's or another key's. */

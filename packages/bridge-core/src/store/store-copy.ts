@@ -16,6 +16,7 @@ export const COPIED = {
   "plugin data": { sublevel: "plugin", table: "plugin_data" },
   "notices given": { sublevel: "notice", table: "notices_given" },
   "bridge secrets": { sublevel: "secret", table: "bridge_secrets" },
+  "encryption devices": { sublevel: "crypto-device", table: "crypto_devices" },
   "pending inbox": { sublevel: "inbox", table: "inbox" },
   "remote journal": { sublevel: "remote-inbox", table: "remote_journal" },
   transactions: { sublevel: "txn", table: "transactions" },
@@ -55,6 +56,12 @@ function toRows(kind: CopiedKind, key: string, value: Json): unknown[] | null {
     }
     case "bridge secrets":
       return [key, JSON.stringify(value["value"])];
+    case "encryption devices":
+      return [
+        key,
+        str(value["deviceId"]),
+        typeof value["snapshot"] === "string" ? Buffer.from(value["snapshot"], "base64") : null,
+      ];
     case "pending inbox":
       return [
         num(value["seq"]),
@@ -86,6 +93,7 @@ const INSERTS: Record<CopiedKind, { columns: string; types: string }> = {
   "plugin data": { columns: "key, value", types: "text[], json[]" },
   "notices given": { columns: "room_id, topic, situation", types: "text[], text[], text[]" },
   "bridge secrets": { columns: "name, sealed", types: "text[], jsonb[]" },
+  "encryption devices": { columns: "user_id, device_id, snapshot", types: "text[], text[], bytea[]" },
   "pending inbox": {
     columns: "seq, txn_id, kind, event, received_at",
     types: "bigint[], text[], text[], json[], bigint[]",

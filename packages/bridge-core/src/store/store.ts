@@ -16,8 +16,11 @@ import type { SecretVault } from "./secret-vault.ts";
 /** A Matrix event as the homeserver sent it: only `type` is known to be a string, everything else is unchecked. */
 export type MatrixEventJson = { type: string } & Record<string, unknown>;
 
-/** Where in a transaction an event came from. */
-export type InboxKind = "timeline" | "ephemeral" | "to_device";
+/**
+ * Where in a transaction an event came from; `device_changes` holds a transaction's device lists and key counts
+ * (MSC3202), which are not events but are kept like them (crypto/sync-changes.ts).
+ */
+export type InboxKind = "timeline" | "ephemeral" | "to_device" | "device_changes";
 
 /** An accepted event waiting to be (or being) handled. */
 export interface InboxEntry {
@@ -96,6 +99,16 @@ export interface UserRecord {
   connectionNotices?: boolean;
 }
 
+/**
+ * The end-to-end encryption device of a Matrix user the bridge speaks as (the bot, a ghost): its id, made once and
+ * kept, and the crypto engine's state (crypto/indexeddb-snapshot.ts), which the engine encrypts itself.
+ */
+export interface CryptoDeviceRecord {
+  deviceId: string;
+  /** Absent until the engine first saved its state (the device was made, its keys not yet uploaded). */
+  snapshot?: Uint8Array;
+}
+
 export interface LoginRecord {
   userId: UserId;
   login: PuppetLogin;
@@ -171,6 +184,12 @@ export interface BridgeStore {
   getPluginData(key: string): Promise<unknown>;
   putPluginData(key: string, value: unknown): Promise<void>;
   deletePluginData(key: string): Promise<void>;
+
+  /** The encryption device of a user the bridge speaks as in encrypted rooms, or null before it has one. */
+  getCryptoDevice(userId: UserId): Promise<CryptoDeviceRecord | null>;
+  putCryptoDevice(userId: UserId, record: CryptoDeviceRecord): Promise<void>;
+  /** Every user with an encryption device, so each one's engine is running from the start. */
+  listCryptoDevices(): Promise<UserId[]>;
 
   /**
    * A secret of the bridge itself (the key that signs media links): made by `create` the first time `name` is asked

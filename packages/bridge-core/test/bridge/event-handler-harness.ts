@@ -197,6 +197,8 @@ export async function handlerUnderTest(
     naming,
     commands,
     networkName: "Test network",
+    crypto: () => null,
+    encryptionRequired: false,
     permissions: new Permissions(permissions),
     gate,
     encrypted: new EncryptedRooms({

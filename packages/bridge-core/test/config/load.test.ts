@@ -69,6 +69,7 @@ describe("parseConfig", () => {
         gapCheckSeconds: 30,
         publishPortals: false,
       },
+      encryption: { allow: false, default: false, require: false },
       metrics: { enabled: true },
       media: {
         allowPrivateAddresses: false,
