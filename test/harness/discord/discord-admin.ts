@@ -103,6 +103,10 @@ export class DiscordAdmin {
     this.rest.kick(guildId, moderator.id, user.id, options.reason, options.ban === true);
   }
 
+  isMember(guildId: string, userId: string): boolean {
+    return this.state.guild(guildId).members.has(userId);
+  }
+
   /** Whether the user is banned from the guild. */
   isBanned(guildId: string, userId: string): boolean {
     return this.state.guild(guildId).bans.has(userId);

@@ -307,6 +307,7 @@ export class DiscordState {
         d: {
           ...message,
           ...(guildId !== undefined && { guild_id: guildId }),
+          channel_type: direct?.type ?? place?.channel.type,
           ...(member !== undefined && { member: memberWithoutUser }),
         },
       },
