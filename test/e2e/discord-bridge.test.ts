@@ -1,8 +1,8 @@
 // The Discord bridge against the Discord API emulator and a real Synapse: a channel's portal on its first message,
 // ghosts under their server nicknames, Discord markdown ↔ Matrix formatting, Matrix users speaking through the
 // channel's webhook under their names, replies, edits, deletions, reactions and files both ways — and the faults:
-// a dropped gateway connection (resumed), a 429 (waited out), and restarts of the bridge mid-conversation, counted
-// for loss, repeats and order.
+// a dropped gateway connection (resumed), a 429 (waited out), restarts of the bridge mid-conversation and a restart of
+// Synapse, counted for loss, repeats and order.
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -234,6 +234,27 @@ describe("Discord bridge with the Discord API emulator and Synapse", () => {
       toDiscord,
       emulator.messages(channel.id).map((m) => m.content),
     );
+  });
+
+  test("after Synapse restarts, messages cross both ways again: counted for loss, repeats and order", async (t) => {
+    await stack.synapse.stop();
+    await stack.synapse.start();
+    const toDiscord = Array.from({ length: 10 }, (_, i) => `matrix after the Synapse restart ${i}`);
+    for (const body of toDiscord) await alice.sendText(room, body);
+    await fromWebhook((m) => m.content === toDiscord.at(-1), "the last Matrix message");
+    const toMatrix = Array.from({ length: 10 }, (_, i) => `discord after the Synapse restart ${i}`);
+    for (const body of toMatrix) emulator.say(channel.id, carol, body);
+    await alice.waitForEvent((e) => e.content["body"] === toMatrix.at(-1), {
+      roomId: room,
+      timeoutMs: 60_000,
+    });
+    tally(
+      t,
+      "Matrix → Discord after a Synapse restart",
+      toDiscord,
+      emulator.messages(channel.id).map((m) => m.content),
+    );
+    tally(t, "Discord → Matrix after a Synapse restart", toMatrix, bodiesFrom(alice, room, ghost(carol)));
   });
 });
 
