@@ -4,8 +4,9 @@
 import { createHash } from "node:crypto";
 import type { Level } from "level";
 import type { TransactionId } from "../ids.ts";
-import { type Json, makeSublevel, type Sub, seqKey } from "./level-keys.ts";
+import { type BatchOp, type Json, makeSublevel, type Sub, seqKey } from "./level-keys.ts";
 import { type AcceptedTransaction, type InboxEntry, type NewInboxItem, RECOVERED_TXN } from "./store.ts";
+import type { WriteGroup } from "./write-group.ts";
 
 /**
  * Transaction ids and accepted event ids older than this are forgotten after start-up; homeservers retry for minutes
@@ -24,6 +25,8 @@ interface Compactable {
 export class LevelInbox {
   private readonly db: Level<string, Json>;
   private readonly sync: boolean;
+  /** Where marking entries handled goes: written together with the other small writes of the same turn. */
+  private readonly group: WriteGroup<BatchOp>;
   private readonly txns: Sub;
   /** Event ids of every accepted event, whichever transaction brought it. */
   private readonly acceptedEvents: Sub;
@@ -37,9 +40,10 @@ export class LevelInbox {
   /** Forgetting old records runs beside the bridge's start, not ahead of it; close waits for it. */
   private forgetting: Promise<void> = Promise.resolve();
 
-  constructor(db: Level<string, Json>, sync: boolean) {
+  constructor(db: Level<string, Json>, sync: boolean, group: WriteGroup<BatchOp>) {
     this.db = db;
     this.sync = sync;
+    this.group = group;
     this.txns = makeSublevel(db, "txn");
     this.acceptedEvents = makeSublevel(db, "accepted-event");
     this.entries = makeSublevel(db, "inbox");
@@ -62,10 +66,16 @@ export class LevelInbox {
   accept(txnId: TransactionId, items: NewInboxItem[]): Promise<AcceptedTransaction | null> {
     return this.serially(async () => {
       const digest = digestOf(items);
-      const known = await this.txns.get(txnId);
+      const named = namedIds(items);
+      // The replay check and the events accepted before, in one read.
+      const [known, ...before] = await this.db.getMany([
+        this.txns.prefixKey(txnId, "utf8"),
+        ...named.map((id) => this.acceptedEvents.prefixKey(id, "utf8")),
+      ]);
       if (known !== undefined && known["digest"] === digest) return null;
       const at = Date.now();
-      const entries = await this.store(txnId, items, at, [
+      const accepted = new Set(named.filter((_, i) => before[i] !== undefined));
+      const entries = await this.store(txnId, items, at, accepted, [
         { type: "put", sublevel: this.txns, key: txnId, value: { at, digest } },
       ]);
       return { entries, alreadyAccepted: items.length - entries.length, reusedId: known !== undefined };
@@ -74,20 +84,25 @@ export class LevelInbox {
 
   /** Events found by reading a room back: those never accepted before are stored and returned, in order. */
   acceptRecovered(items: NewInboxItem[]): Promise<InboxEntry[]> {
-    return this.serially(() => this.store(RECOVERED_TXN, items, Date.now(), []));
+    return this.serially(async () => {
+      const named = namedIds(items);
+      const before = named.length === 0 ? [] : await this.acceptedEvents.getMany(named);
+      const accepted = new Set(named.filter((_, i) => before[i] !== undefined));
+      return this.store(RECOVERED_TXN, items, Date.now(), accepted, []);
+    });
   }
 
-  /** Stores the items not accepted before (by event id; also within `items`), with `also` in the same batch. */
+  /**
+   * Stores the items whose event ids are not in `accepted` (nor earlier in `items`), with `also` in the same batch.
+   */
   private async store(
     txnId: TransactionId,
     items: NewInboxItem[],
     receivedAt: number,
-    also: { type: "put"; sublevel: Sub; key: string; value: Json }[],
+    accepted: Set<string>,
+    also: BatchOp[],
   ): Promise<InboxEntry[]> {
     const ids = items.map((item) => item.event["event_id"]);
-    const named = [...new Set(ids.filter((id): id is string => typeof id === "string"))];
-    const before = named.length === 0 ? [] : await this.acceptedEvents.getMany(named);
-    const accepted = new Set(named.filter((_, i) => before[i] !== undefined));
     const fresh = items.filter((_, i) => {
       const id = ids[i];
       if (typeof id !== "string") return true;
@@ -114,13 +129,11 @@ export class LevelInbox {
   }
 
   async pending(): Promise<InboxEntry[]> {
-    const out: InboxEntry[] = [];
-    for await (const value of this.entries.values()) out.push(value as unknown as InboxEntry);
-    return out;
+    return (await this.entries.values().all()) as unknown as InboxEntry[];
   }
 
   async complete(seq: number, options: { scrub?: boolean } = {}): Promise<void> {
-    await this.entries.del(seqKey(seq));
+    await this.group.add({ type: "del", sublevel: this.entries, key: seqKey(seq) });
     // LevelDB keeps deleted values in its log and tables until it compacts them. Compacting the inbox's range
     // flushes the log and rewrites the tables without the entry, so a password typed into a room is gone from disk.
     if (options.scrub) await this.scrub(seqKey(seq));
@@ -165,6 +178,12 @@ export class LevelInbox {
     return run;
   }
 }
+
+const namedIds = (items: NewInboxItem[]): string[] => [
+  ...new Set(
+    items.map((item) => item.event["event_id"]).filter((id): id is string => typeof id === "string"),
+  ),
+];
 
 /** What identifies a transaction's content: a retry of the same transaction carries the same events, in order. */
 function digestOf(items: NewInboxItem[]): string {

@@ -9,6 +9,11 @@ export const makeSublevel = (db: Level<string, Json>, name: string) =>
 
 export type Sub = ReturnType<typeof makeSublevel>;
 
+/** One write of an atomic batch on the root database, into a sublevel. */
+export type BatchOp =
+  | { type: "put"; sublevel: Sub; key: string; value: Json }
+  | { type: "del"; sublevel: Sub; key: string };
+
 const SEQ_WIDTH = 16;
 
 /** A sequence number as a key that sorts in numeric order. */

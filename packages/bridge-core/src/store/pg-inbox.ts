@@ -5,6 +5,7 @@
 
 import { createHash } from "node:crypto";
 import type { TransactionId } from "../ids.ts";
+import type { PgHandledWrites } from "./pg-handled-writes.ts";
 import type { PgPool } from "./pg-pool.ts";
 import { type AcceptedTransaction, type InboxEntry, type NewInboxItem, RECOVERED_TXN } from "./store.ts";
 
@@ -37,14 +38,16 @@ interface InboxRow {
 
 export class PgInbox {
   private readonly db: PgPool;
+  private readonly handled: PgHandledWrites;
   private nextSeq = 0;
   lastAcceptedBeforeOpen: number | null = null;
   // Accepting is a check-then-write; one at a time makes it atomic, as this process is the store's only writer.
   private chain: Promise<unknown> = Promise.resolve();
   private forgetting: Promise<void> = Promise.resolve();
 
-  constructor(db: PgPool) {
+  constructor(db: PgPool, handled: PgHandledWrites) {
     this.db = db;
+    this.handled = handled;
   }
 
   async open(): Promise<void> {
@@ -65,36 +68,41 @@ export class PgInbox {
   accept(txnId: TransactionId, items: NewInboxItem[]): Promise<AcceptedTransaction | null> {
     return this.serially(async () => {
       const digest = digestOf(items);
-      const [known] = await this.db.query<{ digest: string }>(
-        "SELECT digest FROM transactions WHERE txn_id = $1",
-        [txnId],
+      // The replay check and the events accepted before, in one round trip.
+      const [known] = await this.db.query<{ digest: string | null; accepted: string[] }>(
+        `SELECT (SELECT digest FROM transactions WHERE txn_id = $1) AS digest,
+           ARRAY(SELECT event_id FROM accepted_events WHERE event_id = ANY($2::text[])) AS accepted`,
+        [txnId, namedIds(items)],
       );
-      if (known !== undefined && known.digest === digest) return null;
-      const entries = await this.store(txnId, digest, items, Date.now());
-      return { entries, alreadyAccepted: items.length - entries.length, reusedId: known !== undefined };
+      if (known?.digest === digest) return null;
+      const entries = await this.store(txnId, digest, items, Date.now(), new Set(known?.accepted));
+      return { entries, alreadyAccepted: items.length - entries.length, reusedId: known?.digest != null };
     });
   }
 
   acceptRecovered(items: NewInboxItem[]): Promise<InboxEntry[]> {
-    return this.serially(() => this.store(RECOVERED_TXN, null, items, Date.now()));
+    return this.serially(async () => {
+      const named = namedIds(items);
+      const before =
+        named.length === 0
+          ? []
+          : await this.db.query<{ event_id: string }>(
+              "SELECT event_id FROM accepted_events WHERE event_id = ANY($1::text[])",
+              [named],
+            );
+      return this.store(RECOVERED_TXN, null, items, Date.now(), new Set(before.map((row) => row.event_id)));
+    });
   }
 
+  /** Stores the items whose event ids are not in `accepted` (nor earlier in `items`). */
   private async store(
     txnId: TransactionId,
     digest: string | null,
     items: NewInboxItem[],
     receivedAt: number,
+    accepted: Set<string>,
   ): Promise<InboxEntry[]> {
     const ids = items.map((item) => item.event["event_id"]);
-    const named = [...new Set(ids.filter((id): id is string => typeof id === "string"))];
-    const before =
-      named.length === 0
-        ? []
-        : await this.db.query<{ event_id: string }>(
-            "SELECT event_id FROM accepted_events WHERE event_id = ANY($1::text[])",
-            [named],
-          );
-    const accepted = new Set(before.map((row) => row.event_id));
     const fresh = items.filter((_, i) => {
       const id = ids[i];
       if (typeof id !== "string") return true;
@@ -138,13 +146,15 @@ export class PgInbox {
    * archives, backups) is in the README.
    */
   async complete(seq: number, options: { scrub?: boolean } = {}): Promise<void> {
+    if (!options.scrub) return this.handled.completeInbox(seq);
     await this.db.query("DELETE FROM inbox WHERE seq = $1", [seq]);
-    if (options.scrub) await this.db.query("VACUUM inbox");
+    await this.db.query("VACUUM inbox");
   }
 
   async close(): Promise<void> {
     await this.chain;
     await this.forgetting;
+    await this.handled.idle();
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {
@@ -153,6 +163,12 @@ export class PgInbox {
     return run;
   }
 }
+
+const namedIds = (items: NewInboxItem[]): string[] => [
+  ...new Set(
+    items.map((item) => item.event["event_id"]).filter((id): id is string => typeof id === "string"),
+  ),
+];
 
 /** The level store's digest, so that a store copied from LevelDB still recognises replays. */
 export function digestOf(items: NewInboxItem[]): string {

@@ -13,6 +13,7 @@ import type {
   UserId,
 } from "../ids.ts";
 import type { PuppetLogin } from "../network.ts";
+import { PgHandledWrites } from "./pg-handled-writes.ts";
 import { PgInbox } from "./pg-inbox.ts";
 import { PgPool, type PgPoolOptions, withoutPassword } from "./pg-pool.ts";
 import { migratePg } from "./pg-schema.ts";
@@ -52,6 +53,8 @@ export class PgStore implements BridgeStore {
   readonly db: PgPool;
   readonly secrets: SecretVault;
   private readonly inbox: PgInbox;
+  /** Each handled event's mapping and inbox deletion, one statement per turn (pg-handled-writes.ts). */
+  private readonly handled: PgHandledWrites;
   private readonly roomLinks = new ReadThroughCache<RoomId, RoomLink>(CACHED_ROWS);
   private readonly logins = new ReadThroughCache<UserId, PuppetLogin>(CACHED_ROWS);
   private nextRemoteSeq = 0;
@@ -59,7 +62,8 @@ export class PgStore implements BridgeStore {
   private constructor(db: PgPool, secrets: SecretVault) {
     this.db = db;
     this.secrets = secrets;
-    this.inbox = new PgInbox(db);
+    this.handled = new PgHandledWrites(db);
+    this.inbox = new PgInbox(db, this.handled);
   }
 
   static async open(options: PgStoreOptions): Promise<PgStore> {
@@ -164,13 +168,8 @@ export class PgStore implements BridgeStore {
     );
   }
 
-  async putEventLink(link: EventLink): Promise<void> {
-    await this.db.query(
-      `INSERT INTO event_links (room_id, event_id, remote_room_id, remote_message_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (room_id, event_id) DO UPDATE SET remote_room_id = excluded.remote_room_id,
-         remote_message_id = excluded.remote_message_id, written = nextval('event_links_written')`,
-      [link.roomId, link.eventId, link.remoteRoomId, link.remoteMessageId],
-    );
+  putEventLink(link: EventLink): Promise<void> {
+    return this.handled.putEventLink(link);
   }
 
   async getEventLinkByMatrix(roomId: RoomId, eventId: EventId): Promise<EventLink | null> {
