@@ -24,7 +24,7 @@ install -d -m 0750 -o root -g matrix-bridge "/etc/matrix-bridges/$instance"
 install -d -m 0700 -o matrix-bridge -g matrix-bridge "/var/lib/matrix-bridges/$instance"
 install -m 0644 "$src/packaging/systemd/matrix-bridge@.service" /etc/systemd/system/
 if [ ! -e "/etc/matrix-bridges/$instance/config.yaml" ]; then
-  node "$dest/packages/bridge-core/src/cli/main.ts" -e -n "$network_package" -c "/etc/matrix-bridges/$instance/config.yaml"
+  node "$dest/packages/bridge-core/src/cli/launch.js" -e -n "$network_package" -c "/etc/matrix-bridges/$instance/config.yaml"
   chgrp matrix-bridge "/etc/matrix-bridges/$instance/config.yaml"
   chmod 0640 "/etc/matrix-bridges/$instance/config.yaml"
 fi
