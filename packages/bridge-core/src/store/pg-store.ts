@@ -36,7 +36,7 @@ import type {
 const CACHED_ROWS = 50_000;
 const bridgeSecretOwner = (name: string) => `bridge-secret:${name}`;
 
-export interface PgStoreOptions extends Omit<PgPoolOptions, "log"> {
+export interface PgStoreOptions extends Omit<PgPoolOptions, "log" | "asynchronousCommit"> {
   /** The key that seals credentials; required, since a database has no folder to keep it beside. */
   keyFile: string;
   log?: PgPoolOptions["log"];
@@ -59,17 +59,18 @@ export class PgStore implements BridgeStore {
   private readonly logins = new ReadThroughCache<UserId, PuppetLogin>(CACHED_ROWS);
   private nextRemoteSeq = 0;
 
-  private constructor(db: PgPool, secrets: SecretVault) {
+  private constructor(db: PgPool, secrets: SecretVault, handled: PgHandledWrites) {
     this.db = db;
     this.secrets = secrets;
-    this.handled = new PgHandledWrites(db);
-    this.inbox = new PgInbox(db, this.handled);
+    this.handled = handled;
+    this.inbox = new PgInbox(db, handled);
   }
 
   static async open(options: PgStoreOptions): Promise<PgStore> {
     const secrets = SecretVault.open(options.keyFile);
     const db = new PgPool(options);
-    const store = new PgStore(db, secrets);
+    const handled = new PgHandledWrites(options);
+    const store = new PgStore(db, secrets, handled);
     try {
       await migratePg(db, withoutPassword(options.url), options.log);
       await store.inbox.open();
@@ -78,6 +79,7 @@ export class PgStore implements BridgeStore {
       );
       store.nextRemoteSeq = Number(row?.next ?? 0);
     } catch (err) {
+      await handled.end();
       await db.end();
       throw err;
     }
@@ -333,6 +335,7 @@ export class PgStore implements BridgeStore {
 
   async close(): Promise<void> {
     await this.inbox.close();
+    await this.handled.end();
     await this.db.end();
   }
 
