@@ -9,8 +9,12 @@
 
 import type { KeyedQueue } from "./keyed-queue.ts";
 
-/** Events queued or being handled before transactions are answered later; `appservice.max_backlog`. */
-export const DEFAULT_MAX_BACKLOG = 1000;
+/**
+ * Events queued or being handled before transactions are answered later; `appservice.max_backlog`. Five full
+ * transactions: enough that handling never runs dry while the homeserver sends the next one, and a burst waits
+ * behind at most that many events' handling.
+ */
+export const DEFAULT_MAX_BACKLOG = 500;
 /** The longest an answer waits, well within the 60 s after which Synapse takes the request as failed. */
 export const MAX_ANSWER_DELAY_MS = 20_000;
 
