@@ -2,6 +2,7 @@
 // twice: paced, each message sent once the previous one arrived, for latency without a backlog; and as a burst, one
 // message after another as fast as the sender can send, for the sustained rate the whole way delivers.
 
+import { loadavg } from "node:os";
 import { percentile, round } from "./stats.ts";
 
 export interface Leg {
@@ -15,6 +16,8 @@ export interface LegRun {
   p50Ms: number;
   p99Ms: number;
   messagesPerSecond: number;
+  /** The machine's one-minute load average when the leg was measured. */
+  loadAverage: number;
 }
 
 /** A paced message that takes longer than this is lost, not slow. */
@@ -45,6 +48,7 @@ export async function measureLeg(leg: Leg, label: string, count: number): Promis
     p50Ms: round(percentile(latencies, 50)),
     p99Ms: round(percentile(latencies, 99)),
     messagesPerSecond: round((count / burstMs) * 1000, 1),
+    loadAverage: round(loadavg()[0] ?? 0, 2),
   };
 }
 

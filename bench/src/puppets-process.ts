@@ -3,7 +3,8 @@
 // from this process itself over loopback HTTP, as a homeserver would send them, so that no homeserver's memory or
 // CPU is mixed into the figures; the fake homeserver only answers the start-up ping. Prints one JSON line.
 //
-// Usage: node --expose-gc bench/src/puppets-process.ts <irc host> <irc port> <users> <channels> <store dir>
+// Usage: node --expose-gc bench/src/puppets-process.ts <irc host> <irc port> <users> <channels> <store dir> <rate>
+// (rate: the IRC plugin's puppets.connections_per_second)
 
 import { type RoomId, remoteRoomId } from "bridge-core";
 import createIrcNetwork from "bridge-irc";
@@ -29,11 +30,18 @@ function collectedMemory(): NodeJS.MemoryUsage {
   return process.memoryUsage();
 }
 
-const [host, portText, usersText, channelsText, dir] = process.argv.slice(2);
+const [host, portText, usersText, channelsText, dir, rateText] = process.argv.slice(2);
 const users = Number(usersText);
 const channels = Number(channelsText);
-if (host === undefined || dir === undefined || !Number.isInteger(users) || !Number.isInteger(channels)) {
-  throw new Error("usage: puppets-process.ts <irc host> <irc port> <users> <channels> <store dir>");
+const rate = Number(rateText);
+if (
+  host === undefined ||
+  dir === undefined ||
+  !Number.isInteger(users) ||
+  !Number.isInteger(channels) ||
+  !(rate > 0)
+) {
+  throw new Error("usage: puppets-process.ts <irc host> <irc port> <users> <channels> <store dir> <rate>");
 }
 const under = await startCoreBridge({
   dir,
@@ -44,7 +52,7 @@ const under = await startCoreBridge({
   networkConfig: {
     server: { host, port: Number(portText), name: "Bench IRC" },
     bot: { nick: "BenchBridge" },
-    puppets: { max_connections: users },
+    puppets: { max_connections: users, connections_per_second: rate },
   },
 });
 try {
@@ -58,25 +66,42 @@ try {
   }
   const baseline = collectedMemory();
   const started = performance.now();
-  for (let first = 0; first < users; first += EVENTS_PER_TRANSACTION) {
-    const events = [];
-    for (let u = first; u < Math.min(users, first + EVENTS_PER_TRANSACTION); u++) {
-      events.push({
-        type: "m.room.message",
-        room_id: roomIdOf(u % channels, BENCH_DOMAIN),
-        sender: `@p${u}:${BENCH_DOMAIN}`,
-        event_id: `$puppet-${u}`,
-        origin_server_ts: Date.now(),
-        content: { msgtype: "m.text", body: `hello from p${u}` },
+  // As a homeserver sends them: each user joins the portal (a user must be in a room to speak there), then speaks.
+  const join = (u: number) => ({
+    type: "m.room.member",
+    room_id: roomIdOf(u % channels, BENCH_DOMAIN),
+    sender: `@p${u}:${BENCH_DOMAIN}`,
+    state_key: `@p${u}:${BENCH_DOMAIN}`,
+    event_id: `$join-${u}`,
+    origin_server_ts: Date.now(),
+    content: { membership: "join" },
+  });
+  const message = (u: number) => ({
+    type: "m.room.message",
+    room_id: roomIdOf(u % channels, BENCH_DOMAIN),
+    sender: `@p${u}:${BENCH_DOMAIN}`,
+    event_id: `$puppet-${u}`,
+    origin_server_ts: Date.now(),
+    content: { msgtype: "m.text", body: `hello from p${u}` },
+  });
+  for (const [name, make] of [
+    ["joins", join],
+    ["messages", message],
+  ] as const) {
+    for (let first = 0; first < users; first += EVENTS_PER_TRANSACTION) {
+      const events = [];
+      for (let u = first; u < Math.min(users, first + EVENTS_PER_TRANSACTION); u++) events.push(make(u));
+      const response = await fetch(`${under.bridgeUrl}/_matrix/app/v1/transactions/${name}-${first}`, {
+        method: "PUT",
+        headers: {
+          authorization: `Bearer ${under.registration.hs_token}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ events }),
       });
+      await response.arrayBuffer();
+      if (!response.ok) throw new Error(`transaction refused: ${response.status}`);
     }
-    const response = await fetch(`${under.bridgeUrl}/_matrix/app/v1/transactions/puppets-${first}`, {
-      method: "PUT",
-      headers: { authorization: `Bearer ${under.registration.hs_token}`, "content-type": "application/json" },
-      body: JSON.stringify({ events }),
-    });
-    await response.arrayBuffer();
-    if (!response.ok) throw new Error(`transaction refused: ${response.status}`);
   }
   // Each message is handed to the plugin once its sender's puppet is connected and in the channel.
   await under.bridge.queue.idle();

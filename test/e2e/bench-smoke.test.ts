@@ -48,6 +48,13 @@ describe("benchmarks at tiny sizes", () => {
     assert.ok(
       isPositive(result.ratioSync) && isPositive(result.ratioNoSync) && isPositive(result.ratioPostgres),
     );
+    for (const key of ["coreSync", "coreNoSync", "corePostgres"] as const) {
+      const stages = result.variants[key].stages;
+      assert.ok(stages, `${key}: a stage breakdown`);
+      for (const stage of ["receive", "accept", "acknowledge", "dispatch", "mapping", "completion"] as const)
+        assert.ok(isPositive(stages[stage]), `${key}: ${stage} ${stages[stage]} µs`);
+    }
+    assert.ok(isPositive(result.ratioFloor), "the floor's ratio");
     assert.equal(readResult(result.files.jsonPath)["note"], "smoke run");
     assert.match(readFileSync(result.files.markdownPath, "utf8"), /\| bridge-core, store.sync on/);
     assert.match(readFileSync(result.files.markdownPath, "utf8"), /\| bridge-core, PostgreSQL store/);
@@ -66,20 +73,28 @@ describe("benchmarks at tiny sizes", () => {
       assert.ok(isPositive(r.medianMs) && r.medianMs < r.medianSinceStart, r.store);
   });
 
-  test("end to end: messages cross Synapse and InspIRCd both ways, bridged and on the floor", async () => {
+  test("end to end: messages cross Synapse and InspIRCd, then ngIRCd, both ways, bridged and on the floor", async () => {
     const result = await runEndToEndBenchmark(context(), 3);
-    for (const direction of Object.values(result.directions)) {
-      for (const way of [direction.bridged, direction.floor]) {
-        assert.ok(isPositive(way.p50Ms) && way.p50Ms <= way.p99Ms);
-        assert.ok(isPositive(way.messagesPerSecond));
+    assert.deepEqual(
+      result.servers.map((s) => s.server),
+      ["InspIRCd", "ngIRCd"],
+    );
+    for (const { directions } of result.servers) {
+      for (const direction of Object.values(directions)) {
+        for (const way of [direction.bridged, direction.floor]) {
+          assert.ok(isPositive(way.p50Ms) && way.p50Ms <= way.p99Ms);
+          assert.ok(isPositive(way.messagesPerSecond));
+          assert.ok(Number.isFinite(way.loadAverage));
+        }
       }
     }
-    assert.match(readFileSync(result.files.markdownPath, "utf8"), /\| Matrix → IRC \|/);
+    assert.match(readFileSync(result.files.markdownPath, "utf8"), /\| ngIRCd +\| Matrix → IRC +\|/);
   });
 
   test("puppets: every Matrix user's own IRC connection speaks, and memory is measured", async () => {
-    const result = await runPuppetsBenchmark(context(), { users: 4, channels: 2 });
+    const result = await runPuppetsBenchmark(context(), { users: 4, channels: 2, large: 6 });
     assert.equal(result.summaries.length, 2);
+    assert.ok(isPositive(result.large?.rssMb ?? 0), "the larger run, as shipped");
     for (const { label, summary } of result.summaries) {
       assert.ok(isPositive(summary.connectAllMs), `${label}: connect time`);
       assert.ok(isPositive(summary.rssMb), `${label}: resident memory`);
