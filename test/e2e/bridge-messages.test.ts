@@ -278,6 +278,13 @@ describe("messages both ways through the bridge model", () => {
   });
 
   test("metrics count what crossed, and health reports the parts", async () => {
+    // Counters live in the process, and the fallback test above restarted the bridge: count this bridge's own.
+    for (let i = 0; i < 5; i++) {
+      const body = `counted ${i}`;
+      await alice.sendText(room, body);
+      await stack.world.waitForMessage((m) => plainText(m.text) === body);
+      await carolSays(`counted back ${i}`);
+    }
     const metrics = await (await fetch(`${stack.files.bridgeUrl}/metrics`)).text();
     const bridged = (direction: string) =>
       metrics

@@ -116,6 +116,9 @@ export class PostgresCluster {
       readyTimeoutMs: 60_000,
       // SIGTERM would wait for every client to disconnect; SIGINT ends their sessions and shuts down cleanly.
       stopSignal: "SIGINT",
+      // Its shutdown checkpoint can take tens of seconds on a busy machine; a SIGKILL meanwhile leaves the server's
+      // children holding the shared memory, and the next start on the same data fails.
+      stopGraceMs: 90_000,
     });
     await managed.start();
     return new PostgresCluster(port, password, managed);
