@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { before, describe, test } from "node:test";
-import { plainText, remoteRoomId, remoteUserId, richText } from "bridge-core";
+import { parseRoomId, plainText, remoteRoomId, remoteUserId, richText } from "bridge-core";
 import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
 import { EncryptedClient } from "../harness/encrypted-client.ts";
 import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
@@ -37,7 +37,10 @@ describe("end-to-end encrypted rooms, bridged", () => {
     stack = await startBridgeStack({
       runDir: runDir.path,
       network: {
-        rooms: [{ id: "townhall", name: "Town hall" }],
+        rooms: [
+          { id: "townhall", name: "Town hall" },
+          { id: "square", name: "Square" },
+        ],
         users: [{ id: "dave", displayName: "Dave" }],
       },
       homeserverConfig: SYNAPSE_ENCRYPTION_CONFIG,
@@ -120,6 +123,45 @@ describe("end-to-end encrypted rooms, bridged", () => {
     await stack.world.waitForMessage((m) => plainText(m.text) === toNetwork);
     assert.equal(eventsHolding(stack.synapse, fromNetwork), 0);
     assert.equal(eventsHolding(stack.synapse, toNetwork), 0);
+  });
+
+  test("a plumbed room that turns encryption on keeps bridging both ways, now encrypted", async () => {
+    const { room_id: room } = await element.client.createRoom({ name: "Alice's square" });
+    await element.client.invite(room, bot());
+    await element.waitForEvent(
+      room,
+      (e) => e.type === "m.room.member" && e.sender === bot() && e.content["membership"] === "join",
+      "the bot joining",
+    );
+    await element.sendText(room, "!link square");
+    await botSays(room, "Linked");
+    await alice.sendState(room, "m.room.encryption", "", { algorithm: "m.megolm.v1.aes-sha2" });
+    await element.waitUntil(
+      async () => (await element.client.getCrypto()?.isEncryptionEnabledInRoom(room)) === true,
+    );
+    const toNetwork = marker("to the square, encrypted");
+    await element.sendText(room, toNetwork);
+    await stack.world.waitForMessage((m) => plainText(m.text) === toNetwork);
+    const fromNetwork = marker("from the square");
+    await stack.world.remote.message({
+      roomId: remoteRoomId("square"),
+      sender: { id: remoteUserId("dave"), displayName: "Dave" },
+      id: stack.world.newMessageId(),
+      text: richText(fromNetwork),
+    });
+    const seen = await element.waitForEvent(
+      room,
+      (e) => e.content["body"] === fromNetwork,
+      "the square's message",
+    );
+    assert.equal(seen.encrypted, true);
+    assert.equal(
+      (await stack.bridge.store.getRoomLinkByMatrix(parseRoomId(room)))?.paused,
+      undefined,
+      "not paused",
+    );
+    assert.equal(eventsHolding(stack.synapse, toNetwork), 0);
+    assert.equal(eventsHolding(stack.synapse, fromNetwork), 0);
   });
 
   test("after a restart the same devices decrypt new messages, and nobody verifies anything again", async () => {
