@@ -5,7 +5,7 @@
 import type { RoomId } from "../ids.ts";
 import { matrixPath } from "../matrix/client.ts";
 import { isMatrixError } from "../matrix/errors.ts";
-import type { PowerLevelsContent } from "../matrix/intent.ts";
+import type { PowerLevelsContent } from "../matrix/event-content.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 
 /** The parts of `m.room.create` the rules use; `sender` is the creator. */

@@ -71,3 +71,11 @@ function describeCause(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   return err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
 }
+
+/** Homeservers differ in how they refuse an application service acting as a user it has not registered. */
+export function mayMeanUnregistered(err: unknown): boolean {
+  if (isMatrixError(err, "M_FORBIDDEN", "M_UNKNOWN_TOKEN")) return true;
+  if (!isMatrixError(err, "M_NOT_FOUND")) return false;
+  const message = (err.body as { error?: unknown } | undefined)?.error;
+  return typeof message === "string" && /user/i.test(message);
+}

@@ -9,30 +9,15 @@ import {
   localpartOf,
   type MxcUri,
   parseEventId,
-  parseMxcUri,
   parseRoomId,
   type RoomAlias,
   type RoomId,
   type UserId,
 } from "../ids.ts";
 import { type HttpMethod, type MatrixClient, matrixPath, type RequestOptions } from "./client.ts";
-import { isMatrixError } from "./errors.ts";
-import type { MembershipCache, Profile } from "./membership-cache.ts";
-
-export type EventContent = Record<string, unknown>;
-
-export interface PowerLevelsContent {
-  users?: Record<string, number>;
-  users_default?: number;
-  events?: Record<string, number>;
-  events_default?: number;
-  state_default?: number;
-  ban?: number;
-  kick?: number;
-  redact?: number;
-  invite?: number;
-  notifications?: Record<string, number>;
-}
+import { isMatrixError, mayMeanUnregistered } from "./errors.ts";
+import type { EventContent, PowerLevelsContent } from "./event-content.ts";
+import { type MembershipCache, type Profile, toProfile } from "./membership-cache.ts";
 
 /**
  * What an intent sends into a room, made ready for it: encrypted when the room is end-to-end encrypted
@@ -412,25 +397,4 @@ export class Intent {
       throw err;
     }
   }
-}
-
-/** Homeservers differ in how they refuse an application service acting as a user it has not registered. */
-function mayMeanUnregistered(err: unknown): boolean {
-  if (isMatrixError(err, "M_FORBIDDEN", "M_UNKNOWN_TOKEN")) return true;
-  if (!isMatrixError(err, "M_NOT_FOUND")) return false;
-  const message = (err.body as { error?: unknown } | undefined)?.error;
-  return typeof message === "string" && /user/i.test(message);
-}
-
-function toProfile(displayName: unknown, avatarUrl: unknown): Profile {
-  const profile: Profile = {};
-  if (typeof displayName === "string") profile.displayName = displayName;
-  if (typeof avatarUrl === "string") {
-    try {
-      profile.avatarUrl = parseMxcUri(avatarUrl);
-    } catch {
-      // A malformed avatar is treated as none rather than failing the whole lookup.
-    }
-  }
-  return profile;
 }

@@ -6,7 +6,7 @@
 // recovers from, a forgotten entry costs one idempotent request. So every part is bounded and evicts least recently
 // used entries instead of growing with the number of rooms and users the bridge has ever seen.
 
-import type { MxcUri, RoomId, UserId } from "../ids.ts";
+import { type MxcUri, parseMxcUri, type RoomId, type UserId } from "../ids.ts";
 import { LruMap } from "./lru-map.ts";
 
 export type Membership = "join" | "invite" | "leave" | "ban" | "knock";
@@ -92,4 +92,18 @@ export class MembershipCache {
   noteRegistered(userId: UserId): void {
     this.registered.set(userId, true);
   }
+}
+
+/** A profile as the homeserver answers it; a malformed avatar counts as none. */
+export function toProfile(displayName: unknown, avatarUrl: unknown): Profile {
+  const profile: Profile = {};
+  if (typeof displayName === "string") profile.displayName = displayName;
+  if (typeof avatarUrl === "string") {
+    try {
+      profile.avatarUrl = parseMxcUri(avatarUrl);
+    } catch {
+      // A malformed avatar is treated as none rather than failing the whole lookup.
+    }
+  }
+  return profile;
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Naming } from "../../src/bridge/naming.ts";
 import { Plumbing } from "../../src/bridge/plumbing.ts";
 import { parseUserId, type RemoteRoomId, type RoomId, remoteRoomId, type UserId } from "../../src/ids.ts";
-import type { PowerLevelsContent } from "../../src/matrix/intent.ts";
+import type { PowerLevelsContent } from "../../src/matrix/event-content.ts";
 import { IntentFactory } from "../../src/matrix/intents.ts";
 import { MembershipCache } from "../../src/matrix/membership-cache.ts";
 import type { NetworkPlugin, RemoteRoomInfo } from "../../src/network.ts";
