@@ -5,12 +5,14 @@
 // pipeline's own latency).
 
 import { mkdirSync } from "node:fs";
+import { createServer } from "node:http";
 import { plainText, type RoomId, remoteRoomId } from "bridge-core";
 import { freePort } from "../../test/harness/free-port.ts";
 import { loadAppserviceBridge } from "./appservice-bridge-loader.ts";
 import { BENCH_DOMAIN, startCoreBridge } from "./core-bridge.ts";
 import type { FakeHomeserver } from "./fake-homeserver.ts";
 import { startFakeHomeserver } from "./fake-homeserver.ts";
+import { type StageBreakdown, StageRecorder } from "./ingest-stages.ts";
 import { NOOP_NETWORK_INFO, noopNetwork } from "./noop-network.ts";
 import { makeStream, roomIdOf, StreamMeasurement, type StreamShape } from "./synthetic-stream.ts";
 
@@ -25,6 +27,8 @@ export interface IngestRun {
   pacedLatenciesMs: number[];
   /** Requests the receiver made to the homeserver while handling the streams (none are expected). */
   homeserverRequests: number;
+  /** bridge-core's time per stage, on one more full stream timed stage by stage (ingest-stages.ts). */
+  stages?: StageBreakdown;
 }
 
 const WARM_UP_TRANSACTIONS = 10;
@@ -37,6 +41,8 @@ interface Receiver {
   homeserver: FakeHomeserver;
   /** Resolves once everything handed to the handler is finished (bridge-core's queue), where the receiver knows. */
   idle(): Promise<void>;
+  /** Times the stages of one more full stream, where the receiver is bridge-core. */
+  stages?: StageRecorder;
 }
 
 async function measure(
@@ -45,9 +51,10 @@ async function measure(
   label: string,
   setMeasurement: (measurement: StreamMeasurement) => void,
 ): Promise<IngestRun> {
-  const send = async (streamShape: StreamShape, streamLabel: string, paced: boolean) => {
+  const send = async (streamShape: StreamShape, streamLabel: string, paced: boolean, timed = false) => {
     const measurement = new StreamMeasurement(streamShape.transactions * streamShape.eventsPerTransaction);
     setMeasurement(measurement);
+    if (timed) receiver.stages?.start(measurement);
     const stream = makeStream(streamShape, BENCH_DOMAIN, streamLabel);
     const result = await measurement.run(
       receiver.url,
@@ -71,11 +78,18 @@ async function measure(
     `${label}p`,
     true,
   );
+  const homeserverRequests = countRequests(receiver.homeserver.otherRequests) - before;
+  let stages: StageBreakdown | undefined;
+  if (receiver.stages !== undefined) {
+    await send(shape, `${label}t`, false, true);
+    stages = receiver.stages.finish();
+  }
   return {
     eventsPerSecond: full.eventsPerSecond,
     latenciesMs: full.latenciesMs,
     pacedLatenciesMs: paced.latenciesMs,
-    homeserverRequests: countRequests(receiver.homeserver.otherRequests) - before,
+    homeserverRequests,
+    ...(stages !== undefined && { stages }),
   };
 }
 
@@ -95,7 +109,11 @@ export async function runCoreIngest(options: {
   postgresUrl?: string;
 }): Promise<IngestRun> {
   let measurement: StreamMeasurement | null = null;
-  const network = noopNetwork((message) => measurement?.seen(plainText(message.text)));
+  const stages = new StageRecorder();
+  const network = noopNetwork((message) => {
+    stages.atPlugin(message.eventId);
+    measurement?.seen(plainText(message.text));
+  });
   mkdirSync(options.dir, { recursive: true });
   const { dir, sync, postgresUrl } = options;
   const under = await startCoreBridge({
@@ -119,12 +137,48 @@ export async function runCoreIngest(options: {
       hsToken: under.registration.hs_token,
       homeserver: under.homeserver,
       idle: () => under.bridge.queue.idle(),
+      stages,
     };
+    stages.attach(under.bridge);
     return await measure(receiver, options.shape, options.label, (m) => {
       measurement = m;
     });
   } finally {
     await under.stop();
+  }
+}
+
+/**
+ * The floor: a plain `node:http` server that reads each transaction, parses it, hands every event to the
+ * measurement and answers 200, with nothing stored and no framework. What the same stream costs the sender, HTTP and
+ * JSON alone: no receiver can go faster, so its rate over matrix-appservice-bridge's bounds any receiver's ratio.
+ */
+export async function runFloorIngest(options: { shape: IngestShape; label: string }): Promise<IngestRun> {
+  let measurement: StreamMeasurement | null = null;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
+        events: { content: { body?: unknown } }[];
+      };
+      for (const event of body.events) measurement?.seen(event.content.body);
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${port}`;
+  const homeserver = await startFakeHomeserver({ bridgeUrl: url, hsToken: "floor" });
+  try {
+    const receiver: Receiver = { url, hsToken: "floor", homeserver, idle: async () => undefined };
+    return await measure(receiver, options.shape, options.label, (m) => {
+      measurement = m;
+    });
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await homeserver.close();
   }
 }
 

@@ -57,6 +57,11 @@ export function describeMachine(): MachineNote {
   };
 }
 
+/** The one-minute load average now, as each run notes it beside its figures. */
+export function loadNow(): number {
+  return round(loadavg()[0] ?? 0, 2);
+}
+
 export function finishMachineNote(note: MachineNote): MachineNote {
   return { ...note, loadAverageAtEnd: round(loadavg()[0] ?? 0, 2) };
 }

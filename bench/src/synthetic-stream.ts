@@ -54,7 +54,9 @@ export function transactionIndexOf(body: unknown): number | null {
  * `seen(body)` from its handler). Throws when a PUT is refused or the events stop arriving.
  */
 export class StreamMeasurement {
-  private readonly sentAt: number[] = [];
+  /** When each transaction's PUT left, and when its answer came back (performance.now()), by index. */
+  readonly sentAt: number[] = [];
+  readonly ackedAt: number[] = [];
   private readonly latencies: number[] = [];
   private readonly expected: number;
   private lastSeenAt = 0;
@@ -102,6 +104,7 @@ export class StreamMeasurement {
         body: txn.body,
       });
       await response.arrayBuffer();
+      this.ackedAt[index] = performance.now();
       if (!response.ok) throw new Error(`transaction ${txn.txnId} refused: ${response.status}`);
       if (paced) await this.allOf(index, paced.eventsPerTransaction, timeoutMs);
     }

@@ -28,7 +28,7 @@ describe("benchmarks at tiny sizes", () => {
     log: () => undefined,
   });
 
-  test("ingest: every receiver (LevelDB, PostgreSQL, matrix-appservice-bridge) gets every event; rates, latencies and ratios come out", async () => {
+  test("ingest: every receiver (LevelDB, PostgreSQL, matrix-appservice-bridge, the floor) gets every event; rates, latencies, ratios and bridge-core's stages come out", async () => {
     const result = await runIngestBenchmark(context(), {
       transactions: 3,
       eventsPerTransaction: 5,
