@@ -3,7 +3,8 @@
 // network (matrix-to-remote.ts, matrix-room-actions.ts, matrix-ephemeral.ts, all through network-door.ts).
 
 import type { CommandRegistry } from "../commands/registry.ts";
-import { type BridgeCrypto, ENCRYPTED_EVENT } from "../crypto/bridge-crypto.ts";
+import type { BridgeCrypto } from "../crypto/bridge-crypto.ts";
+import { ENCRYPTED_EVENT } from "../crypto/encryption-names.ts";
 import { isEventId, isRoomId, isUserId, type RemoteUserId, type RoomId, type UserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { matrixPath } from "../matrix/client.ts";

@@ -7,7 +7,7 @@ import { HomeserverPingError } from "../bridge/homeserver-ping.ts";
 import { offlineNetworkContext } from "../bridge/network-context.ts";
 import { ConfigError, loadConfig, loadConfigWithWarnings } from "../config/load.ts";
 import type { BridgeConfig } from "../config/schema.ts";
-import { EncryptionSetupError } from "../crypto/crypto-device.ts";
+import { EncryptionSetupError } from "../crypto/encryption-names.ts";
 import { Logger, sinkFor } from "../log.ts";
 import type { NetworkFactory } from "../network.ts";
 import {

@@ -9,10 +9,10 @@ import type { MatrixClient } from "../matrix/client.ts";
 import type { Intent } from "../matrix/intent.ts";
 import type { BridgeStore, InboxEntry, MatrixEventJson } from "../store/store.ts";
 import { CryptoDevice } from "./crypto-device.ts";
+import { ENCRYPTED_EVENT } from "./encryption-names.ts";
 import { RoomEncryption } from "./room-encryption.ts";
 import { type GatheredChanges, gatherChanges } from "./sync-changes.ts";
 
-export const ENCRYPTED_EVENT = "m.room.encrypted";
 /** How long a room's queue waits for the key of a message that came before its key; keys travel separately. */
 const KEY_WAIT_MS = 10_000;
 

@@ -14,6 +14,7 @@ import type { Logger } from "../log.ts";
 import { type MatrixClient, matrixPath } from "../matrix/client.ts";
 import { isMatrixError } from "../matrix/errors.ts";
 import type { BridgeStore } from "../store/store.ts";
+import { EncryptionSetupError } from "./encryption-names.ts";
 import { deleteDatabases, type IdbFactory, restoreDatabases, saveDatabases } from "./indexeddb-snapshot.ts";
 import { type EngineRequest, sendEngineRequest } from "./outgoing-requests.ts";
 
@@ -38,14 +39,6 @@ export interface CryptoDeviceOptions {
   /** Shown to users in their clients' device lists. */
   displayName: string;
   logger: Logger;
-}
-
-/** The homeserver or the registration lacks what encryption needs; the message says what to set. */
-export class EncryptionSetupError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "EncryptionSetupError";
-  }
 }
 
 /** A device id as homeservers make them: ten capital letters. */

@@ -6,13 +6,14 @@
 
 import { randomUUID } from "node:crypto";
 import type { BridgeConfig } from "../config/schema.ts";
+import type { UserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { type MatrixClient, matrixPath } from "../matrix/client.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import { missingEncryptionSettings, type Registration } from "../registration/registration.ts";
 import type { BridgeStore } from "../store/store.ts";
-import { BridgeCrypto } from "./bridge-crypto.ts";
-import { EncryptionSetupError } from "./crypto-device.ts";
+import type { BridgeCrypto } from "./bridge-crypto.ts";
+import { EncryptionSetupError } from "./encryption-names.ts";
 
 const PROBE_TYPE = "org.matrix_bridges.encryption_probe";
 /** How long the probe waits before saying what the homeserver seems to lack. */
@@ -26,13 +27,11 @@ export interface EncryptionStartOptions {
   intents: IntentFactory;
   /** Double puppets' sends into encrypted rooms are encrypted with the bot's device. */
   doublePuppetIntents: IntentFactory | null;
-  isBridgeUser: BridgeCryptoIsBridgeUser;
+  isBridgeUser(userId: UserId): boolean;
   networkName: string;
   logger: Logger;
   stopping: AbortSignal;
 }
-
-type BridgeCryptoIsBridgeUser = ConstructorParameters<typeof BridgeCrypto>[0]["isBridgeUser"];
 
 export async function startEncryption(options: EncryptionStartOptions): Promise<BridgeCrypto> {
   const { registration, store, intents, logger } = options;
@@ -43,6 +42,8 @@ export async function startEncryption(options: EncryptionStartOptions): Promise<
         "file the homeserver loads (or generate it again with matrix-bridge -r) and restart the homeserver",
     );
   }
+  // Loaded only here: the engine's WebAssembly and in-memory IndexedDB are not wanted by bridges that never encrypt.
+  const { BridgeCrypto } = await import("./bridge-crypto.ts");
   const crypto = new BridgeCrypto({
     client: options.client,
     store,
