@@ -5,6 +5,7 @@
 
 import {
   type Command,
+  CommandUsageError,
   type DeliveryResult,
   type MatrixEdit,
   type MatrixKick,
@@ -17,6 +18,7 @@ import {
   type MatrixRedaction,
   type MatrixRoomChange,
   type MatrixTyping,
+  type MxcUri,
   type NetworkContext,
   type NetworkFactory,
   type NetworkInfo,
@@ -29,6 +31,7 @@ import {
   type RemoteUserInfo,
   type RichNode,
   type RichText,
+  remoteRoomId,
   remoteUserId,
   type ThirdPartyLookup,
   type UserId,
@@ -54,6 +57,8 @@ export class TestNetwork implements NetworkPlugin {
   private readonly threadsReplies: boolean;
   /** The Matrix users logged in to the network, and as whom: restored from `savedLogins` at every start. */
   private readonly sessions = new Map<UserId, RemoteUserId>();
+  /** Custom emoji pictures uploaded to Matrix, by name: each is uploaded once per start, not once per reaction. */
+  private readonly emojiUploads = new Map<string, Promise<MxcUri>>();
 
   /**
    * The factory's work: keep the context and the checked settings, connect nothing yet. Leaving an optional method
@@ -71,13 +76,28 @@ export class TestNetwork implements NetworkPlugin {
 
   /** Connects, and picks up the logins the bridge had before it stopped (their sessions come back sealed by the core). */
   async start(): Promise<void> {
-    this.world.connect(this.context.remote);
+    this.world.connect(this.context.remote, (name) => this.emojiImage(name));
     for (const { userId, login } of await this.context.savedLogins()) {
       this.sessions.set(userId, login.remoteUserId);
       this.context.connectionState({ connection: userId, state: "CONNECTED" });
     }
     this.context.puppetsConnected(this.sessions.size);
     this.context.connectionState({ connection: "bot", state: "CONNECTED" });
+  }
+
+  /**
+   * A custom emoji's picture on Matrix: uploaded with `context.media.upload` the first time it is used, the handle
+   * kept (a real plugin would keep it in `storage` too, to upload it once ever).
+   */
+  private emojiImage(name: string): Promise<MxcUri> {
+    let upload = this.emojiUploads.get(name);
+    if (upload === undefined) {
+      const picture = this.world.customEmoji.get(name);
+      if (picture === undefined) return Promise.reject(new Error(`the network has no emoji :${name}:`));
+      upload = this.context.media.upload(picture, "image/png", `${name}.png`);
+      this.emojiUploads.set(name, upload);
+    }
+    return upload;
   }
 
   /** The core calls nothing after this: report nothing more either. */
@@ -107,7 +127,13 @@ export class TestNetwork implements NetworkPlugin {
       const earlier = this.world.postedFor(message.eventId);
       if (earlier !== undefined) return { remoteMessageId: earlier };
     }
-    return { remoteMessageId: this.world.post(message, this.linesOf(message)) };
+    // A thread's message goes into the thread; the sender's avatar is shown beside it, as a Discord webhook does.
+    const shown = {
+      text: this.linesOf(message),
+      ...(message.thread !== undefined && { thread: message.thread.root }),
+      ...(message.senderAvatar !== undefined && { avatar: message.senderAvatar() }),
+    };
+    return { remoteMessageId: this.world.post(message, shown) };
   }
 
   /**
@@ -223,7 +249,7 @@ export class TestNetwork implements NetworkPlugin {
   async reconnect(connection: "bot" | UserId): Promise<void> {
     if (connection === "bot") {
       this.world.disconnect(this.context.remote);
-      this.world.connect(this.context.remote);
+      this.world.connect(this.context.remote, (name) => this.emojiImage(name));
     } else if (!this.sessions.has(connection)) {
       throw new Error(`${connection} is not logged in to the test network`);
     }
@@ -241,6 +267,21 @@ export class TestNetwork implements NetworkPlugin {
       name: "rooms",
       summary: "list the rooms of the test network",
       run: (ctx) => ctx.reply(`Rooms: ${[...this.world.rooms.keys()].sort().join(", ")}`),
+    },
+    {
+      // The core makes the portal and invites the user; the plugin only names the room (its own spelling of it).
+      name: "open",
+      usage: "<room>",
+      summary: "be invited into a room of the test network",
+      run: async (ctx) => {
+        const [room] = ctx.args;
+        if (room === undefined) throw new CommandUsageError("name a room");
+        try {
+          await ctx.reply(`Invited you to ${await ctx.openPortal(remoteRoomId(room))}`);
+        } catch (err) {
+          await ctx.reply(`Cannot open ${room}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      },
     },
   ];
 

@@ -17,10 +17,12 @@ import {
   type MatrixRedaction,
   type MatrixRoomChange,
   type MatrixTyping,
+  type MxcUri,
   PermanentDeliveryError,
   plainText,
   type RemoteEvents,
   type RemoteMessageId,
+  type RemoteReaction,
   type RemoteRoomId,
   type RemoteRoomInfo,
   type RemoteUserId,
@@ -54,6 +56,10 @@ export interface Post {
   message: MatrixMessage;
   id: RemoteMessageId;
   text: string;
+  /** The thread it went into: the id of the message that started it. */
+  thread?: RemoteMessageId;
+  /** The picture shown beside it: the sender's avatar, as a link anyone can open. */
+  avatar?: string;
 }
 
 export class TestWorld {
@@ -74,7 +80,11 @@ export class TestWorld {
   /** Automatic identities handed out, and whose they are: the network remembers them while the bridge restarts. */
   private readonly identities = new Map<RemoteUserId, UserId>();
   private readonly events = new EventEmitter();
+  /** The network's custom emoji (pictures users react with), by name. */
+  readonly customEmoji = new Map<string, Uint8Array>();
   private bridge: RemoteEvents | null = null;
+  /** The connected plugin's Matrix handle for a custom emoji's picture. */
+  private emojiImage: ((name: string) => Promise<MxcUri>) | null = null;
   private nextMessageId = 1;
   private failures: { reason: string; passing: boolean }[] = [];
 
@@ -102,13 +112,26 @@ export class TestWorld {
     return this.bridge;
   }
 
-  /** A plugin connected: what happens on the network from now on is told to it. */
-  connect(bridge: RemoteEvents): void {
+  /**
+   * A plugin connected: what happens on the network from now on is told to it; custom emoji reach it as their name,
+   * and `emojiImage` is how it brings one's picture to Matrix.
+   */
+  connect(bridge: RemoteEvents, emojiImage: (name: string) => Promise<MxcUri>): void {
     this.bridge = bridge;
+    this.emojiImage = emojiImage;
   }
 
   disconnect(bridge: RemoteEvents): void {
-    if (this.bridge === bridge) this.bridge = null;
+    if (this.bridge !== bridge) return;
+    this.bridge = null;
+    this.emojiImage = null;
+  }
+
+  /** `sender` reacts to `target` with the custom emoji `name` (in customEmoji): an image reaction on Matrix. */
+  async reactWithEmoji(reaction: Omit<RemoteReaction, "key" | "image">, name: string): Promise<void> {
+    if (this.emojiImage === null) throw new Error("no bridge is connected to the test network");
+    const image = await this.emojiImage(name);
+    await this.remote.reaction({ ...reaction, key: `:${name}:`, image });
   }
 
   newMessageId(): RemoteMessageId {
@@ -168,10 +191,10 @@ export class TestWorld {
     this.events.emit("delivery");
   }
 
-  /** Takes a message and shows it to the network's users as `text`; the id the network gives it. */
-  post(message: MatrixMessage, text: string): RemoteMessageId {
+  /** Takes a message and shows it to the network's users as `shown` says; the id the network gives it. */
+  post(message: MatrixMessage, shown: Omit<Post, "message" | "id">): RemoteMessageId {
     const id = this.newMessageId();
-    this.receive({ kind: "message", value: message }, { id, text });
+    this.receive({ kind: "message", value: message }, { id, ...shown });
     return id;
   }
 

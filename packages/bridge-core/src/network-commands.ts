@@ -1,7 +1,7 @@
 // Bot commands a plugin adds beside the core's (NetworkPlugin.commands), part of the plugin contract. The core runs
 // them: in the user's DM with the bot without a prefix, in a bridged room with it (`!ping`).
 
-import type { RoomId, UserId } from "./ids.ts";
+import type { RemoteRoomId, RoomId, UserId } from "./ids.ts";
 
 export interface CommandContext {
   roomId: RoomId;
@@ -19,6 +19,12 @@ export interface CommandContext {
   reply(text: string): Promise<void>;
   /** Redacts the message that held the command (it may hold a password); best effort. */
   hideCommand(): Promise<void>;
+  /**
+   * Finds or makes the portal of a remote room and invites the sender into it (unless they are in it already);
+   * resolves with its alias. Rejects with an Error whose message can be shown to the user: the network does not know
+   * the room, the admin allows it no portal, or it is bridged into a room of its own (plumbed).
+   */
+  openPortal(id: RemoteRoomId): Promise<string>;
 }
 
 export interface Command {

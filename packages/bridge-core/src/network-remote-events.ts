@@ -5,7 +5,7 @@
 // wait for a report about a room from inside a call the core made for that same room (sendMessage, …): the report
 // is queued behind that call, so the two would wait for each other. Start it and let it finish on its own.
 
-import type { RemoteMessageId, RemoteRoomId, UserId } from "./ids.ts";
+import type { MxcUri, RemoteMessageId, RemoteRoomId, UserId } from "./ids.ts";
 import type { MediaKind, PresenceState, RemoteRoomInfo, RemoteUserInfo, TextKind } from "./network.ts";
 import type { RichText } from "./rich-text.ts";
 
@@ -26,6 +26,11 @@ export interface RemoteMessage extends RemoteSide {
   text: RichText;
   /** The message this one answers, when the network says so. */
   replyTo?: RemoteMessageId;
+  /**
+   * The message that started the thread this one is in, when the network has threads: on Matrix it is an m.thread
+   * of that message's event (a plain message when that message was never bridged).
+   */
+  threadRoot?: RemoteMessageId;
   media?: {
     data: Uint8Array;
     mimetype: string;
@@ -48,7 +53,13 @@ export interface RemoteDeletion extends RemoteSide {
 export interface RemoteReaction extends RemoteSide {
   id: RemoteMessageId;
   target: RemoteMessageId;
+  /** An emoji; for a reaction with an `image`, its shortcode as `:name:`, which clients without images show. */
   key: string;
+  /**
+   * A custom emoji's picture, uploaded with `NetworkContext.media.upload` (once per emoji: keep the handle): the
+   * reaction is that image on Matrix.
+   */
+  image?: MxcUri;
 }
 
 export interface RemoteTyping extends RemoteSide {

@@ -65,6 +65,11 @@ interface MatrixSide {
   as: SendAs;
   /** Set in a private chat: the remote user the event goes to (then `remoteRoomId` only names the chat). */
   direct?: RemoteUserId;
+  /**
+   * Set when the sender has an avatar in the room: a link anyone can open to it, made like OutgoingMedia.link (call it
+   * when the link is sent), for a network that shows a picture beside a relayed sender (a Discord webhook).
+   */
+  senderAvatar?: () => string;
 }
 
 /** The kinds of text message, on both sides. */
@@ -109,6 +114,11 @@ export interface MatrixMessage extends MatrixSide {
    * `author` and `text` (its first line, shortened) let a network without replies quote it instead.
    */
   reply?: { to?: RemoteMessageId; author: string; text: string };
+  /**
+   * Set when the message was written in a Matrix thread whose first message was bridged: `root` is that message's
+   * remote id, for a network with threads to put this one in the thread started from it.
+   */
+  thread?: { root: RemoteMessageId };
   media?: OutgoingMedia;
 }
 
@@ -127,6 +137,7 @@ export interface MatrixRedaction extends MatrixSide {
 /** A Matrix user reacted to `target` as their puppet (relayed reactions reach the network as a message). */
 export interface MatrixReaction extends MatrixSide {
   target: RemoteMessageId;
+  /** An emoji, or a custom image's shortcode as `:name:` (reactions with an image and no shortcode are not bridged). */
   key: string;
 }
 

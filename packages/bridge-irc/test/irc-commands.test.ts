@@ -86,6 +86,7 @@ async function setUp(options: { legacy?: SecretVault; puppetsEnabled?: boolean }
       isManagementRoom,
       reply: async (text) => void replies.push(text),
       hideCommand: async () => void hidden++,
+      openPortal: async (id) => assert.fail(`no command here opens a portal (${id})`),
     };
     try {
       await commands.get(name)!.run(context);

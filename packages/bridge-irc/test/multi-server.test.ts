@@ -156,6 +156,7 @@ function commandContext(args: string[], replies: string[]): CommandContext {
     isManagementRoom: true,
     reply: async (text) => void replies.push(text),
     hideCommand: async () => {},
+    openPortal: async (id) => assert.fail(`no command here opens a portal (${id})`),
   };
 }
 

@@ -11,10 +11,22 @@ export const obj = (v: unknown): Json =>
 
 const relatesTo = (content: Json): Json => obj(content["m.relates_to"]);
 
-/** The event a message replies to (`m.in_reply_to`). */
+/**
+ * The event a message replies to (`m.in_reply_to`). In a thread, a reply marked `is_falling_back` is only there for
+ * clients without threads (it names the thread's latest message), so it is no reply.
+ */
 export function replyTarget(content: Json): EventId | undefined {
-  const id = obj(relatesTo(content)["m.in_reply_to"])["event_id"];
+  const rel = relatesTo(content);
+  if (rel["rel_type"] === "m.thread" && rel["is_falling_back"] === true) return undefined;
+  const id = obj(rel["m.in_reply_to"])["event_id"];
   return isEventId(id) ? id : undefined;
+}
+
+/** The first event of the thread a message is in (`rel_type: m.thread`, Matrix spec "Threading"). */
+export function threadRoot(content: Json): EventId | undefined {
+  const rel = relatesTo(content);
+  const root = rel["event_id"];
+  return rel["rel_type"] === "m.thread" && isEventId(root) ? root : undefined;
 }
 
 /** For an edit (`m.replace`): the edited event and the new content. */
@@ -25,14 +37,22 @@ export function editOf(content: Json): { target: EventId; newContent: Json } | u
   return { target, newContent: obj(content["m.new_content"]) };
 }
 
-/** For a reaction (`m.annotation`): the event reacted to and the key (usually an emoji). */
+/**
+ * For a reaction (`m.annotation`): the event reacted to and the key (usually an emoji). An image reaction (MSC4027:
+ * an mxc key) is its shortcode as `:name:`, since the network cannot open the image; without a shortcode it is none.
+ */
 export function reactionOf(content: Json): { target: EventId; key: string } | undefined {
   const rel = relatesTo(content);
   const target = rel["event_id"];
   const key = str(rel["key"]);
   if (rel["rel_type"] !== "m.annotation" || !isEventId(target) || key === undefined) return undefined;
-  return { target, key };
+  if (!key.startsWith("mxc://")) return { target, key };
+  const name = (str(content["shortcode"]) ?? str(content[UNSTABLE_SHORTCODE]))?.replace(/^:|:$/g, "").trim();
+  return name ? { target, key: `:${name}:` } : undefined;
 }
+
+/** Where clients that predate MSC4027's stable name put a reaction image's shortcode (Element sends both). */
+export const UNSTABLE_SHORTCODE = "com.beeper.reaction.shortcode";
 
 /** The redacted event: `redacts` moved into the content in room version 11. */
 export function redactionTarget(event: Json): EventId | undefined {

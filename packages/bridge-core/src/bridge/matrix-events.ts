@@ -5,7 +5,15 @@
 import type { CommandRegistry } from "../commands/registry.ts";
 import type { BridgeCrypto } from "../crypto/bridge-crypto.ts";
 import { ENCRYPTED_EVENT } from "../crypto/encryption-names.ts";
-import { isEventId, isRoomId, isUserId, type RemoteUserId, type RoomId, type UserId } from "../ids.ts";
+import {
+  isEventId,
+  isRoomId,
+  isUserId,
+  type RemoteRoomId,
+  type RemoteUserId,
+  type RoomId,
+  type UserId,
+} from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { matrixPath } from "../matrix/client.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
@@ -60,6 +68,8 @@ export interface MatrixEventDeps {
   plumbing: Plumbing;
   puppets: Puppets;
   displayNames: DisplayNames;
+  /** Finds or makes a remote room's portal and invites a user into it: its alias (Portals.openFor). */
+  openPortal: (id: RemoteRoomId, userId: UserId) => Promise<string>;
   toRemote: MatrixToRemote;
   roomActions: MatrixRoomActions;
   directChats: DirectChats;
@@ -226,7 +236,7 @@ export class MatrixEventHandler {
     const { cache, naming, displayNames, gate } = this.deps;
     const wasJoined = cache.isJoined(roomId, target);
     cache.noteMembership(roomId, target, membership as Membership);
-    displayNames.note(roomId, target, membership === "join" ? str(content["displayname"]) : undefined);
+    displayNames.note(roomId, target, membership === "join" ? content : undefined);
     if (
       target === naming.botUserId &&
       (membership === "leave" || membership === "ban") &&
@@ -344,6 +354,7 @@ export class MatrixEventHandler {
           this.deps.logger.warn("could not hide a command holding credentials", { roomId, err });
         });
       },
+      openPortal: (id) => this.deps.openPortal(id, sender),
     });
     return true;
   }

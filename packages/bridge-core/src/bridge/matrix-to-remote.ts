@@ -10,7 +10,16 @@ import type { MatrixMessage, SendAs } from "../network.ts";
 import type { RichText } from "../rich-text.ts";
 import type { BridgeStore, MatrixEventJson, RoomLink } from "../store/store.ts";
 import { isAuthor, mayRedact } from "./authorship.ts";
-import { editOf, type Json, obj, reactionOf, redactionTarget, replyTarget, str } from "./matrix-content.ts";
+import {
+  editOf,
+  type Json,
+  obj,
+  reactionOf,
+  redactionTarget,
+  replyTarget,
+  str,
+  threadRoot,
+} from "./matrix-content.ts";
 import type { Errand, NetworkDoor } from "./network-door.ts";
 import type { OutgoingParts } from "./outgoing-parts.ts";
 import { singleLine } from "./relay-text.ts";
@@ -87,6 +96,9 @@ export class MatrixToRemote {
     if (as === null) return;
     const replyTo = replyTarget(content);
     const reply = replyTo === undefined ? undefined : await parts.reply(link, replyTo);
+    const root = threadRoot(content);
+    // A thread whose first message never reached the network has nowhere to go there: the message goes to the room.
+    const remoteRoot = root === undefined ? undefined : await parts.remoteIdOf(link, root);
     const media = parts.media(msgtype, content);
     const message: MatrixMessage = {
       ...(await parts.side(link, sender, as)),
@@ -94,6 +106,7 @@ export class MatrixToRemote {
       kind,
       text: await parts.text(link.roomId, content),
       ...(reply !== undefined && { reply }),
+      ...(remoteRoot !== undefined && { thread: { root: remoteRoot } }),
       ...(media !== undefined && { media }),
     };
     const errand = { roomId: link.roomId, sender, type: msgtype, what: "message", receivedAt, resumed };

@@ -23,7 +23,10 @@ import type { Puppets } from "./puppets.ts";
 import { relayMarks } from "./relay-text.ts";
 
 /** What every call about a Matrix user's action carries (MatrixSide in network.ts). */
-export type Side = Pick<MatrixMessage, "remoteRoomId" | "sender" | "senderName" | "as" | "direct">;
+export type Side = Pick<
+  MatrixMessage,
+  "remoteRoomId" | "sender" | "senderName" | "as" | "direct" | "senderAvatar"
+>;
 
 /** How long the quoted first line of a replied-to message may be, in code units, before it is cut with "…". */
 const QUOTE_LENGTH = 80;
@@ -44,6 +47,8 @@ export interface OutgoingPartsDeps {
   relayTemplate: string;
   /** A Matrix user's display name in a room, sanitised to one line (DisplayNames). */
   displayNameOf: (roomId: RoomId, userId: UserId) => Promise<string>;
+  /** A Matrix user's avatar in a room, if they have one (DisplayNames). */
+  avatarOf: (roomId: RoomId, userId: UserId) => Promise<MxcUri | undefined>;
   /** A link anyone can open to a Matrix file, through the bridge's media proxy (PublicLinks.link). */
   mediaLink: (mxc: MxcUri, filename: string) => string;
 }
@@ -63,12 +68,15 @@ export class OutgoingParts {
   }
 
   async side(link: RoomLink, sender: UserId, as: SendAs): Promise<Side> {
+    const avatar = await this.deps.avatarOf(link.roomId, sender);
     return {
       remoteRoomId: link.remoteRoomId,
       sender,
       senderName: as.kind === "relay" ? as.marks.displayName : await this.nameOf(link.roomId, sender),
       as,
       ...(link.peer !== undefined && { direct: link.peer }),
+      // The plugin gets a link through the media proxy, never the mxc URI: the network cannot open that.
+      ...(avatar !== undefined && { senderAvatar: () => this.deps.mediaLink(avatar, "avatar") }),
     };
   }
 

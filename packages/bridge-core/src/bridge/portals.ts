@@ -4,7 +4,7 @@
 // (the query is answered "not found"), or linking a room to "#news" would hand its moderators everyone who joins the
 // official alias of #news. Which remote rooms may have portals at all is the admin's choice (portal-policy.ts).
 
-import type { RemoteRoomId, RoomAlias } from "../ids.ts";
+import type { RemoteRoomId, RoomAlias, UserId } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import type { NetworkInfo, NetworkPlugin, RemoteRoomInfo } from "../network.ts";
@@ -86,6 +86,27 @@ export class Portals {
       }
       return (await this.createPortal(id)) !== null;
     });
+  }
+
+  /**
+   * A plugin command's way into a portal (CommandContext.openPortal): the remote room's portal, made if need be, with
+   * `userId` invited unless they are in it already; its alias. `id` is the plugin's own spelling of the room. Throws
+   * an Error to show the user when there is no portal to enter.
+   */
+  async openFor(id: RemoteRoomId, userId: UserId): Promise<RoomAlias> {
+    const { store, intents, naming } = this.options;
+    const link = await this.options.queue.run(remoteRoomKey(id), async () => {
+      const existing = await store.getRoomLinkByRemote(id);
+      // A plumbed room belongs to its own moderators: the bridge hands out no invitations to it.
+      if (existing?.kind === "plumbed")
+        throw new Error(`${id} is bridged into a room of its own, not a portal`);
+      return existing ?? (await this.createPortal(id));
+    });
+    if (link === null)
+      throw new Error(`${id} cannot have a portal: the network does not know it, or it is not allowed`);
+    const member = await intents.bot.getState<{ membership?: unknown }>(link.roomId, "m.room.member", userId);
+    if (member?.membership !== "join") await intents.bot.invite(link.roomId, userId);
+    return naming.portalAlias(link.remoteRoomId);
   }
 
   /**

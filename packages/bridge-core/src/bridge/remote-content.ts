@@ -2,7 +2,7 @@
 // when it has formatting, Matrix HTML, with mentions of remote users as pills of their Matrix users.
 
 import { toMatrixHtml } from "../formatting/matrix-html.ts";
-import type { RemoteUserId, UserId } from "../ids.ts";
+import type { EventId, RemoteUserId, UserId } from "../ids.ts";
 import type { MediaKind, TextKind } from "../network.ts";
 import type { RichText } from "../rich-text.ts";
 
@@ -28,4 +28,25 @@ export function textContent(
     body,
     ...(html !== undefined && { format: "org.matrix.custom.html", formatted_body: html }),
   };
+}
+
+/**
+ * `m.relates_to` for a message answering `replyTo` and/or in the thread started by `threadRoot` (Matrix spec
+ * "Threading"). In a thread without a reply of its own, the reply to the root is marked `is_falling_back`: clients
+ * with threads ignore it, and those without show the message answering where the thread began. (The spec suggests
+ * the thread's latest message there; the core does not follow threads, and the root is the better context anyway.)
+ */
+export function relationOf(
+  replyTo: EventId | undefined,
+  threadRoot: EventId | undefined,
+): Record<string, unknown> | undefined {
+  if (threadRoot !== undefined) {
+    return {
+      rel_type: "m.thread",
+      event_id: threadRoot,
+      is_falling_back: replyTo === undefined,
+      "m.in_reply_to": { event_id: replyTo ?? threadRoot },
+    };
+  }
+  return replyTo === undefined ? undefined : { "m.in_reply_to": { event_id: replyTo } };
 }

@@ -31,9 +31,10 @@ import type { RoomQueues } from "../pipeline/room-queues.ts";
 import type { BridgeStore, RoomLink } from "../store/store.ts";
 import type { DirectChats } from "./direct-chats.ts";
 import type { Ghosts } from "./ghosts.ts";
+import { UNSTABLE_SHORTCODE } from "./matrix-content.ts";
 import type { Portals } from "./portals.ts";
 import { DOUBLE_PUPPET_SOURCE, type Puppets } from "./puppets.ts";
-import { MEDIA_MSGTYPES, type PillOf, textContent } from "./remote-content.ts";
+import { MEDIA_MSGTYPES, type PillOf, relationOf, textContent } from "./remote-content.ts";
 
 export interface RemoteToMatrixDeps {
   /** Aborted when the bridge stops: events held back by an unreachable homeserver stay recorded for the next start. */
@@ -183,7 +184,9 @@ export class RemoteToMatrix implements RemoteEvents {
         };
       }
       const replyTo = m.replyTo ? await this.eventFor(m.roomId, m.replyTo) : undefined;
-      if (replyTo) content["m.relates_to"] = { "m.in_reply_to": { event_id: replyTo } };
+      const root = m.threadRoot ? await this.eventFor(m.roomId, m.threadRoot) : undefined;
+      const relation = relationOf(replyTo, root);
+      if (relation !== undefined) content["m.relates_to"] = relation;
       const eventId = await intent.sendMessage(
         link.roomId,
         this.mark(content, real),
@@ -244,7 +247,21 @@ export class RemoteToMatrix implements RemoteEvents {
       const target = await this.eventFor(r.roomId, r.target);
       if (target === undefined || (await this.eventFor(r.roomId, r.id)) !== undefined) return;
       const { intent } = await this.speaker(link, r.sender);
-      const eventId = await intent.react(link.roomId, target, r.key, txnIdFor("r", r.roomId, r.id));
+      const txnId = txnIdFor("r", r.roomId, r.id);
+      // An image reaction (MSC4027): the image is the key, the shortcode what clients without images show.
+      const eventId =
+        r.image === undefined
+          ? await intent.react(link.roomId, target, r.key, txnId)
+          : await intent.sendEvent(
+              link.roomId,
+              "m.reaction",
+              {
+                "m.relates_to": { rel_type: "m.annotation", event_id: target, key: r.image },
+                shortcode: r.key,
+                [UNSTABLE_SHORTCODE]: r.key,
+              },
+              txnId,
+            );
       await this.deps.store.putEventLink({
         roomId: link.roomId,
         eventId,

@@ -139,6 +139,7 @@ export function createServices(inputs: ServiceInputs): Services {
     puppets,
     relayTemplate: config.bridge.relayTemplate,
     displayNameOf: (roomId, userId) => displayNames.of(roomId, userId),
+    avatarOf: (roomId, userId) => displayNames.avatarOf(roomId, userId),
     mediaLink: inputs.mediaLink,
   });
   const toRemote = new MatrixToRemote({
@@ -187,6 +188,7 @@ export function createServices(inputs: ServiceInputs): Services {
     plumbing,
     puppets,
     displayNames,
+    openPortal: (id, userId) => portals.openFor(id, userId),
     toRemote,
     roomActions: new MatrixRoomActions({ door, parts, puppets }),
     directChats,

@@ -21,7 +21,15 @@ import { Puppets } from "../../src/bridge/puppets.ts";
 import { UserGate } from "../../src/bridge/user-gate.ts";
 import { registerBuiltinCommands } from "../../src/commands/builtin.ts";
 import { CommandRegistry } from "../../src/commands/registry.ts";
-import { localpartOf, type RemoteUserId, type RoomId, remoteUserId, type UserId } from "../../src/ids.ts";
+import {
+  localpartOf,
+  type MxcUri,
+  type RemoteRoomId,
+  type RemoteUserId,
+  type RoomId,
+  remoteUserId,
+  type UserId,
+} from "../../src/ids.ts";
 import type { Intent } from "../../src/matrix/intent.ts";
 import type { IntentFactory } from "../../src/matrix/intents.ts";
 import { MembershipCache } from "../../src/matrix/membership-cache.ts";
@@ -48,6 +56,8 @@ export interface Said {
 
 export interface HandlerUnderTest {
   handler: MatrixEventHandler;
+  /** The bot's commands: the core's, and any a test registers as a plugin would. */
+  commands: CommandRegistry;
   store: LevelStore;
   cache: MembershipCache;
   said: Said[];
@@ -59,6 +69,10 @@ export interface HandlerUnderTest {
   reopened: { owner: UserId; peer: RemoteUserId }[];
   /** Events the homeserver gives when asked for one by id (an original a reply quotes). */
   timeline: Map<string, MatrixEventJson>;
+  /** Matrix users' avatars in every room, as their member events would give them. */
+  avatars: Map<UserId, MxcUri>;
+  /** Portals plugin commands opened (CommandContext.openPortal), and for whom. */
+  opened: { id: RemoteRoomId; userId: UserId }[];
   logs: string[];
   /** Feeds one event as a transaction's timeline (or ephemeral) entry would. */
   handle(event: MatrixEventJson, kind?: InboxEntry["kind"]): Promise<void>;
@@ -82,6 +96,8 @@ export async function handlerUnderTest(
   const ghostDms: HandlerUnderTest["ghostDms"] = [];
   const reopened: HandlerUnderTest["reopened"] = [];
   const timeline = new Map<string, MatrixEventJson>();
+  const avatars = new Map<UserId, MxcUri>();
+  const opened: HandlerUnderTest["opened"] = [];
   let rooms = 0;
   const intentOf = (userId: UserId): Intent =>
     ({
@@ -179,6 +195,7 @@ export async function handlerUnderTest(
     puppets,
     relayTemplate: "{displayname}: {message}",
     displayNameOf: async (_roomId, userId) => localpartOf(userId),
+    avatarOf: async (_roomId, userId) => avatars.get(userId),
     mediaLink: (mxc) => `https://media.example/${mxc}`,
   });
   const toRemote = new MatrixToRemote({
@@ -213,6 +230,10 @@ export async function handlerUnderTest(
     plumbing: { forget: async () => null } as unknown as Plumbing,
     puppets,
     displayNames: displayNames as unknown as DisplayNames,
+    openPortal: async (id, userId) => {
+      opened.push({ id, userId });
+      return naming.portalAlias(id);
+    },
     toRemote,
     roomActions: new MatrixRoomActions({ door, parts, puppets }),
     directChats,
@@ -225,6 +246,7 @@ export async function handlerUnderTest(
   return {
     dir,
     handler,
+    commands,
     store,
     cache,
     said,
@@ -233,6 +255,8 @@ export async function handlerUnderTest(
     ghostDms,
     reopened,
     timeline,
+    avatars,
+    opened,
     logs: lines,
     async handle(event, kind = "timeline") {
       await handler.handle({

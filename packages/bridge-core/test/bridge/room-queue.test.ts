@@ -133,6 +133,7 @@ describe("one queue per bridged room", () => {
         naming,
         puppets,
         relayTemplate: "{displayname}: {message}",
+        avatarOf: async () => undefined,
         displayNameOf: async (_roomId, userId) => localpartOf(userId),
         mediaLink: () => "https://media.example/file",
       }),

@@ -21,6 +21,7 @@ function context(isManagementRoom = true): {
       sender: SENDER,
       isManagementRoom,
       hideCommand: async () => undefined,
+      openPortal: async (id) => assert.fail(`no command here opens a portal (${id})`),
       reply: async (text) => {
         replies.push(text);
       },

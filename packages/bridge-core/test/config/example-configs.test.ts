@@ -12,7 +12,7 @@ import { parseYaml } from "../../src/config/located.ts";
 import { Logger } from "../../src/log.ts";
 import type { NetworkFactory } from "../../src/network.ts";
 
-const NETWORKS = ["bridge-irc", "bridge-xmpp", "bridge-telegram"] as const;
+const NETWORKS = ["bridge-irc", "bridge-xmpp", "bridge-telegram", "bridge-discord"] as const;
 
 describe("example configs", () => {
   for (const network of NETWORKS) {

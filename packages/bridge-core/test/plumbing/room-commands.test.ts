@@ -32,6 +32,7 @@ async function send(
     sender,
     isManagementRoom,
     hideCommand: async () => undefined,
+    openPortal: async (id) => assert.fail(`no command here opens a portal (${id})`),
     reply: async (text) => {
       replies.push(text);
     },
@@ -143,6 +144,7 @@ describe("registration", () => {
       sender: MOD,
       isManagementRoom: false,
       hideCommand: async () => undefined,
+      openPortal: async (id) => assert.fail(`no command here opens a portal (${id})`),
       reply: async (r) => void replies.push(r),
     });
     assert.match(replies[0] ?? "", /^Linked this room to lobby\./);
