@@ -4,30 +4,30 @@
 // these without fsync: the mapping and the deletion stand or fall together, and all a crash of the database server
 // can take back is the last fraction of a second of them, whose events are then handled again at the next start
 // (their entries are still in the inbox). Accepting transactions still waits for the flush: acknowledged is on disk.
-// On a connection of their own whose sessions commit that way, so that a group is one round trip, not four (BEGIN,
-// SET LOCAL, the statement, COMMIT) on the store's pool.
+// The statement turns the flush off for its own transaction (`set_config(…, true)`, read when it commits): one round
+// trip, nothing left on the session for the store's other statements, and nothing a connection pooler in front of
+// the database must allow (a `SET` on connect, or startup options).
 
-import { PgPool, type PgPoolOptions } from "./pg-pool.ts";
+import type { PgPool } from "./pg-pool.ts";
 import type { EventLink } from "./store.ts";
 import { WriteGroup } from "./write-group.ts";
 
 type HandledWrite = { link: EventLink } | { done: number };
 
 const WRITE = `
-  WITH done AS (DELETE FROM inbox WHERE seq = ANY($1::bigint[]))
-  INSERT INTO event_links (room_id, event_id, remote_room_id, remote_message_id)
-  SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
-  ON CONFLICT (room_id, event_id) DO UPDATE SET remote_room_id = excluded.remote_room_id,
-    remote_message_id = excluded.remote_message_id, written = nextval('event_links_written')`;
+  WITH done AS (DELETE FROM inbox WHERE seq = ANY($1::bigint[])),
+  links AS (
+    INSERT INTO event_links (room_id, event_id, remote_room_id, remote_message_id)
+    SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
+    ON CONFLICT (room_id, event_id) DO UPDATE SET remote_room_id = excluded.remote_room_id,
+      remote_message_id = excluded.remote_message_id, written = nextval('event_links_written')
+  )
+  SELECT set_config('synchronous_commit', 'off', true)`;
 
 export class PgHandledWrites {
-  private readonly db: PgPool;
   private readonly group: WriteGroup<HandledWrite>;
 
-  /** With the store's connection settings; one connection, as the groups are written one at a time anyway. */
-  constructor(options: PgPoolOptions) {
-    const db = new PgPool({ ...options, poolSize: 1, asynchronousCommit: true });
-    this.db = db;
+  constructor(db: PgPool) {
     this.group = new WriteGroup(async (writes) => {
       const done: number[] = [];
       // One row per mapped event: an upsert may not touch a row twice in one statement, and the later write wins.
@@ -57,11 +57,5 @@ export class PgHandledWrites {
 
   idle(): Promise<void> {
     return this.group.idle();
-  }
-
-  /** Once every write asked for is done. */
-  async end(): Promise<void> {
-    await this.group.idle();
-    await this.db.end();
   }
 }

@@ -17,8 +17,6 @@ export interface PgPoolOptions {
   statementTimeoutMs: number;
   /** How long operations wait for a lost database to come back before they fail. */
   retryMs: number;
-  /** Commits return before the WAL is flushed (`synchronous_commit = off` for the pool's sessions). */
-  asynchronousCommit?: boolean;
   log?: StoreLog;
 }
 
@@ -75,7 +73,6 @@ export class PgPool {
       connectionTimeoutMillis: options.connectTimeoutMs,
       statement_timeout: options.statementTimeoutMs,
       idleTimeoutMillis: 30_000,
-      ...(options.asynchronousCommit === true && { options: "-c synchronous_commit=off" }),
     });
     // An idle connection the server closed is reported here; without a listener it would end the process. The pool
     // drops it and the next query connects anew.

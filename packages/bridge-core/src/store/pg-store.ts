@@ -36,7 +36,7 @@ import type {
 const CACHED_ROWS = 50_000;
 const bridgeSecretOwner = (name: string) => `bridge-secret:${name}`;
 
-export interface PgStoreOptions extends Omit<PgPoolOptions, "log" | "asynchronousCommit"> {
+export interface PgStoreOptions extends Omit<PgPoolOptions, "log"> {
   /** The key that seals credentials; required, since a database has no folder to keep it beside. */
   keyFile: string;
   log?: PgPoolOptions["log"];
@@ -69,7 +69,7 @@ export class PgStore implements BridgeStore {
   static async open(options: PgStoreOptions): Promise<PgStore> {
     const secrets = SecretVault.open(options.keyFile);
     const db = new PgPool(options);
-    const handled = new PgHandledWrites(options);
+    const handled = new PgHandledWrites(db);
     const store = new PgStore(db, secrets, handled);
     try {
       await migratePg(db, withoutPassword(options.url), options.log);
@@ -79,7 +79,6 @@ export class PgStore implements BridgeStore {
       );
       store.nextRemoteSeq = Number(row?.next ?? 0);
     } catch (err) {
-      await handled.end();
       await db.end();
       throw err;
     }
@@ -335,7 +334,6 @@ export class PgStore implements BridgeStore {
 
   async close(): Promise<void> {
     await this.inbox.close();
-    await this.handled.end();
     await this.db.end();
   }
 
