@@ -23,6 +23,7 @@ import type {
   NewInboxItem,
   RoomLink,
 } from "../../src/store/store.ts";
+import { describeGroupedWrites } from "./store-contract-grouped.ts";
 
 /** One implementation, as the contract drives it. */
 export interface StoreUnderTest {
@@ -331,33 +332,6 @@ export function describeStoreContract(name: string, under: StoreUnderTest): void
         await reopen();
         assert.deepEqual(await store.getEventLinkByRemote(link.remoteRoomId, link.remoteMessageId), link);
       });
-      it("keeps every mapping and completion asked for at once (one write for many), each visible when it resolves", async () => {
-        const entries = stored(await store.acceptTransaction(txn("t1"), [1, 2, 3, 4, 5].map((i) => event(`e${i}`))));
-        const links = entries.map((_, i) => ({
-          ...link,
-          eventId: parseEventId(`$e${i}`),
-          remoteMessageId: remoteMessageId(`m${i}`),
-        }));
-        await Promise.all(
-          links.map(async (each, i) => {
-            await store.putEventLink(each);
-            assert.deepEqual(await store.getEventLinkByMatrix(each.roomId, each.eventId), each);
-            if (i % 2 === 0) await store.completeInbox(entries[i]?.seq ?? -1);
-          }),
-        );
-        await reopen();
-        for (const each of links)
-          assert.deepEqual(await store.getEventLinkByRemote(each.remoteRoomId, each.remoteMessageId), each);
-        assert.deepEqual(bodies(await store.pendingInbox()), ["e2", "e4"]);
-      });
-
-      it("keeps the later of two mappings of one event asked for in the same turn", async () => {
-        const later = { ...link, remoteMessageId: remoteMessageId("later") };
-        await Promise.all([store.putEventLink(link), store.putEventLink(later)]);
-        assert.deepEqual(await store.getEventLinkByMatrix(link.roomId, link.eventId), later);
-        await reopen();
-        assert.deepEqual(await store.getEventLinkByMatrix(link.roomId, link.eventId), later);
-      });
     });
 
     describe("user records", () => {
@@ -387,23 +361,17 @@ export function describeStoreContract(name: string, under: StoreUnderTest): void
       });
     });
 
-    describe("close", () => {
-      it("waits for mappings and completions still to be written", async () => {
-        const link: EventLink = {
-          roomId: parseRoomId("!room:example.org"),
-          eventId: parseEventId("$e1"),
-          remoteRoomId: remoteRoomId("a"),
-          remoteMessageId: remoteMessageId("m1"),
-        };
-        const [entry] = stored(await store.acceptTransaction(txn("t1"), [event("e1"), event("e2")]));
-        const writing = [store.putEventLink(link), store.completeInbox(entry?.seq ?? -1)];
+    describeGroupedWrites({
+      current: () => store,
+      reopen,
+      async closeThenOpen(pending) {
         await store.close();
-        await Promise.all(writing);
+        await Promise.all(pending);
         store = await under.open();
-        assert.deepEqual(await store.getEventLinkByMatrix(link.roomId, link.eventId), link);
-        assert.deepEqual(bodies(await store.pendingInbox()), ["e2"]);
-      });
+      },
+    });
 
+    describe("close", () => {
       it("waits for an acceptTransaction in flight", async () => {
         const accepting = store.acceptTransaction(txn("late"), [message("a")]);
         await store.close();
