@@ -2,7 +2,7 @@
 // ghosts under their server nicknames, Discord markdown ↔ Matrix formatting, Matrix users speaking through the
 // channel's webhook under their names, replies, edits, deletions, reactions and files both ways — and the faults:
 // a dropped gateway connection (resumed), a 429 (waited out), restarts of the bridge mid-conversation and a restart of
-// Synapse, counted for loss, repeats and order.
+// Synapse, counted for loss, repeats and order; threads' messages said while the bridge was down caught up.
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -234,6 +234,43 @@ describe("Discord bridge with the Discord API emulator and Synapse", () => {
       toDiscord,
       emulator.messages(channel.id).map((m) => m.content),
     );
+  });
+
+  test("thread messages said while the bridge was down are caught up into their Matrix threads", async () => {
+    const rootOf = async (body: string) =>
+      (await alice.waitForEvent((e) => e.content["body"] === body, { roomId: room, timeoutMs: 30_000 }))
+        .content["m.relates_to"] as Record<string, unknown> | undefined;
+    const starter = emulator.say(channel.id, carol, "a thread before the stop");
+    const starterEvent = await alice.waitForEvent((e) => e.content["body"] === "a thread before the stop", {
+      roomId: room,
+    });
+    const thread = emulator.admin.createThread(channel.id, "old", carol, starter.id);
+    emulator.say(thread.id, carol, "in the thread before the stop");
+    assert.equal((await rootOf("in the thread before the stop"))?.["event_id"], starterEvent.event_id);
+    await stack.replaceBridge(async () => {
+      emulator.say(thread.id, carol, "in the old thread while down");
+      const newStarter = emulator.say(channel.id, carol, "a thread started while down");
+      emulator.say(
+        emulator.admin.createThread(channel.id, "new", carol, newStarter.id).id,
+        carol,
+        "in the new thread",
+      );
+    });
+    assert.equal((await rootOf("in the old thread while down"))?.["event_id"], starterEvent.event_id);
+    const newStarterEvent = await alice.waitForEvent(
+      (e) => e.content["body"] === "a thread started while down",
+      {
+        roomId: room,
+      },
+    );
+    assert.deepEqual(await rootOf("in the new thread"), {
+      rel_type: "m.thread",
+      event_id: newStarterEvent.event_id,
+      is_falling_back: true,
+      "m.in_reply_to": { event_id: newStarterEvent.event_id },
+    });
+    const bodies = alice.eventsSeen(room).map((e) => e.content["body"]);
+    assert.equal(bodies.filter((b) => b === "in the old thread while down").length, 1, "caught up once");
   });
 
   test("after Synapse restarts, messages cross both ways again: counted for loss, repeats and order", async (t) => {

@@ -1,7 +1,8 @@
 // The Discord bridge's richer mapping, against the Discord API emulator and Synapse: avatars on ghosts and the server
 // icon on portals (uploaded once, followed when they change), channel name and topic followed, announcement channels
-// as portals, threads as replies in their parent channel's portal, rich embeds as quoted text (link previews left to
-// Matrix clients), stickers as images, and the bot's commands listing servers and channels with their aliases.
+// as portals, threads as Matrix threads both ways, custom emoji reactions as image reactions, Matrix users' avatars on
+// their webhook messages, rich embeds as quoted text (link previews left to Matrix clients), stickers as images, and
+// the bot's commands listing servers and channels with their aliases and inviting into a channel's room.
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -106,7 +107,7 @@ describe("Discord bridge: avatars, channel details, announcements, threads, embe
     await alice.waitForEvent((e) => e.content["body"] === "version 2 is out", { roomId: newsRoom });
   });
 
-  test("a thread's messages reach the parent channel's portal as replies to the message it started from", async () => {
+  test("a Discord thread is a Matrix thread of the message it started from, both ways", async () => {
     const starter = emulator.say(channelId, carol, "shall we talk about it?");
     const starterEvent = await alice.waitForEvent((e) => e.content["body"] === "shall we talk about it?", {
       roomId: room,
@@ -114,8 +115,94 @@ describe("Discord bridge: avatars, channel details, announcements, threads, embe
     const thread = emulator.admin.createThread(channelId, "about it", carol, starter.id);
     emulator.say(thread.id, carol, "in the thread");
     const inThread = await alice.waitForEvent((e) => e.content["body"] === "in the thread", { roomId: room });
-    const relates = inThread.content["m.relates_to"] as Record<string, Record<string, unknown>>;
-    assert.equal(relates["m.in_reply_to"]?.["event_id"], starterEvent.event_id);
+    assert.deepEqual(inThread.content["m.relates_to"], {
+      rel_type: "m.thread",
+      event_id: starterEvent.event_id,
+      is_falling_back: true,
+      "m.in_reply_to": { event_id: starterEvent.event_id },
+    });
+
+    // Element's shape of a thread message: the reply only a fallback for clients without threads.
+    const inMatrixThread = (root: string, body: string) =>
+      alice.sendMessage(room, {
+        msgtype: "m.text",
+        body,
+        "m.relates_to": {
+          rel_type: "m.thread",
+          event_id: root,
+          is_falling_back: true,
+          "m.in_reply_to": { event_id: root },
+        },
+      });
+    await inMatrixThread(starterEvent.event_id!, "answer from Matrix");
+    const answer = await emulator.waitForMessage(
+      thread.id,
+      (m) => m.content === "answer from Matrix",
+      "the answer",
+    );
+    assert.ok(answer.webhook_id, "through the channel's webhook");
+    assert.ok(
+      !emulator.messages(channelId).some((m) => m.content === "answer from Matrix"),
+      "not in the channel",
+    );
+
+    // A Matrix thread on a Discord message that has none starts the Discord thread.
+    const plain = emulator.say(channelId, carol, "no thread here yet");
+    const plainEvent = await alice.waitForEvent((e) => e.content["body"] === "no thread here yet", {
+      roomId: room,
+    });
+    await inMatrixThread(plainEvent.event_id!, "now there is one");
+    await emulator.waitForMessage(
+      plain.id,
+      (m) => m.content === "now there is one",
+      "the first message of a new thread",
+    );
+  });
+
+  test("a custom emoji reaction arrives as an image reaction with its shortcode", async () => {
+    const target = emulator.say(channelId, carol, "react to me");
+    const targetEvent = await alice.waitForEvent((e) => e.content["body"] === "react to me", {
+      roomId: room,
+    });
+    const png = randomBytes(900);
+    emulator.react(channelId, target.id, carol, emulator.admin.addEmoji(guild, "blob", png));
+    const reaction = await alice.waitForEvent(
+      (e) => e.type === "m.reaction" && e.content["shortcode"] === ":blob:",
+      { roomId: room },
+    );
+    const relates = reaction.content["m.relates_to"] as Record<string, unknown>;
+    assert.equal(relates["event_id"], targetEvent.event_id);
+    assert.match(String(relates["key"]), /^mxc:\/\//);
+    assert.equal(reaction.content["com.beeper.reaction.shortcode"], ":blob:");
+    assert.deepEqual(await download(relates["key"]), png);
+  });
+
+  test("a Matrix user's webhook messages carry their avatar, as a link Discord opens without a Matrix token", async () => {
+    const face = randomBytes(1800);
+    const upload = await fetch(`${stack.synapse.url}/_matrix/media/v3/upload?filename=face.png`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alice.accessToken}`, "content-type": "image/png" },
+      body: face,
+    });
+    const { content_uri: mxc } = (await upload.json()) as { content_uri: string };
+    await alice.request("PUT", `/_matrix/client/v3/profile/${encodeURIComponent(alice.userId)}/avatar_url`, {
+      avatar_url: mxc,
+    });
+    await alice.waitForEvent(
+      (e) => e.type === "m.room.member" && e.state_key === alice.userId && e.content["avatar_url"] === mxc,
+      { roomId: room },
+    );
+    await alice.sendText(room, "with my face");
+    const sent = await emulator.waitForMessage(
+      channelId,
+      (m) => m.content === "with my face",
+      "Alice's message",
+    );
+    const avatarUrl = emulator.webhookAvatarOf(sent.id) ?? "";
+    assert.ok(!avatarUrl.includes("mxc://") && !avatarUrl.includes(stack.synapse.url), avatarUrl);
+    const fetched = await emulator.webhookAvatarFetched(sent.id);
+    assert.equal(fetched?.status, 200);
+    assert.deepEqual(Buffer.from(fetched?.data ?? []), face);
   });
 
   test("rich embeds arrive as quoted text, link previews are left out, stickers arrive as images", async () => {
@@ -161,5 +248,15 @@ describe("Discord bridge: avatars, channel details, announcements, threads, embe
     assert.match(await command(dm, "channels 123"), /server id/);
     const invite = await command(dm, "invite");
     assert.match(invite, new RegExp(`client_id=${emulator.bot.id}.*scope=bot`));
+  });
+
+  test("join <server>/<channel> in the DM makes the channel's room and invites the user into it", async () => {
+    const quiet = emulator.createChannel(guild, "quiet", "nobody spoke here").id;
+    const dm = await alice.createDirectMessage(`@discordbot:${stack.synapse.serverName}`);
+    await alice.waitForEvent((e) => String(e.content["body"]).startsWith("Hello"), { roomId: dm });
+    assert.equal(await command(dm, `join ${guild}/${quiet}`), `Invited you to ${alias(quiet)}.`);
+    const invited = await alice.waitForInvite((e) => e.type === "m.room.member");
+    assert.equal(await alice.join(invited), await alice.join(alias(quiet)));
+    assert.match(await command(dm, "join 123/456"), /<server id>\/<channel id>/);
   });
 });

@@ -1,10 +1,11 @@
 // The Discord bot commands beside the core's: which servers the bot is in, a server's channels with the portal alias
-// each has (joining the alias makes the portal and brings the user in), and the link that adds the bot to a server.
+// each has (joining the alias makes the portal and brings the user in), `join` to be invited into a channel's portal,
+// and the link that adds the bot to a server.
 // A bot only enters a server when someone who manages it follows that link; it cannot join one by itself.
 
 import { type Command, CommandUsageError, type RemoteRoomId } from "bridge-core";
 import { ChannelType, type Client, OAuth2Scopes, PermissionFlagsBits } from "discord.js";
-import { channelRoomId, isSnowflake } from "./discord-ids.ts";
+import { channelRoomId, isSnowflake, parseChannelRoomId } from "./discord-ids.ts";
 
 /** What the bridge does in a server's channels, asked for when the bot is added. */
 export const BOT_PERMISSIONS = [
@@ -71,13 +72,31 @@ export function discordCommands(deps: {
         const lines = channels.map((c) => {
           const id = channelRoomId(guild.id, c.id);
           const kind = c.type === ChannelType.GuildAnnouncement ? " (announcements)" : "";
-          return `- #${c.name}${kind}: join ${deps.portalAlias(id)}${linked.has(id) ? " (bridged)" : ""}`;
+          return `- #${c.name}${kind}: join ${deps.portalAlias(id)}${linked.has(id) ? " (bridged)" : ""} or \`join ${guild.id}/${c.id}\``;
         });
         await context.reply(
           lines.length === 0
             ? `${guild.name} has no text channel the bot can see.`
             : `Channels of ${guild.name} (join an alias to enter its room):\n${lines.join("\n")}`,
         );
+      },
+    },
+    {
+      name: "join",
+      usage: "<server id>/<channel id>",
+      summary: "Be invited into a Discord channel's Matrix room",
+      section: "Discord",
+      async run(context) {
+        const ids = parseChannelRoomId((context.args[0] ?? "") as RemoteRoomId);
+        if (ids === null) throw new CommandUsageError("name a channel as <server id>/<channel id>");
+        try {
+          const alias = await context.openPortal(channelRoomId(ids.guildId, ids.channelId));
+          await context.reply(`Invited you to ${alias}.`);
+        } catch (err) {
+          await context.reply(
+            `Could not open that channel's room: ${err instanceof Error ? err.message : String(err)}`,
+          );
+        }
       },
     },
     {

@@ -1,9 +1,9 @@
 // Discord → Matrix: what discord.js reports from the gateway, as the core's remote events. Each portal channel's
 // events are handled one after another in the order they came (a message's files are fetched before the next event
 // of the channel is looked at), so the core gets them in Discord's order. A thread's messages go to its parent
-// channel's portal, in the parent's queue, as replies to the message the thread was started from: the plugin
-// contract has no threads, so they read as a reply chain on Matrix. The last message bridged in each channel is
-// recorded; after a restart what was said meanwhile in a portal channel is fetched from its history and bridged first.
+// channel's portal, in the parent's queue, as a Matrix thread of the message the thread was started from (a thread
+// has that message's id). The last message bridged in each channel and thread is recorded; after a restart what was
+// said meanwhile in a portal channel and in its active threads is fetched from their history and bridged first.
 
 import type { Logger, NetworkContext, RemoteEvents, RemoteRoomId, RichText } from "bridge-core";
 import {
@@ -17,6 +17,7 @@ import {
   type PartialMessage,
   type PartialMessageReaction,
   type PartialUser,
+  type TextBasedChannel,
   type User,
 } from "discord.js";
 import type { DiscordConfig } from "./config.ts";
@@ -157,15 +158,29 @@ export class DiscordReceiver {
         const last = await this.lastOf(ids.channelId);
         if (last === undefined) return;
         const channel = await this.deps.client.channels.fetch(ids.channelId);
-        if (channel === null || !channel.isTextBased() || channel.isDMBased()) return;
-        for (let after = last; ; ) {
-          const page = [...(await channel.messages.fetch({ after: after.toString(), limit: 100 })).values()];
-          if (page.length === 0) return;
-          page.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-          for (const message of page) await this.message(message);
-          after = BigInt(page.at(-1)?.id ?? after);
+        if (channel === null || !channel.isTextBased() || channel.isDMBased() || channel.isThread()) return;
+        await this.catchUpChannel(channel, last);
+        // A thread is caught up from its last message bridged; one started after the channel's last message
+        // bridged (while the bridge was down) from its beginning. Archived threads are quiet: left alone.
+        const { threads } = await channel.guild.channels.fetchActiveThreads();
+        for (const thread of threads.values()) {
+          if (thread.parentId !== channel.id) continue;
+          const threadLast =
+            (await this.lastOf(thread.id)) ?? (BigInt(thread.id) > last ? BigInt(thread.id) : undefined);
+          if (threadLast !== undefined) await this.catchUpChannel(thread, threadLast);
         }
       });
+    }
+  }
+
+  /** Bridges what a channel or thread said after the message `after`, oldest first, page by page. */
+  private async catchUpChannel(channel: TextBasedChannel, after: bigint): Promise<void> {
+    for (let from = after; ; ) {
+      const page = [...(await channel.messages.fetch({ after: from.toString(), limit: 100 })).values()];
+      if (page.length === 0) return;
+      page.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+      for (const message of page) await this.message(message);
+      from = BigInt(page.at(-1)?.id ?? from);
     }
   }
 
@@ -225,14 +240,14 @@ export class DiscordReceiver {
     if (roomId === null) return;
     const sender = await this.deps.people.author(message.author, message.member);
     const text: RichText = messageText(message, this.names(message));
-    // In a thread without a reply of its own, a message answers the message the thread was started from.
-    const replyTo =
-      message.reference?.messageId ?? (message.channel.isThread() ? message.channelId : undefined);
+    const replyTo = message.reference?.messageId;
     const common = {
       roomId,
       sender,
       timestamp: message.createdTimestamp,
       ...(replyTo !== undefined && { replyTo: messageId(replyTo) }),
+      // A thread started from a message has that message's id: the Matrix thread's first event.
+      ...(message.channel.isThread() && { threadRoot: messageId(message.channelId) }),
     };
     const files = messageFiles(message);
     if (text.length > 0 || files.length === 0) {
@@ -299,12 +314,25 @@ export class DiscordReceiver {
     const roomId = this.roomOf(message.channelId);
     if (user.id === this.deps.client.user?.id || message.guild === null || roomId === null) return;
     const { emoji } = reaction;
-    // Custom emoji are images on Discord; the contract's reactions are text, so they reach Matrix as their name.
+    // A custom emoji is a picture: an image reaction on Matrix, its `:name:` what clients without images show.
     const key = emoji.id !== null ? `:${emoji.name ?? emoji.id}:` : (emoji.name ?? "");
     const sender = await this.deps.people.inGuild(message.guild, user.id);
     const id = reactionId(message.id, user.id, key);
-    if (added) await this.deps.remote.reaction({ roomId, sender, id, target: messageId(message.id), key });
-    else await this.deps.remote.reactionRemoved({ roomId, sender, id });
+    if (!added) {
+      await this.deps.remote.reactionRemoved({ roomId, sender, id });
+      return;
+    }
+    const imageUrl =
+      emoji.id !== null ? this.deps.client.rest.cdn.emoji(emoji.id, { extension: "png" }) : null;
+    const image = imageUrl === null ? undefined : await this.deps.pictures.upload(imageUrl);
+    await this.deps.remote.reaction({
+      roomId,
+      sender,
+      id,
+      target: messageId(message.id),
+      key,
+      ...(image !== undefined && { image }),
+    });
   }
 
   private names(message: Message): TagNames {

@@ -1,7 +1,8 @@
 // Matrix → Discord: messages, edits and redactions. Matrix users speak through one webhook per channel, under their
 // display name, so a message reads as theirs; where the bot may not manage webhooks, the bot writes them with the
-// relay marks on every line instead. Long messages are split; what went out is recorded per Matrix event, so a retry
-// after a failure part way sends only the missing parts, and edits and deletions go through whichever sent it.
+// relay marks on every line instead. A message of a Matrix thread goes into the Discord thread of the thread's first
+// message, started if need be. Long messages are split; what went out is recorded per Matrix event, so a retry after
+// a failure part way sends only the missing parts, and edits and deletions go through whichever sent it, where it is.
 
 import {
   type DeliveryResult,
@@ -10,6 +11,7 @@ import {
   type MatrixMessage,
   type MatrixRedaction,
   PermanentDeliveryError,
+  plainText,
   type RemoteMessageId,
   type RichText,
   withRelayMarks,
@@ -20,6 +22,7 @@ import {
   type MessageCreateOptions,
   RESTJSONErrorCodes,
   type TextChannel,
+  type ThreadChannel,
   type Webhook,
   type WebhookMessageCreateOptions,
 } from "discord.js";
@@ -31,9 +34,14 @@ import { splitMessage } from "./split-message.ts";
 /** How a message the bridge sent went out, so that it is edited and deleted the same way. */
 interface SentRecord {
   webhookId?: string;
+  /** The thread it went into, when it went into one. */
+  threadId?: string;
   /** Every part of a split message, the first one first. */
   parts: string[];
 }
+
+/** Discord's longest thread name. */
+const THREAD_NAME_LENGTH = 100;
 
 export interface SenderDeps {
   client: Client;
@@ -59,6 +67,7 @@ export class DiscordSender {
   async sendMessage(message: MatrixMessage): Promise<DeliveryResult> {
     const channel = await this.channel(message.remoteRoomId);
     const webhook = await this.webhookOf(channel);
+    const thread = message.thread === undefined ? null : await this.threadOf(channel, message);
     const eventKey = message.eventId !== undefined ? `event:${message.eventId}` : undefined;
     const alreadySent =
       message.mayHaveBeenSent === true && eventKey !== undefined
@@ -79,14 +88,21 @@ export class DiscordSender {
       };
       const id =
         webhook !== null
-          ? await this.viaWebhook(webhook, message, options)
-          : await this.viaBot(channel, message, options, i);
+          ? await this.viaWebhook(webhook, message, {
+              ...options,
+              ...(thread !== null && { threadId: thread.id }),
+            })
+          : await this.viaBot(thread ?? channel, message, options, i);
       sent.push(id);
       if (eventKey !== undefined) await this.deps.storage.put(eventKey, sent);
     }
     const [first] = sent;
     if (first === undefined) return {};
-    const record: SentRecord = { parts: sent, ...(webhook !== null && { webhookId: webhook.id }) };
+    const record: SentRecord = {
+      parts: sent,
+      ...(webhook !== null && { webhookId: webhook.id }),
+      ...(thread !== null && { threadId: thread.id }),
+    };
     await this.deps.storage.put(`sent:${first}`, record);
     return { remoteMessageId: messageId(first) };
   }
@@ -100,8 +116,9 @@ export class DiscordSender {
     const [content = ""] = splitMessage(richToDiscord(marked), this.deps.config.max_message_length);
     const allowedMentions = { parse: [], users: mentionedUsers(edit.text) };
     const webhook = record.webhookId !== undefined ? await this.webhookOf(channel) : null;
-    if (webhook !== null) await webhook.editMessage(id, { content, allowedMentions });
-    else await channel.messages.edit(id, { content, allowedMentions });
+    const inThread = record.threadId !== undefined && { threadId: record.threadId };
+    if (webhook !== null) await webhook.editMessage(id, { content, allowedMentions, ...inThread });
+    else await (await this.where(channel, record)).messages.edit(id, { content, allowedMentions });
   }
 
   async sendRedaction(redaction: MatrixRedaction): Promise<void> {
@@ -116,9 +133,10 @@ export class DiscordSender {
         return;
       }
       const webhook = record.webhookId !== undefined ? await this.webhookOf(channel) : null;
+      const where = await this.where(channel, record);
       for (const part of record.parts) {
-        if (webhook !== null) await webhook.deleteMessage(part);
-        else await channel.messages.delete(part);
+        if (webhook !== null) await webhook.deleteMessage(part, record.threadId);
+        else await where.messages.delete(part);
       }
     } catch (err) {
       if (isDiscordError(err, RESTJSONErrorCodes.UnknownMessage)) return;
@@ -138,6 +156,36 @@ export class DiscordSender {
       throw new PermanentDeliveryError(`only messages sent from Matrix can be ${what} on Discord`);
     }
     return { channel, record, id };
+  }
+
+  /**
+   * The Discord thread a Matrix thread's message goes into: the one started from the thread's first message (it has
+   * that message's id), else one started from it now, named after the new message's first line.
+   */
+  private async threadOf(channel: TextChannel, message: MatrixMessage): Promise<ThreadChannel | null> {
+    const rootId = message.thread === undefined ? null : discordMessageId(message.thread.root);
+    if (rootId === null) return null;
+    const existing = await this.deps.client.channels.fetch(rootId).catch((err: unknown) => {
+      if (isDiscordError(err, RESTJSONErrorCodes.UnknownChannel)) return null;
+      throw err;
+    });
+    if (existing?.isThread() === true && existing.parentId === channel.id) return existing;
+    const firstLine = plainText(message.text).split("\n")[0]?.trim() ?? "";
+    const name = [...(firstLine || message.senderName)].slice(0, THREAD_NAME_LENGTH).join("");
+    try {
+      return await channel.threads.create({ startMessage: rootId, name });
+    } catch (err) {
+      // The first message is gone from Discord: the message goes to the channel, as for a thread never bridged.
+      if (isDiscordError(err, RESTJSONErrorCodes.UnknownMessage)) return null;
+      throw err;
+    }
+  }
+
+  /** Where a message the bot wrote is: its thread, or the channel. */
+  private async where(channel: TextChannel, record: SentRecord): Promise<TextChannel | ThreadChannel> {
+    if (record.threadId === undefined) return channel;
+    const thread = await this.deps.client.channels.fetch(record.threadId);
+    return thread?.isThread() === true ? thread : channel;
   }
 
   /** The message's text as Discord markdown, in pieces Discord takes; relay marks on each line when the bot writes. */
@@ -203,12 +251,18 @@ export class DiscordSender {
       }
     }
     const name = message.as.kind === "relay" ? message.as.marks.displayName : message.senderName;
-    const sent = await webhook.send({ ...options, username: webhookUsername(name) });
+    // Discord fetches the avatar from the link itself: the bridge's media proxy serves it without a Matrix token.
+    const avatar = message.senderAvatar?.();
+    const sent = await webhook.send({
+      ...options,
+      username: webhookUsername(name),
+      ...(avatar !== undefined && { avatarURL: avatar }),
+    });
     return sent.id;
   }
 
   private async viaBot(
-    channel: TextChannel,
+    channel: TextChannel | ThreadChannel,
     message: MatrixMessage,
     options: MessageCreateOptions,
     part: number,

@@ -79,6 +79,14 @@ export class DiscordAdmin {
     return { id, name, format_type: 1 };
   }
 
+  /** A custom emoji of the server, its picture on the CDN; returns it as `react` takes it (`name:id`). */
+  addEmoji(guildId: string, name: string, png: Uint8Array): string {
+    this.state.guild(guildId);
+    const id = this.state.snowflake();
+    this.state.files.set(`/cdn/emojis/${id}.png`, { data: png, contentType: "image/png" });
+    return `${name}:${id}`;
+  }
+
   updateChannel(channelId: string, fields: { name?: string; topic?: string }): void {
     const { channel } = this.state.channel(channelId);
     if (fields.name !== undefined) channel.name = fields.name;

@@ -108,7 +108,12 @@ export class DiscordEmulator {
 
   /** The avatar a webhook message was sent with, if any. */
   webhookAvatarOf(messageId: string): string | undefined {
-    return this.rest.webhookAvatars.get(messageId);
+    return this.rest.webhookAvatars.get(messageId)?.url;
+  }
+
+  /** What the emulator got fetching that avatar as Discord does, with no credentials. */
+  webhookAvatarFetched(messageId: string): Promise<{ status: number; data: Uint8Array }> | undefined {
+    return this.rest.webhookAvatars.get(messageId)?.fetched;
   }
 
   get gatewayCounts(): GatewayCounts {

@@ -40,8 +40,14 @@ const noContent: RestAnswer = { status: 204 };
 
 export class DiscordRest {
   private readonly routes: [string, RegExp, Handler, { noAuth?: true }][] = [];
-  /** The avatar each webhook message was sent with (`avatar_url`), by message id. */
-  readonly webhookAvatars = new Map<string, string>();
+  /**
+   * The avatar each webhook message was sent with (`avatar_url`), by message id, and what fetching it gave: Discord
+   * fetches the picture itself, with no credentials of the bridge's.
+   */
+  readonly webhookAvatars = new Map<
+    string,
+    { url: string; fetched: Promise<{ status: number; data: Uint8Array }> }
+  >();
 
   private readonly state: DiscordState;
   private readonly botToken: string;
@@ -142,7 +148,7 @@ export class DiscordRest {
       "POST",
       "/webhooks/:webhook/:token",
       ([w, t], request, body) => {
-        const hook = this.webhook(w ?? "", t ?? "");
+        const hook = this.webhookIn(w ?? "", t ?? "", request.query);
         const author: APIUser = {
           id: hook.id,
           username: String(body.json["username"] ?? hook.name),
@@ -153,7 +159,15 @@ export class DiscordRest {
         };
         const message = this.post(hook.channelId, author, body, hook.id);
         const avatarUrl = body.json["avatar_url"];
-        if (typeof avatarUrl === "string") this.webhookAvatars.set(message.id, avatarUrl);
+        if (typeof avatarUrl === "string") {
+          const fetched = fetch(avatarUrl).then(async (r) => ({
+            status: r.status,
+            data: new Uint8Array(await r.arrayBuffer()),
+          }));
+          // Read by a test or not at all: a failed fetch is an answer too, never an unhandled rejection.
+          fetched.catch(() => undefined);
+          this.webhookAvatars.set(message.id, { url: avatarUrl, fetched });
+        }
         return request.query.get("wait") === "true" ? ok(message) : noContent;
       },
       { noAuth: true },
@@ -161,18 +175,29 @@ export class DiscordRest {
     this.route(
       "PATCH",
       "/webhooks/:webhook/:token/messages/:message",
-      ([w, t, m], _, body) => ok(this.edit(this.webhook(w ?? "", t ?? "").channelId, m ?? "", body)),
+      ([w, t, m], request, body) =>
+        ok(this.edit(this.webhookIn(w ?? "", t ?? "", request.query).channelId, m ?? "", body)),
       { noAuth: true },
     );
     this.route(
       "DELETE",
       "/webhooks/:webhook/:token/messages/:message",
-      ([w, t, m]) => {
-        this.dispatch(s.deleteMessage(this.webhook(w ?? "", t ?? "").channelId, m ?? ""));
+      ([w, t, m], request) => {
+        this.dispatch(s.deleteMessage(this.webhookIn(w ?? "", t ?? "", request.query).channelId, m ?? ""));
         return noContent;
       },
       { noAuth: true },
     );
+    this.route("POST", "/channels/:channel/messages/:message/threads", ([c, m], _, body) => {
+      s.message(c ?? "", m ?? "");
+      const thread = s.addThread(c ?? "", String(body.json["name"] ?? "thread"), this.bot(), m);
+      this.dispatch({ t: GatewayDispatchEvents.ThreadCreate, d: { ...thread, newly_created: true } });
+      return { status: 201, body: thread };
+    });
+    this.route("GET", "/guilds/:guild/threads/active", ([g]) => {
+      const channels = [...s.guild(g ?? "").channels.values()];
+      return ok({ threads: channels.filter((c) => "thread_metadata" in c), members: [] });
+    });
     this.route("GET", "/guilds/:guild", ([g]) => ok(s.guild(g ?? "").guild));
     this.route("GET", "/guilds/:guild/channels", ([g]) => ok([...s.guild(g ?? "").channels.values()]));
     this.route("GET", "/guilds/:guild/roles", ([g]) => ok(s.guild(g ?? "").guild.roles));
@@ -230,6 +255,21 @@ export class DiscordRest {
         ...(reason !== undefined && { reason }),
       },
     });
+  }
+
+  /** A webhook, and the channel its call writes in: its own, or (`?thread_id=`) a thread of it. */
+  private webhookIn(
+    id: string,
+    token: string,
+    query: URLSearchParams,
+  ): { id: string; name: string; channelId: string } {
+    const hook = this.webhook(id, token);
+    const threadId = query.get("thread_id");
+    if (threadId === null) return hook;
+    const { channel } = this.state.channel(threadId);
+    if (!("parent_id" in channel) || channel.parent_id !== hook.channelId)
+      throw new NotFound("Unknown Channel", 10003);
+    return { ...hook, channelId: threadId };
   }
 
   /** Webhook executions need no bot token, only the webhook's own (checked here). */
