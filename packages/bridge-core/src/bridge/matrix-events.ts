@@ -1,10 +1,10 @@
 // What the bridge does with each Matrix event the homeserver sent, once it is its turn in the room's queue: keep
-// track of membership, answer invites to the bot, run commands, and pass what users say in bridged rooms on to the
-// network (matrix-to-remote.ts, matrix-room-actions.ts, matrix-ephemeral.ts, all through network-door.ts).
+// track of membership, leave the bot's own rooms (invites, commands) to bot-rooms.ts, and pass what users say in
+// bridged rooms on to the network (matrix-to-remote.ts, matrix-room-actions.ts, matrix-ephemeral.ts, all through
+// network-door.ts).
 
 import type { CommandRegistry } from "../commands/registry.ts";
 import type { BridgeCrypto } from "../crypto/bridge-crypto.ts";
-import { ENCRYPTED_EVENT } from "../crypto/encryption-names.ts";
 import {
   isEventId,
   isRoomId,
@@ -15,12 +15,12 @@ import {
   type UserId,
 } from "../ids.ts";
 import type { Logger } from "../log.ts";
-import { matrixPath } from "../matrix/client.ts";
 import type { IntentFactory } from "../matrix/intents.ts";
 import { LruMap } from "../matrix/lru-map.ts";
 import type { Membership, MembershipCache } from "../matrix/membership-cache.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import type { BridgeStore, InboxEntry, MatrixEventJson, RoomLink } from "../store/store.ts";
+import { BotRooms } from "./bot-rooms.ts";
 import type { DirectChats } from "./direct-chats.ts";
 import type { DisplayNames } from "./display-names.ts";
 import {
@@ -42,8 +42,6 @@ import { TimelineGaps } from "./timeline-gaps.ts";
 import type { UserGate } from "./user-gate.ts";
 
 const MEMBERSHIPS = new Set(["join", "invite", "leave", "ban", "knock"]);
-/** How far back the bot reads a room it has just joined, for messages sent while it was only invited. */
-const CATCH_UP_LIMIT = 50;
 const RECENT_EVENTS = 10_000;
 /** What `encryption.require` drops when it was not encrypted: what users write, not what the room's state is. */
 const WRITTEN_TYPES = new Set(["m.room.message", "m.reaction", "m.sticker"]);
@@ -89,9 +87,11 @@ export class MatrixEventHandler {
   private readonly deps: MatrixEventDeps;
   private readonly recentlyHandled = new LruMap<string, true>(RECENT_EVENTS);
   private readonly gaps: TimelineGaps;
+  private readonly botRooms: BotRooms;
 
   constructor(deps: MatrixEventDeps) {
     this.deps = deps;
+    this.botRooms = new BotRooms({ ...deps, handleAccepted: (entry) => this.handleAccepted(entry) });
     this.gaps = new TimelineGaps({
       client: deps.intents.client,
       botUserId: deps.naming.botUserId,
@@ -188,7 +188,8 @@ export class MatrixEventHandler {
       // Encrypted messages (and commands) cannot be read: the room is told so, once, instead of met with silence.
       return this.deps.encrypted.noticed(roomId, sender, event.type);
     }
-    if (event.type === "m.room.message" && (await this.ranCommand(roomId, sender, event, outcome))) return;
+    if (event.type === "m.room.message" && (await this.botRooms.ranCommand(roomId, sender, event, outcome)))
+      return;
     const link = await this.deps.store.getRoomLinkByMatrix(roomId);
     if (link === null || link.paused !== undefined) return;
     if (!(await this.deps.gate.admit(roomId, sender, this.speakerIn(link)))) return;
@@ -247,9 +248,9 @@ export class MatrixEventHandler {
       return;
     }
     if (target === naming.botUserId && membership === "invite") {
-      await this.onBotInvited(roomId, sender, event);
+      await this.botRooms.invited(roomId, sender, event);
       const inviteId = str(event["event_id"]);
-      if (inviteId !== undefined) await this.catchUpAfterJoin(roomId, inviteId);
+      if (inviteId !== undefined) await this.botRooms.catchUpAfterJoin(roomId, inviteId);
       return;
     }
     const invitedGhost = naming.remoteUserOf(target);
@@ -320,110 +321,6 @@ export class MatrixEventHandler {
     return link.kind === "dm" && link.peer !== undefined
       ? intents.intentFor(naming.ghostUserId(link.peer))
       : intents.bot;
-  }
-
-  /** Runs the message as a bot command if it is one; true when it was. */
-  private async ranCommand(
-    roomId: RoomId,
-    sender: UserId,
-    event: MatrixEventJson,
-    outcome: HandlingOutcome,
-  ): Promise<boolean> {
-    const { store, commands, intents, gate, cache, naming } = this.deps;
-    const content = obj(event["content"]);
-    const body = str(content["body"]);
-    if (content["msgtype"] !== "m.text" || body === undefined || !cache.isJoined(roomId, naming.botUserId))
-      return false;
-    const isManagementRoom = (await store.getUserRecord(sender)).managementRoomId === roomId;
-    const parsed = commands.parse(body, isManagementRoom);
-    if (parsed === null) return false;
-    if (!(await gate.admit(roomId, sender, intents.bot))) return true;
-    await commands.run(parsed, {
-      roomId,
-      sender,
-      isManagementRoom,
-      isAdmin: this.deps.permissions.levelOf(sender) === "admin",
-      reply: async (text) => {
-        await intents.bot.sendNotice(roomId, text);
-      },
-      hideCommand: async () => {
-        outcome.heldCredentials = true;
-        const eventId = event["event_id"];
-        if (!isEventId(eventId)) return;
-        await intents.bot.redact(roomId, eventId, "hidden: it held credentials").catch((err: unknown) => {
-          this.deps.logger.warn("could not hide a command holding credentials", { roomId, err });
-        });
-      },
-      openPortal: (id) => this.deps.openPortal(id, sender),
-    });
-    return true;
-  }
-
-  private async onBotInvited(roomId: RoomId, inviter: UserId, invite: MatrixEventJson): Promise<void> {
-    const { intents, permissions, store, logger, encrypted } = this.deps;
-    if (permissions.levelOf(inviter) === "none") {
-      logger.info("refusing invite from a user without permission", { roomId, inviter });
-      await intents.bot.leave(roomId, "You are not allowed to use this bridge.");
-      return;
-    }
-    await intents.bot.join(roomId);
-    const isDirect = obj(invite["content"])["is_direct"] === true;
-    if (isDirect) {
-      const record = await store.getUserRecord(inviter);
-      await store.putUserRecord(inviter, { ...record, managementRoomId: roomId });
-    }
-    // An encrypted room gets the explanation (and, for a DM, a new chat) instead of a greeting it could not answer,
-    // unless the bridge reads encrypted rooms: then it is greeted, encrypted.
-    const crypto = this.deps.crypto();
-    if (await encrypted.isEncrypted(roomId, intents.bot, invite)) {
-      if (crypto === null) {
-        await encrypted.noticed(roomId, inviter, "state on joining");
-        return;
-      }
-      crypto.rooms.noteEncrypted(roomId);
-    }
-    if (isDirect) {
-      const name = this.deps.networkName;
-      await intents.bot.sendNotice(
-        roomId,
-        `Hello! I am the ${name} bridge bot. Send "help" for the commands.`,
-      );
-    }
-  }
-
-  /**
-   * The homeserver sends the bridge only what happens in rooms its users have joined, so messages written between
-   * the bot's invite and its join (a user typing a command right after opening the DM) never come in a transaction.
-   * Read them back from the room's history and handle them as if they had.
-   */
-  private async catchUpAfterJoin(roomId: RoomId, inviteEventId: string): Promise<void> {
-    const { intents, naming } = this.deps;
-    if (!this.deps.cache.isJoined(roomId, naming.botUserId)) return;
-    const history = await intents.client.request<{ chunk?: MatrixEventJson[] }>(
-      "GET",
-      matrixPath`/_matrix/client/v3/rooms/${roomId}/messages`,
-      { asUser: naming.botUserId, query: { dir: "b", limit: CATCH_UP_LIMIT } },
-    );
-    // Newest first: skip what came after the bot's join (that arrives in transactions), stop at the invite.
-    const missed: MatrixEventJson[] = [];
-    let beforeJoin = false;
-    for (const event of history.chunk ?? []) {
-      if (event["event_id"] === inviteEventId) break;
-      if (beforeJoin) missed.push(event);
-      else beforeJoin = event.type === "m.room.member" && event["state_key"] === naming.botUserId;
-    }
-    // Encrypted ones too, when the bridge reads them: a client shares the room key with invited members' devices.
-    const readable = this.deps.crypto() === null ? ["m.room.message"] : ["m.room.message", ENCRYPTED_EVENT];
-    const messages = missed.reverse().filter((event) => {
-      const sender = str(event["sender"]);
-      return readable.includes(event.type) && isUserId(sender) && !naming.isBridgeUser(sender);
-    });
-    // Accepted like delivered events, so that none is handled twice, also across a restart.
-    if (messages.length === 0) return;
-    const entries = await this.deps.store.acceptRecovered(
-      messages.map((event) => ({ kind: "timeline", event })),
-    );
-    for (const entry of entries) await this.handleAccepted(entry);
   }
 
   /** Handles an entry accepted outside a transaction and marks it done (scrubbed, if it held credentials). */
