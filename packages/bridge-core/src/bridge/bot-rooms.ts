@@ -3,8 +3,9 @@
 // which the homeserver never sends in a transaction.
 
 import { ENCRYPTED_EVENT } from "../crypto/encryption-names.ts";
-import { isEventId, isUserId, type RoomId, type UserId } from "../ids.ts";
+import { isEventId, isRoomId, isUserId, type RoomId, type UserId } from "../ids.ts";
 import { matrixPath } from "../matrix/client.ts";
+import type { IntentFactory } from "../matrix/intents.ts";
 import type { InboxEntry, MatrixEventJson } from "../store/store.ts";
 import { obj, str } from "./matrix-content.ts";
 import type { HandlingOutcome, MatrixEventDeps } from "./matrix-events.ts";
@@ -30,6 +31,20 @@ type BotRoomDeps = Pick<
   /** Handles an event found in the room's history and marks it done, as the event handler does. */
   handleAccepted(entry: InboxEntry): Promise<void>;
 };
+
+/**
+ * The rooms the bot is in, into the membership cache at start. It starts empty: without this, commands in rooms the
+ * bot joined before this start (a DM with it) would look like messages in a room it is not in.
+ */
+export async function learnBotRooms(intents: IntentFactory): Promise<void> {
+  const bot = intents.bot.userId;
+  const { joined_rooms: rooms = [] } = await intents.client.request<{ joined_rooms?: string[] }>(
+    "GET",
+    "/_matrix/client/v3/joined_rooms",
+    { asUser: bot },
+  );
+  for (const roomId of rooms.filter(isRoomId)) intents.cache.noteMembership(roomId, bot, "join");
+}
 
 export class BotRooms {
   private readonly deps: BotRoomDeps;

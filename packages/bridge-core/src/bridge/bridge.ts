@@ -14,7 +14,7 @@ import { registerRoomCommands } from "../commands/room-commands.ts";
 import type { BridgeConfig } from "../config/schema.ts";
 import type { BridgeCrypto } from "../crypto/bridge-crypto.ts";
 import { startEncryption } from "../crypto/encryption-start.ts";
-import { isRoomId, type MxcUri } from "../ids.ts";
+import type { MxcUri } from "../ids.ts";
 import type { Logger } from "../log.ts";
 import { MatrixClient } from "../matrix/client.ts";
 import { IntentFactory } from "../matrix/intents.ts";
@@ -23,14 +23,16 @@ import { PublicLinks } from "../media/public-links.ts";
 import type { NetworkFactory, NetworkPlugin } from "../network.ts";
 import type { HealthState } from "../observability/health.ts";
 import { BridgeMetrics } from "../observability/metrics.ts";
-import { awaitBacklogBelow, DEFAULT_MAX_BACKLOG } from "../pipeline/backpressure.ts";
+import { DEFAULT_MAX_BACKLOG } from "../pipeline/backpressure.ts";
 import { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import type { Registration } from "../registration/registration.ts";
 import { openStore } from "../store/open-store.ts";
 import type { BridgeStore, InboxEntry } from "../store/store.ts";
+import { learnBotRooms } from "./bot-rooms.ts";
 import { makeDoublePuppetIntents } from "./double-puppet-intents.ts";
 import { Ghosts } from "./ghosts.ts";
 import { pingHomeserver } from "./homeserver-ping.ts";
+import { InboxDispatch } from "./inbox-dispatch.ts";
 import { resumeOrder } from "./inbox-resume.ts";
 import { Naming } from "./naming.ts";
 import { makeNetworkContext, type StartedParts } from "./network-context.ts";
@@ -40,6 +42,7 @@ import { RemoteJournal } from "./remote-journal.ts";
 import { createServices, type Services } from "./services.ts";
 import { mountSideRouters } from "./side-routers.ts";
 import { ThirdParty } from "./third-party.ts";
+import { takeTransaction } from "./transaction-intake.ts";
 
 export interface BridgeOptions {
   config: BridgeConfig;
@@ -58,10 +61,8 @@ export interface BridgeOptions {
 /** About two minutes of retrying, long enough for a network connection to come back, before the sender is told. */
 const DELIVERY_RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000];
 
-/** Events without a room (presence, to-device) still need an order; they share one queue. */
 /** The pipeline key under which portals made before are published at start. */
 const DIRECTORY_KEY = "portal-directory";
-const NO_ROOM_KEY = "no-room";
 /** How long queued work gets to finish at shutdown before what is left waits for the next start. */
 const DRAIN_GRACE_MS = 5000;
 export class Bridge {
@@ -97,6 +98,15 @@ export class Bridge {
    */
   private acceptedWhileStarting: InboxEntry[] | null = [];
   private readonly stopping = new AbortController();
+  /** Hands each accepted entry to its room's queue, or to the encryption devices. */
+  private readonly inbox = new InboxDispatch({
+    queue: this.queue,
+    handle: (entry) => this.services.matrixEvents.handle(entry),
+    crypto: () => this.crypto,
+    store: () => this.store,
+    stopping: this.stopping.signal,
+    logger: () => this.logger,
+  });
   private server: Server | null = null;
   /** The links remote users open Matrix files with, and the proxy serving them. */
   private readonly publicLinks: PublicLinks;
@@ -198,33 +208,24 @@ export class Bridge {
       maxBodyBytes: config.appservice.maxBodyBytes,
       logger: this.logger.child({ component: "appservice" }),
       handlers: {
-        transaction: async (txnId, parsed) => {
-          const accepted = await this.store.acceptTransaction(txnId, parsed.items);
-          this.servicesOrNull?.matrixEvents.noteTransaction(accepted === null, accepted?.entries ?? []);
-          if (accepted === null) {
-            this.metrics?.transactionReplayed();
-            this.logger.debug("transaction replayed; already accepted", { txnId });
-            return;
-          }
-          const { entries, alreadyAccepted, reusedId } = accepted;
-          if (reusedId) {
-            this.logger.info("transaction id reused with other events; taking it as a new transaction", {
-              txnId,
-              events: parsed.items.length,
-              alreadyAccepted,
-            });
-          }
-          const counts: Partial<Record<InboxEntry["kind"], number>> = {};
-          for (const entry of entries) counts[entry.kind] = (counts[entry.kind] ?? 0) + 1;
-          this.metrics?.transactionAccepted(counts, reusedId);
-          this.logger.debug("transaction accepted", { txnId, events: entries.length });
-          if (this.acceptedWhileStarting !== null) this.acceptedWhileStarting.push(...entries);
-          else for (const entry of entries) this.dispatch(entry);
-          // Handling behind by more than the bound: the homeserver gets its answer later (backpressure.ts).
-          const bound = config.appservice.maxBacklog ?? DEFAULT_MAX_BACKLOG;
-          const heldMs = await awaitBacklogBelow(this.queue, bound, this.stopping.signal);
-          if (heldMs > 0) this.logger.debug("answer held back for the backlog", { txnId, heldMs });
-        },
+        transaction: (txnId, parsed) =>
+          takeTransaction(
+            {
+              store: this.store,
+              matrixEvents: this.servicesOrNull?.matrixEvents,
+              metrics: this.metrics,
+              logger: this.logger,
+              queue: this.queue,
+              maxBacklog: config.appservice.maxBacklog ?? DEFAULT_MAX_BACKLOG,
+              stopping: this.stopping.signal,
+              deliver: (entries) => {
+                if (this.acceptedWhileStarting !== null) this.acceptedWhileStarting.push(...entries);
+                else for (const entry of entries) this.inbox.dispatch(entry);
+              },
+            },
+            txnId,
+            parsed.items,
+          ),
         queryUser: async (userId) => {
           const remoteId = this.naming.remoteUserOf(userId);
           const info = remoteId === null ? null : await network.resolveUser(remoteId);
@@ -320,15 +321,7 @@ export class Bridge {
     if (ping.pinged && !this.startupPingReceived)
       this.logger.warn("homeserver ping answered but never reached this bridge");
     this.operations.states.homeserver(true);
-    // The membership cache starts empty: without this, commands in rooms the bot joined before this start (a DM with
-    // it) would look like messages in a room it is not in.
-    const { joined_rooms: botRooms = [] } = await this.client.request<{ joined_rooms?: string[] }>(
-      "GET",
-      "/_matrix/client/v3/joined_rooms",
-      { asUser: this.naming.botUserId },
-    );
-    for (const roomId of botRooms.filter(isRoomId))
-      this.cache.noteMembership(roomId, this.naming.botUserId, "join");
+    await learnBotRooms(this.intents);
     if (config.appservice.botDisplayname !== undefined) {
       await this.intents.bot.setDisplayName(config.appservice.botDisplayname);
     }
@@ -364,7 +357,7 @@ export class Bridge {
     if (listed.length > 0) this.logger.info("resuming accepted events", { count: listed.length });
     const held = this.acceptedWhileStarting ?? [];
     this.acceptedWhileStarting = null;
-    for (const entry of resumeOrder(listed, held)) this.dispatch(entry);
+    for (const entry of resumeOrder(listed, held)) this.inbox.dispatch(entry);
     this.operations.states.started();
     this.operations.startProbe(this.client, store, this.options.homeserverProbeMs ?? HOMESERVER_PROBE_MS);
     // In the pipeline, so that a stop waits for it before the store closes.
@@ -410,43 +403,5 @@ export class Bridge {
     this.storeOrNull = null;
     this.health.set("store", false, "closed");
     this.logger.info("bridge stopped");
-  }
-
-  private dispatch(entry: InboxEntry): void {
-    if (entry.kind === "to_device" || entry.kind === "device_changes") {
-      this.dispatchToCrypto(entry);
-      return;
-    }
-    const roomId = entry.event["room_id"];
-    const key = typeof roomId === "string" ? roomId : NO_ROOM_KEY;
-    void this.queue.run(key, async () => {
-      let scrub = false;
-      try {
-        scrub = (await this.services.matrixEvents.handle(entry)).heldCredentials;
-      } catch (err) {
-        // Stopped mid-way: the entry stays in the inbox and is handled again at the next start.
-        if (this.stopping.signal.aborted) return;
-        this.logger.error("event handling failed", { seq: entry.seq, type: entry.event.type, err });
-      }
-      await this.store.completeInbox(entry.seq, { scrub });
-    });
-  }
-
-  /**
-   * To-device events and device changes go to the encryption devices (or nowhere, without encryption), each under
-   * a key of its own so that those of one transaction reach the engines together; done once the engines saved them.
-   */
-  private dispatchToCrypto(entry: InboxEntry): void {
-    void this.queue.run(`crypto:${entry.seq}`, async () => {
-      try {
-        await this.crypto?.receive(entry);
-      } catch (err) {
-        // Left in the inbox, to be given to the engines again at the next start.
-        if (!this.stopping.signal.aborted)
-          this.logger.error("encryption devices could not take to-device events", { seq: entry.seq, err });
-        return;
-      }
-      await this.store.completeInbox(entry.seq);
-    });
   }
 }
