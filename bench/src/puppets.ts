@@ -184,7 +184,12 @@ export async function runPuppetsBenchmark(
         }
       }
       if (shape.large !== undefined && shipped) {
-        large = await runProcess(shipped, shape.large, channels, join(runDir.path, "large"));
+        // As many users per channel as in the main runs: a JOIN goes to every member of its channel, so more users
+        // in the same channels would measure the JOIN echo (quadratic in the channel's size), not the connections.
+        const perChannel = Math.max(1, Math.floor(shape.users / channels));
+        const largeChannels = Math.max(channels, Math.ceil(shape.large / perChannel));
+        for (let c = channels; c < largeChannels; c++) await observer.join(`#puppets${c}`);
+        large = await runProcess(shipped, shape.large, largeChannels, join(runDir.path, "large"));
         context.log(`puppets, ${shape.large} (${shipped.label}): ${JSON.stringify(large)}`);
       }
     } finally {
@@ -226,7 +231,10 @@ export async function runPuppetsBenchmark(
       "client in the channels checks that every puppet spoke. Memory is after a full garbage collection, before the " +
       "puppets and with them. Each run measures the process as plain `node` runs it and as the shipped command " +
       `(packages/bridge-core/src/cli/launch.js) does. Medians of ${context.runs} runs; load is the machine's ` +
-      "one-minute load average at the end of each run.",
+      "one-minute load average at the end of each run." +
+      (shape.large === undefined
+        ? ""
+        : ` The larger run (one, as shipped) has ${shape.large} users with as many per channel as the others.`),
     "",
     ...table(
       [
