@@ -69,18 +69,25 @@ function toRun(result: PuppetsProcessResult): PuppetsRun {
   };
 }
 
-/** The Node flags the shipped command runs with: its launcher's first line, `#!/usr/bin/env -S node <flags>`. */
-export function shippedNodeFlags(): string[] {
+/**
+ * How the shipped command starts Node: its launcher's first line, `#!/usr/bin/env -S [NAME=value ...] node <flags>`,
+ * read as the environment it sets and the flags it passes.
+ */
+export function shippedCommand(): { env: Record<string, string>; flags: string[] } {
   const launcher = join(REPO_ROOT, "packages", "bridge-core", "src", "cli", "launch.js");
   const shebang = readFileSync(launcher, "utf8").split("\n")[0] ?? "";
-  const match = /^#!\/usr\/bin\/env -S node(.*)$/.exec(shebang);
-  if (!match) throw new Error(`${launcher} does not start with "#!/usr/bin/env -S node"`);
-  return (match[1] ?? "").trim().split(/\s+/).filter(Boolean);
+  const match = /^#!\/usr\/bin\/env -S ((?:\w+=\S+ )*)node(.*)$/.exec(shebang);
+  if (!match) throw new Error(`${launcher} does not start with "#!/usr/bin/env -S [NAME=value ...] node"`);
+  const words = (text: string | undefined) => (text ?? "").trim().split(/\s+/).filter(Boolean);
+  const env = Object.fromEntries(words(match[1]).map((word) => word.split("=", 2) as [string, string]));
+  return { env, flags: words(match[2]) };
 }
 
 interface V8Setting {
   label: string;
   flags: string[];
+  /** Environment variables set for the process (the shipped launcher's, e.g. the C library's allocator settings). */
+  env: Record<string, string>;
   /** Whether sources come from Node's compile cache, as the shipped launcher turns it on (the cache warmed first). */
   compileCache: boolean;
 }
@@ -90,10 +97,11 @@ interface V8Setting {
  * does: its launcher's V8 flags, and the compile cache, so the stripping compiler is never loaded.
  */
 function v8Settings(): V8Setting[] {
-  const flags = shippedNodeFlags();
+  const { env, flags } = shippedCommand();
+  const settings = [...Object.entries(env).map(([name, value]) => `${name}=${value}`), ...flags];
   return [
-    { label: "Node defaults", flags: [], compileCache: false },
-    { label: `as shipped (${flags.join(" ")}, compile cache)`, flags, compileCache: true },
+    { label: "Node defaults", flags: [], env: {}, compileCache: false },
+    { label: `as shipped (${settings.join(" ")}, compile cache)`, flags, env, compileCache: true },
   ];
 }
 
@@ -163,7 +171,11 @@ export async function runPuppetsBenchmark(
           {
             timeout: PROCESS_TIMEOUT_MS,
             maxBuffer: 16 * MB,
-            env: { ...process.env, NODE_COMPILE_CACHE: setting.compileCache ? compileCache : "" },
+            env: {
+              ...process.env,
+              ...setting.env,
+              NODE_COMPILE_CACHE: setting.compileCache ? compileCache : "",
+            },
           },
         );
         const deadline = Date.now() + ARRIVAL_TIMEOUT_MS;

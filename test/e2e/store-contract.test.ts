@@ -19,9 +19,9 @@ import {
   remoteUserId,
   transactionId,
 } from "../../packages/bridge-core/src/ids.ts";
+import { PG_DEFAULTS, PgStore } from "../../packages/bridge-core/src/postgres.ts";
 import { LevelStore } from "../../packages/bridge-core/src/store/level-store.ts";
 import { PG_SCHEMA_VERSION } from "../../packages/bridge-core/src/store/pg-schema.ts";
-import { PG_DEFAULTS, PgStore } from "../../packages/bridge-core/src/store/pg-store.ts";
 import { describeStoreContract } from "../../packages/bridge-core/test/store/store-contract.ts";
 import { PostgresCluster } from "../harness/postgres.ts";
 import { useRunDir } from "../harness/run-dir.ts";

@@ -1,5 +1,6 @@
 // `bridge-core/bridge`: what a program that runs a bridge needs (the `matrix-bridge` command, tests, benchmarks): the
-// Bridge, its config and registration, the stores, and the Matrix client. A plugin needs none of it (index.ts).
+// Bridge, its config and registration, the stores, and the Matrix client. A plugin needs none of it (index.ts). The
+// PostgreSQL store class is in `bridge-core/postgres` (postgres.ts), so that importing this does not load `pg`.
 
 export { createAppserviceApp, listen } from "./appservice/server.ts";
 export { Bridge, type BridgeOptions } from "./bridge/bridge.ts";
@@ -22,7 +23,7 @@ export {
 } from "./registration/registration.ts";
 export { LevelStore } from "./store/level-store.ts";
 export { openStore } from "./store/open-store.ts";
-export { PG_DEFAULTS, PgStore } from "./store/pg-store.ts";
+export { PG_DEFAULTS } from "./store/pg-defaults.ts";
 export { StoreVersionError } from "./store/schema-version.ts";
 export { defaultKeyFile, SecretKeyFileError, SecretVault } from "./store/secret-vault.ts";
 export type { BridgeStore, EventLink, RoomLink, StoreHealth } from "./store/store.ts";

@@ -13,6 +13,7 @@ import { ircLower } from "./formatting/mentions.ts";
 import { type Credentials, IrcLogin } from "./irc-login.ts";
 import { checkParams, UnsafeIrcParameterError } from "./irc-params.ts";
 import { LineOutbox } from "./line-outbox.ts";
+import { shareCommandTable } from "./shared-command-table.ts";
 
 export type { Credentials };
 export { ircLower };
@@ -98,6 +99,7 @@ export class IrcConnection extends EventEmitter {
     this.preferredNick = options.nick;
     this.maxWaitMs = options.reconnectMaxWaitMs ?? 60_000;
     this.client = client;
+    shareCommandTable(client);
     this.login = new IrcLogin(client, options.credentials, (command, ...params) =>
       this.send(command, ...params),
     );

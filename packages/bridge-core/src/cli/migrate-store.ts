@@ -6,9 +6,9 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { LevelStore } from "../store/level-store.ts";
-import { PgPool, withoutPassword } from "../store/pg-pool.ts";
+import { PG_DEFAULTS } from "../store/pg-defaults.ts";
+import type { PgPool } from "../store/pg-pool.ts";
 import { migratePg, pgSchemaVersion } from "../store/pg-schema.ts";
-import { PG_DEFAULTS } from "../store/pg-store.ts";
 import { defaultKeyFile, SecretVault } from "../store/secret-vault.ts";
 import { COPIED, type CopiedKind, copyLevelToPg, countPg } from "../store/store-copy.ts";
 import { CliUsageError } from "./args.ts";
@@ -68,6 +68,8 @@ export async function migrateStore(args: MigrateArgs, say: (line: string) => voi
     throw new MigrateStoreError(
       `${args.keyFile}: no key file; give the one that sealed this store's credentials with --key-file`,
     );
+  // Loaded here, not at the top: the command line that runs the bridge imports this file too.
+  const { PgPool, withoutPassword } = await import("../store/pg-pool.ts");
   const pool = new PgPool({ url: args.to, ...PG_DEFAULTS, log: (message) => say(message) });
   const where = withoutPassword(args.to);
   try {

@@ -3,7 +3,7 @@
 
 import { resolve } from "node:path";
 import { z } from "zod";
-import { PG_DEFAULTS } from "../store/pg-store.ts";
+import { PG_DEFAULTS } from "../store/pg-defaults.ts";
 import { defaultKeyFile } from "../store/secret-vault.ts";
 
 export interface PostgresStoreConfig {

@@ -42,13 +42,6 @@ export interface PgStoreOptions extends Omit<PgPoolOptions, "log"> {
   log?: PgPoolOptions["log"];
 }
 
-export const PG_DEFAULTS = {
-  poolSize: 10,
-  connectTimeoutMs: 10_000,
-  statementTimeoutMs: 30_000,
-  retryMs: 60_000,
-};
-
 export class PgStore implements BridgeStore {
   readonly db: PgPool;
   readonly secrets: SecretVault;

@@ -49,7 +49,11 @@ interface Unit {
   code: boolean;
 }
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+/**
+ * Made on the first line too long to send whole: ICU's break iterator, once made, keeps about 9 MB of the process
+ * resident (its code and data), which a bridge whose users write short lines need not carry.
+ */
+let graphemes: Intl.Segmenter | undefined;
 
 /** The line as units that must not be split: formatting codes, grapheme clusters, or code points of an oversized cluster. */
 function unitsOf(line: string, maxBytes: number): Unit[] {
@@ -65,7 +69,10 @@ function unitsOf(line: string, maxBytes: number): Unit[] {
   };
   for (const token of tokenizeIrc(line)) {
     if (token.kind === "code") push(token.code, true);
-    else for (const { segment } of graphemes.segment(token.text)) push(segment, false);
+    else {
+      graphemes ??= new Intl.Segmenter(undefined, { granularity: "grapheme" });
+      for (const { segment } of graphemes.segment(token.text)) push(segment, false);
+    }
   }
   return units;
 }
