@@ -3,60 +3,16 @@
 // sender's avatar (as a proxy link), and a plugin command opening a portal for the user who ran it.
 
 import assert from "node:assert/strict";
-import { afterEach, describe, it } from "node:test";
-import { parseMxcUri, parseRoomId, parseUserId, remoteMessageId, remoteRoomId } from "../../src/ids.ts";
-import { type HandlerUnderTest, handlerUnderTest, removeDir } from "./event-handler-harness.ts";
+import { describe, it } from "node:test";
+import { parseMxcUri, parseRoomId, parseUserId, remoteRoomId } from "../../src/ids.ts";
+import { ALICE, bridged, fromAlice, type HandlerUnderTest, relayingPortal } from "./bridge-fixture.ts";
 
-const ALICE = parseUserId("@alice:example.org");
-const PORTAL = parseRoomId("!portal:example.org");
 const DM = parseRoomId("!dm:example.org");
-let n = 0;
 
-const event = (type: string, content: Record<string, unknown>, roomId = PORTAL) => ({
-  type,
-  event_id: `$e${++n}`,
-  room_id: roomId,
-  sender: ALICE,
-  origin_server_ts: Date.now(),
-  content,
-});
-
-let t: (HandlerUnderTest & { dir: string }) | undefined;
-
-async function portal(lacking: string[] = []): Promise<HandlerUnderTest> {
-  t = await handlerUnderTest({ [ALICE]: "user" }, undefined, lacking);
-  await t.store.putRoomLink({
-    roomId: PORTAL,
-    remoteRoomId: remoteRoomId("lobby"),
-    kind: "portal",
-    relay: true,
-    createdAt: Date.now(),
-  });
-  return t;
-}
-
-async function bridged(h: HandlerUnderTest, eventId: string, remoteId: string, body: string) {
-  await h.store.putEventLink({
-    roomId: PORTAL,
-    eventId: eventId as never,
-    remoteRoomId: remoteRoomId("lobby"),
-    remoteMessageId: remoteMessageId(remoteId),
-  });
-  h.timeline.set(eventId, {
-    type: "m.room.message",
-    sender: "@carol:example.org",
-    content: { msgtype: "m.text", body },
-  });
-}
+const portal = relayingPortal();
 
 const sentOf = (h: HandlerUnderTest, method: string) =>
   h.network.filter((d) => d.method === method).map((d) => d.value);
-
-afterEach(async () => {
-  await t?.close();
-  if (t) removeDir(t.dir);
-  t = undefined;
-});
 
 describe("Matrix threads reach the plugin as the remote id of their first message", () => {
   it("hands a thread message its root, and no reply when the reply is only the fallback for clients without threads", async () => {
@@ -70,7 +26,7 @@ describe("Matrix threads reach the plugin as the remote id of their first messag
       "m.in_reply_to": { event_id: "$latest" },
     };
     await h.handle(
-      event("m.room.message", { msgtype: "m.text", body: "in the thread", "m.relates_to": relation }),
+      fromAlice("m.room.message", { msgtype: "m.text", body: "in the thread", "m.relates_to": relation }),
     );
     const [sent] = sentOf(h, "sendMessage");
     assert.deepEqual(sent?.["thread"], { root: "r-root" });
@@ -88,7 +44,7 @@ describe("Matrix threads reach the plugin as the remote id of their first messag
       "m.in_reply_to": { event_id: "$answered" },
     };
     await h.handle(
-      event("m.room.message", { msgtype: "m.text", body: "this one", "m.relates_to": relation }),
+      fromAlice("m.room.message", { msgtype: "m.text", body: "this one", "m.relates_to": relation }),
     );
     const [sent] = sentOf(h, "sendMessage");
     assert.deepEqual(sent?.["thread"], { root: "r-root" });
@@ -104,7 +60,7 @@ describe("Matrix threads reach the plugin as the remote id of their first messag
       "m.in_reply_to": { event_id: "$unbridged" },
     };
     await h.handle(
-      event("m.room.message", { msgtype: "m.text", body: "lost root", "m.relates_to": relation }),
+      fromAlice("m.room.message", { msgtype: "m.text", body: "lost root", "m.relates_to": relation }),
     );
     const [sent] = sentOf(h, "sendMessage");
     assert.deepEqual(sent?.["text"], [{ type: "text", text: "lost root" }]);
@@ -114,7 +70,7 @@ describe("Matrix threads reach the plugin as the remote id of their first messag
 
 describe("image reactions reach the plugin as their shortcode", () => {
   const imageReaction = (extra: Record<string, unknown>) =>
-    event("m.reaction", {
+    fromAlice("m.reaction", {
       "m.relates_to": { rel_type: "m.annotation", event_id: "$orig", key: "mxc://example.org/blob" },
       ...extra,
     });
@@ -150,9 +106,9 @@ describe("image reactions reach the plugin as their shortcode", () => {
 describe("the sender's avatar, as a link through the media proxy", () => {
   it("comes with a sender who has one, and not with one who has none", async () => {
     const h = await portal(["automaticIdentity"]);
-    await h.handle(event("m.room.message", { msgtype: "m.text", body: "faceless" }));
+    await h.handle(fromAlice("m.room.message", { msgtype: "m.text", body: "faceless" }));
     h.avatars.set(ALICE, parseMxcUri("mxc://example.org/alice-face"));
-    await h.handle(event("m.room.message", { msgtype: "m.text", body: "with a face" }));
+    await h.handle(fromAlice("m.room.message", { msgtype: "m.text", body: "with a face" }));
     const [faceless, withFace] = sentOf(h, "sendMessage");
     assert.equal(faceless?.["senderAvatar"], undefined);
     const avatar = withFace?.["senderAvatar"];
@@ -171,7 +127,7 @@ describe("a plugin command opening a portal", () => {
     });
     await h.store.putUserRecord(ALICE, { managementRoomId: DM });
     h.cache.noteMembership(DM, parseUserId("@bridgebot:example.org"), "join");
-    await h.handle(event("m.room.message", { msgtype: "m.text", body: "open lobby" }, DM));
+    await h.handle(fromAlice("m.room.message", { msgtype: "m.text", body: "open lobby" }, DM));
     assert.deepEqual(h.opened, [{ id: "lobby", userId: ALICE }]);
     assert.deepEqual(
       h.said.filter((s) => s.action === "notice").map((s) => s.text),

@@ -2,54 +2,16 @@
 // name, relay marks, a reply target and quote), and the core's fallbacks where the plugin lacks a method.
 
 import assert from "node:assert/strict";
-import { afterEach, describe, it } from "node:test";
-import { parseRoomId, parseUserId, remoteMessageId, remoteRoomId } from "../../src/ids.ts";
-import { type HandlerUnderTest, handlerUnderTest, removeDir } from "./event-handler-harness.ts";
+import { describe, it } from "node:test";
+import { ALICE, bridged, fromAlice, PORTAL, relayingPortal } from "./bridge-fixture.ts";
 
-const ALICE = parseUserId("@alice:example.org");
-const PORTAL = parseRoomId("!portal:example.org");
+/** Numbers the event ids of the reactions sent below. */
 let n = 0;
 
-const message = (content: Record<string, unknown>) => ({
-  type: "m.room.message",
-  event_id: `$m${++n}`,
-  room_id: PORTAL,
-  sender: ALICE,
-  origin_server_ts: Date.now(),
-  content,
-});
-
-let t: (HandlerUnderTest & { dir: string }) | undefined;
+const message = (content: Record<string, unknown>) => fromAlice("m.room.message", content);
 
 /** A handler with a relaying portal; `lacking` names plugin methods it does not have. */
-async function portal(lacking: string[] = []): Promise<HandlerUnderTest> {
-  t = await handlerUnderTest({ [ALICE]: "user" }, undefined, lacking);
-  await t.store.putRoomLink({
-    roomId: PORTAL,
-    remoteRoomId: remoteRoomId("lobby"),
-    kind: "portal",
-    relay: true,
-    createdAt: Date.now(),
-  });
-  return t;
-}
-
-/** Maps a Matrix event to a remote message, as a bridged one is. */
-async function bridged(h: HandlerUnderTest, eventId: string, remoteId: string, body: string, sender: string) {
-  await h.store.putEventLink({
-    roomId: PORTAL,
-    eventId: eventId as never,
-    remoteRoomId: remoteRoomId("lobby"),
-    remoteMessageId: remoteMessageId(remoteId),
-  });
-  h.timeline.set(eventId, { type: "m.room.message", sender, content: { msgtype: "m.text", body } });
-}
-
-afterEach(async () => {
-  await t?.close();
-  if (t) removeDir(t.dir);
-  t = undefined;
-});
+const portal = relayingPortal();
 
 describe("Matrix → remote, in the neutral form", () => {
   it("hands a relayed message as the sender wrote it, with the relay marks for the plugin to put on each line", async () => {

@@ -3,21 +3,13 @@
 // image as the key, its shortcode beside it, MSC4027), and a plugin command's portal invitation (Portals.openFor).
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, it } from "node:test";
-import type { DirectChats } from "../../src/bridge/direct-chats.ts";
+import { describe, it } from "node:test";
 import type { Ghosts } from "../../src/bridge/ghosts.ts";
-import { Naming } from "../../src/bridge/naming.ts";
 import { PortalPolicy } from "../../src/bridge/portal-policy.ts";
 import { Portals } from "../../src/bridge/portals.ts";
-import { Puppets } from "../../src/bridge/puppets.ts";
-import { RemoteToMatrix } from "../../src/bridge/remote-to-matrix.ts";
 import {
   type EventId,
   parseMxcUri,
-  type RemoteUserId,
   type RoomId,
   remoteMessageId,
   remoteRoomId,
@@ -26,38 +18,22 @@ import {
 } from "../../src/ids.ts";
 import type { Intent } from "../../src/matrix/intent.ts";
 import type { IntentFactory } from "../../src/matrix/intents.ts";
-import type { NetworkPlugin } from "../../src/network.ts";
 import { KeyedQueue } from "../../src/pipeline/keyed-queue.ts";
-import { RoomQueues } from "../../src/pipeline/room-queues.ts";
-import { LevelStore } from "../../src/store/level-store.ts";
-import type { RoomLink } from "../../src/store/store.ts";
 import { captureLogs } from "../matrix/helpers.ts";
+import {
+  ALICE,
+  intentsOf,
+  LOBBY,
+  linkedStore,
+  naming,
+  ROOM,
+  remoteToMatrix,
+  testNetwork,
+} from "./bridge-fixture.ts";
 
-const naming = new Naming({
-  domain: "example.org",
-  botLocalpart: "bridgebot",
-  ghostTemplate: "testnet_{id}",
-  aliasTemplate: "testnet_{id}",
-});
-const ROOM = "!room:example.org" as RoomId;
-const LOBBY = remoteRoomId("lobby");
-const ALICE = "@alice:example.org" as UserId;
 const CAROL = { id: remoteUserId("carol"), displayName: "Carol" };
-const link: RoomLink = { roomId: ROOM, remoteRoomId: LOBBY, kind: "portal", createdAt: 0 };
 
-let dir: string;
-let store: LevelStore;
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "remote-threads-"));
-  store = await LevelStore.open({ path: dir, sync: false });
-  await store.putRoomLink(link);
-});
-
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const store = linkedStore("remote-threads-");
 
 /** Remote → Matrix with the homeserver replaced by a recorder of the events sent. */
 function fromNetwork() {
@@ -82,33 +58,12 @@ function fromNetwork() {
         return `$sent${sent.length}` as EventId;
       },
     }) as unknown as Intent;
-  const intents = {
-    bot: intentOf(naming.botUserId),
-    client: {},
-    intentFor: intentOf,
-  } as unknown as IntentFactory;
-  const network = { info: { id: "testnet", displayName: "Test network" } } as unknown as NetworkPlugin;
-  const remote = new RemoteToMatrix({
-    stopping: new AbortController().signal,
-    directChats: {} as DirectChats,
-    store,
-    intents,
-    ghosts: {
-      ensure: async (user: { id: RemoteUserId }) => naming.ghostUserId(user.id),
-    } as unknown as Ghosts,
-    portals: { ensure: (id: typeof LOBBY) => store.getRoomLinkByRemote(id) } as unknown as Portals,
-    puppets: new Puppets({ store, network, doublePuppetIntents: null, domain: "example.org" }),
-    queues: new RoomQueues(new KeyedQueue()),
-    pillOf: (id) => naming.ghostUserId(id),
-    bridgeId: "testbridge",
-    logger: captureLogs().logger,
-    onBridged: () => undefined,
-  });
+  const remote = remoteToMatrix({ store: store(), intents: intentsOf(intentOf), network: testNetwork() });
   return { remote, sent };
 }
 
 async function mapped(eventId: string, remoteId: string) {
-  await store.putEventLink({
+  await store().putEventLink({
     roomId: ROOM,
     eventId: eventId as EventId,
     remoteRoomId: LOBBY,
@@ -218,12 +173,11 @@ describe("a plugin command's portal invitation (Portals.openFor)", () => {
       invite: async (_roomId: RoomId, userId: UserId) => void invited.push(userId),
       createRoom: async () => "!made:example.org" as RoomId,
     };
-    const network = {
-      info: { id: "testnet", displayName: "Test network" },
+    const network = testNetwork({
       resolveRoom: async (id: string) => (id === "lobby" || id === "attic" ? { id: remoteRoomId(id) } : null),
-    } as unknown as NetworkPlugin;
+    });
     const made = new Portals({
-      store,
+      store: store(),
       intents: { bot } as unknown as IntentFactory,
       naming,
       queue: new KeyedQueue(),
@@ -251,14 +205,14 @@ describe("a plugin command's portal invitation (Portals.openFor)", () => {
   it("makes the portal of a room that has none", async () => {
     const { made, invited } = portals();
     assert.equal(await made.openFor(remoteRoomId("attic"), ALICE), "#testnet_attic:example.org");
-    assert.equal((await store.getRoomLinkByRemote(remoteRoomId("attic")))?.roomId, "!made:example.org");
+    assert.equal((await store().getRoomLinkByRemote(remoteRoomId("attic")))?.roomId, "!made:example.org");
     assert.deepEqual(invited, [ALICE]);
   });
 
   it("refuses a room the network does not know, and one plumbed into a room of its own", async () => {
     const { made, invited } = portals();
     await assert.rejects(made.openFor(remoteRoomId("nowhere"), ALICE), /cannot have a portal/);
-    await store.putRoomLink({
+    await store().putRoomLink({
       roomId: "!theirs:example.org" as RoomId,
       remoteRoomId: remoteRoomId("club"),
       kind: "plumbed",

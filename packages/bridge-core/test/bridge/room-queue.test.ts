@@ -2,66 +2,42 @@
 // still being delivered (a read marker, a reaction) is bridged after the delivery, when the message is mapped.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, it } from "node:test";
-import type { DirectChats } from "../../src/bridge/direct-chats.ts";
-import type { Ghosts } from "../../src/bridge/ghosts.ts";
+import { describe, it } from "node:test";
 import { MatrixToRemote } from "../../src/bridge/matrix-to-remote.ts";
-import { Naming } from "../../src/bridge/naming.ts";
 import { NetworkDoor } from "../../src/bridge/network-door.ts";
 import { OutgoingParts } from "../../src/bridge/outgoing-parts.ts";
-import type { Portals } from "../../src/bridge/portals.ts";
 import { Puppets } from "../../src/bridge/puppets.ts";
-import { RemoteToMatrix } from "../../src/bridge/remote-to-matrix.ts";
 import {
   type EventId,
   localpartOf,
-  type RemoteUserId,
   type RoomId,
   remoteMessageId,
-  remoteRoomId,
   remoteUserId,
   type UserId,
 } from "../../src/ids.ts";
 import type { Intent } from "../../src/matrix/intent.ts";
-import type { IntentFactory } from "../../src/matrix/intents.ts";
-import type { NetworkPlugin } from "../../src/network.ts";
 import { KeyedQueue } from "../../src/pipeline/keyed-queue.ts";
 import { RoomQueues } from "../../src/pipeline/room-queues.ts";
-import { LevelStore } from "../../src/store/level-store.ts";
-import type { RoomLink } from "../../src/store/store.ts";
 import { captureLogs } from "../matrix/helpers.ts";
+import {
+  ALICE,
+  intentsOf,
+  LOBBY,
+  link,
+  linkedStore,
+  naming,
+  ROOM,
+  remoteToMatrix,
+  testNetwork,
+} from "./bridge-fixture.ts";
 
-const naming = new Naming({
-  domain: "example.org",
-  botLocalpart: "bridgebot",
-  ghostTemplate: "testnet_{id}",
-  aliasTemplate: "testnet_{id}",
-});
-const ROOM = "!room:example.org" as RoomId;
-const LOBBY = remoteRoomId("lobby");
-const ALICE = "@alice:example.org" as UserId;
 const MESSAGE = "$message" as EventId;
-const link: RoomLink = { roomId: ROOM, remoteRoomId: LOBBY, kind: "portal", createdAt: 0 };
 
-let dir: string;
-let store: LevelStore;
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "room-queue-"));
-  store = await LevelStore.open({ path: dir, sync: false });
-  await store.putRoomLink(link);
-});
-
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const linked = linkedStore("room-queue-");
 
 describe("one queue per bridged room", () => {
   it("bridges a reaction reported while its message is being delivered after the message is mapped, without waiting", async () => {
+    const store = linked();
     const { logger } = captureLogs();
     const queues = new RoomQueues(new KeyedQueue());
     const reactions: { target: EventId; key: string }[] = [];
@@ -74,14 +50,9 @@ describe("one queue per bridged room", () => {
           return "$reaction" as EventId;
         },
       }) as unknown as Intent;
-    const intents = {
-      bot: ghost(naming.botUserId),
-      client: {},
-      intentFor: ghost,
-    } as unknown as IntentFactory;
+    const intents = intentsOf(ghost);
     let reported: Promise<void> | undefined;
-    const network = {
-      info: { id: "testnet", displayName: "Test network" },
+    const network = testNetwork({
       automaticIdentity: async (userId: UserId) => remoteUserId(localpartOf(userId)),
       // The network tells of a reaction to the message before the send has returned its id.
       sendMessage: async () => {
@@ -95,24 +66,9 @@ describe("one queue per bridged room", () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
         return { remoteMessageId: remoteMessageId("sent-1") };
       },
-    } as unknown as NetworkPlugin;
-    const puppets = new Puppets({ store, network, doublePuppetIntents: null, domain: "example.org" });
-    const fromNetwork = new RemoteToMatrix({
-      stopping: new AbortController().signal,
-      directChats: {} as DirectChats,
-      store,
-      intents,
-      ghosts: {
-        ensure: async (user: { id: RemoteUserId }) => naming.ghostUserId(user.id),
-      } as unknown as Ghosts,
-      portals: { ensure: (id: typeof LOBBY) => store.getRoomLinkByRemote(id) } as unknown as Portals,
-      puppets,
-      queues,
-      pillOf: (id) => naming.ghostUserId(id),
-      bridgeId: "testbridge",
-      logger,
-      onBridged: () => undefined,
     });
+    const puppets = new Puppets({ store, network, doublePuppetIntents: null, domain: "example.org" });
+    const fromNetwork = remoteToMatrix({ store, intents, network, queues, puppets, logger });
     const door = new NetworkDoor({
       network,
       stopping: new AbortController().signal,
