@@ -11,19 +11,9 @@ import { coreScenarios } from "../harness/core-scenarios.ts";
 import { HOMESERVERS } from "../harness/homeserver.ts";
 import type { TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
+import { relayedText } from "../harness/telegram/shown-text.ts";
 import type { TelegramEmulator } from "../harness/telegram/telegram-emulator.ts";
 import { CAROL as carol, GROUP as group, startTelegramSuite } from "../harness/telegram/telegram-suite.ts";
-
-/** What a Telegram client shows of the bot's relayed HTML, without the `**Name**: ` the relay puts first. */
-function relayedText(html: string): string {
-  const text = html
-    .replace(/<[^>]*>/g, "")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&");
-  return text.slice(text.indexOf(": ") + 2);
-}
 
 for (const homeserver of HOMESERVERS)
   describe(`Telegram bridge with the Bot API emulator and ${homeserver}`, () => {

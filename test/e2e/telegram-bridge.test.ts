@@ -14,6 +14,7 @@ import { eventually } from "../harness/eventually.ts";
 import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
 import { tally } from "../harness/tally.ts";
+import { relayedText, relayedWords, shownText } from "../harness/telegram/shown-text.ts";
 import type {
   BotMessage,
   TelegramEmulator,
@@ -26,16 +27,6 @@ import {
   GROUP as group,
   startTelegramSuite,
 } from "../harness/telegram/telegram-suite.ts";
-
-/** What a Telegram client shows for the bot's HTML: the text without tags, entities read. */
-function shownText(html: string): string {
-  return html
-    .replace(/<[^>]*>/g, "")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&");
-}
 
 describe("Telegram bridge with the Bot API emulator and Synapse", () => {
   const runDir = useRunDir("telegram-bridge");
@@ -114,9 +105,7 @@ describe("Telegram bridge with the Bot API emulator and Synapse", () => {
       (e) =>
         e.sender === ghost(carol) &&
         e.content["body"] === "bold <x> link (https://example.org/?a=1&b=2) code",
-      {
-        roomId: room,
-      },
+      { roomId: room },
     );
     assert.equal(
       message.content["formatted_body"],
@@ -342,10 +331,7 @@ describe("Telegram bridge with the Bot API emulator and Synapse", () => {
     const toMatrix = Array.from({ length: 10 }, (_, i) => `telegram after the Synapse restart ${i}`);
     for (const body of toMatrix) await emulator.say(group, carol, body);
     await alice.waitForEvent((e) => e.content["body"] === toMatrix.at(-1), { roomId: room });
-    const relayed = (await emulator.activity(group)).messages.map((m) => {
-      const text = shownText(m.text);
-      return text.slice(text.indexOf(": ") + 2);
-    });
+    const relayed = (await emulator.activity(group)).messages.map((m) => relayedText(m.text));
     tally(t, "Matrix → Telegram after a Synapse restart", toTelegram, relayed);
     const onMatrix = alice
       .eventsSeen(room)
@@ -379,11 +365,7 @@ describe("Telegram bridge with the Bot API emulator and Synapse", () => {
     const parts = messages.slice(start, end).map((m) => shownText(m.text));
     assert.ok(parts.length >= 3, `split into ${parts.length} messages`);
     assert.ok(parts.every((p) => p.length <= 4096));
-    const words = parts
-      .join(" ")
-      .replaceAll("Alice <script>: ", "")
-      .split(/\s+/)
-      .filter((w) => w !== "");
+    const words = relayedWords(parts, "Alice <script>");
     assert.deepEqual(words, long.split(" "), "every word arrived, in order");
 
     // Telegram failing part way through a split message: the retry sends only what is missing.
@@ -400,11 +382,7 @@ describe("Telegram bridge with the Bot API emulator and Synapse", () => {
     const retried = (await emulator.activity(group)).messages.slice(before, -1).map((m) => shownText(m.text));
     assert.equal(retried.length, 2);
     assert.equal((await emulator.activity(group)).failed.length, 1, "the second part failed once");
-    const retriedWords = retried
-      .join(" ")
-      .replaceAll("Alice <script>: ", "")
-      .split(/\s+/)
-      .filter((w) => w !== "");
+    const retriedWords = relayedWords(retried, "Alice <script>");
     assert.deepEqual(retriedWords, second.split(" "), "no part twice, none missing");
 
     await emulator.rawUpdate({
