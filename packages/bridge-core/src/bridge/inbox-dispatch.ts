@@ -6,7 +6,7 @@ import type { BridgeCrypto } from "../crypto/bridge-crypto.ts";
 import type { Logger } from "../log.ts";
 import type { KeyedQueue } from "../pipeline/keyed-queue.ts";
 import type { BridgeStore, InboxEntry } from "../store/store.ts";
-import type { HandlingOutcome } from "./matrix-events.ts";
+import { completeHandling, type HandlingOutcome } from "./matrix-events.ts";
 
 /** Events without a room (presence) still need an order; they share one queue. */
 const NO_ROOM_KEY = "no-room";
@@ -36,15 +36,16 @@ export class InboxDispatch {
     const roomId = entry.event["room_id"];
     const key = typeof roomId === "string" ? roomId : NO_ROOM_KEY;
     void this.deps.queue.run(key, async () => {
-      let scrub = false;
+      let outcome: HandlingOutcome | undefined;
       try {
-        scrub = (await this.deps.handle(entry)).heldCredentials;
+        outcome = await this.deps.handle(entry);
       } catch (err) {
         // Stopped mid-way: the entry stays in the inbox and is handled again at the next start.
         if (this.deps.stopping.aborted) return;
         this.deps.logger().error("event handling failed", { seq: entry.seq, type: entry.event.type, err });
       }
-      await this.deps.store().completeInbox(entry.seq, { scrub });
+      // The room's next event starts once this one's mappings and completion are on disk, written together.
+      await completeHandling(this.deps.store(), entry.seq, outcome);
     });
   }
 

@@ -81,6 +81,25 @@ export interface MatrixEventDeps {
 
 export interface HandlingOutcome {
   heldCredentials: boolean;
+  /**
+   * Store writes the handling started and did not wait for (the event's mappings): waited for together with the
+   * inbox entry's completion, which joins them in one write (inbox-dispatch.ts).
+   */
+  writes: Promise<void>[];
+}
+
+/**
+ * Marks an accepted entry handled. Asked for in the same turn as the event's mappings (`outcome.writes`), the
+ * completion goes to disk in the same write (the store groups the writes of a turn); this resolves once both are
+ * there. A crash before that write leaves neither, and the entry is handled again (resumed: see inbox-resume.ts).
+ */
+export async function completeHandling(
+  store: BridgeStore,
+  seq: number,
+  outcome: HandlingOutcome | undefined,
+): Promise<void> {
+  const completed = store.completeInbox(seq, { scrub: outcome?.heldCredentials ?? false });
+  await Promise.all([...(outcome?.writes ?? []), completed]);
 }
 
 export class MatrixEventHandler {
@@ -130,7 +149,7 @@ export class MatrixEventHandler {
    * that the store removes every trace of it instead of only marking it done.
    */
   async handle(entry: InboxEntry): Promise<HandlingOutcome> {
-    const outcome: HandlingOutcome = { heldCredentials: false };
+    const outcome: HandlingOutcome = { heldCredentials: false, writes: [] };
     await this.gaps.recoverBefore(entry);
     const crypto = this.deps.crypto();
     const readable = crypto === null ? entry : await crypto.readable(entry);
@@ -202,9 +221,11 @@ export class MatrixEventHandler {
     )
       this.gaps.noteHandled(roomId, eventId, ts);
     const { toRemote, roomActions } = this.deps;
-    if (event.type === "m.room.message") await toRemote.message(link, sender, event, receivedAt, resumed);
+    const { writes } = outcome;
+    if (event.type === "m.room.message")
+      await toRemote.message(link, sender, event, receivedAt, resumed, writes);
     else if (event.type === "m.room.redaction") await toRemote.redaction(link, sender, event, receivedAt);
-    else if (event.type === "m.reaction") await toRemote.reaction(link, sender, event, receivedAt);
+    else if (event.type === "m.reaction") await toRemote.reaction(link, sender, event, receivedAt, writes);
     else if (event.type === "m.room.topic" || event.type === "m.room.name") {
       await roomActions.roomChange(link, sender, event, receivedAt);
     } else if (event.type === "m.room.power_levels" && event["state_key"] === "") {
@@ -325,7 +346,6 @@ export class MatrixEventHandler {
 
   /** Handles an entry accepted outside a transaction and marks it done (scrubbed, if it held credentials). */
   private async handleAccepted(entry: InboxEntry): Promise<void> {
-    const { heldCredentials } = await this.handle(entry);
-    await this.deps.store.completeInbox(entry.seq, { scrub: heldCredentials });
+    await completeHandling(this.deps.store, entry.seq, await this.handle(entry));
   }
 }

@@ -63,14 +63,28 @@ export class MatrixToRemote {
     );
   }
 
-  private async mapped(link: RoomLink, eventId: unknown, remoteId: RemoteMessageId | undefined) {
+  /**
+   * Records what the network answered. With `writes` (the handling's, see HandlingOutcome) the mapping is handed on
+   * instead of waited for: the inbox entry's completion joins it in the same store write, so an event costs one
+   * write to wait for, not two, and its room goes on only once both are on disk (inbox-dispatch.ts).
+   */
+  private async mapped(
+    link: RoomLink,
+    eventId: unknown,
+    remoteId: RemoteMessageId | undefined,
+    writes: Promise<void>[] | undefined,
+  ) {
     if (!isEventId(eventId) || remoteId === undefined) return;
-    await this.deps.store.putEventLink({
+    const written = this.deps.store.putEventLink({
       roomId: link.roomId,
       eventId,
       remoteRoomId: link.remoteRoomId,
       remoteMessageId: remoteId,
     });
+    if (writes === undefined) return written;
+    // Waited for with the completion; this only keeps a failure from counting as unhandled meanwhile.
+    written.catch(() => undefined);
+    writes.push(written);
   }
 
   async message(
@@ -79,10 +93,11 @@ export class MatrixToRemote {
     event: MatrixEventJson,
     receivedAt: number,
     resumed = false,
+    writes?: Promise<void>[],
   ): Promise<void> {
     const content = obj(event["content"]);
     const edit = editOf(content);
-    if (edit) return this.edit(link, sender, edit.target, edit.newContent, event, receivedAt);
+    if (edit) return this.edit(link, sender, edit.target, edit.newContent, event, receivedAt, writes);
     const msgtype = str(content["msgtype"]);
     if (msgtype === undefined || str(content["body"]) === undefined) return;
     // Resumed after a crash between delivering and marking the event handled: it went out already. Only a room's
@@ -111,7 +126,7 @@ export class MatrixToRemote {
     };
     const errand = { roomId: link.roomId, sender, type: msgtype, what: "message", receivedAt, resumed };
     await this.deps.door.sendMessage(errand, message, (result) =>
-      this.mapped(link, eventId, result.remoteMessageId),
+      this.mapped(link, eventId, result.remoteMessageId, writes),
     );
   }
 
@@ -122,6 +137,7 @@ export class MatrixToRemote {
     newContent: Json,
     event: MatrixEventJson,
     receivedAt: number,
+    writes: Promise<void>[] | undefined,
   ): Promise<void> {
     if (str(newContent["body"]) === undefined) return;
     // Homeservers let anyone send an edit of any message; only its author's goes on (see authorship.ts).
@@ -144,7 +160,7 @@ export class MatrixToRemote {
     // Without edits the correction goes out as a new message, marked the way chat users mark corrections.
     const correction: RichText = [{ type: "text", text: "* " }, ...text];
     await door.sendMessage(errand, { ...side, kind, text: correction }, (result) =>
-      this.mapped(link, event["event_id"], result.remoteMessageId),
+      this.mapped(link, event["event_id"], result.remoteMessageId, writes),
     );
   }
 
@@ -174,7 +190,13 @@ export class MatrixToRemote {
    * A reaction goes out as the user's puppet's reaction; without the plugin's sendReaction, or for a relayed user,
    * as a message saying who reacted with what to which message (a relayed one as an emote: "* name reacted …").
    */
-  async reaction(link: RoomLink, sender: UserId, event: MatrixEventJson, receivedAt: number): Promise<void> {
+  async reaction(
+    link: RoomLink,
+    sender: UserId,
+    event: MatrixEventJson,
+    receivedAt: number,
+    writes?: Promise<void>[],
+  ): Promise<void> {
     const reaction = reactionOf(obj(event["content"]));
     if (reaction === undefined) return;
     const { parts, door } = this.deps;
@@ -187,7 +209,7 @@ export class MatrixToRemote {
     const errand = { roomId: link.roomId, sender, type: "m.reaction", what: "reaction", receivedAt };
     if (as.kind === "puppet" && door.has("sendReaction")) {
       await door.sendReaction(errand, { ...side, target: remoteTarget, key: reaction.key }, (result) =>
-        this.mapped(link, event["event_id"], result.remoteMessageId),
+        this.mapped(link, event["event_id"], result.remoteMessageId, writes),
       );
       return;
     }

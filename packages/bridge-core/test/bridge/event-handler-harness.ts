@@ -259,13 +259,15 @@ export async function handlerUnderTest(
     opened,
     logs: lines,
     async handle(event, kind = "timeline") {
-      await handler.handle({
+      const outcome = await handler.handle({
         seq: ++seq,
         txnId: "t" as InboxEntry["txnId"],
         kind,
         event,
         receivedAt: Date.now(),
       });
+      // As the dispatcher does before the room's next event: the mappings the handling handed on are written.
+      await Promise.all(outcome.writes);
     },
     async close() {
       handler.stop();
