@@ -9,11 +9,11 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { before, describe, test } from "node:test";
 import { plainText } from "bridge-core";
-import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
-import { EncryptedClient } from "../harness/encrypted-client.ts";
-import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
+import type { BridgeStack } from "../harness/bridge-stack.ts";
+import type { EncryptedClient } from "../harness/encrypted-client.ts";
+import { startEncryptedStack } from "../harness/encrypted-stack.ts";
+import type { TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
-import { SYNAPSE_ENCRYPTION_CONFIG } from "../harness/synapse-encryption.ts";
 
 describe("encryption required", () => {
   const runDir = useRunDir("bridge-e2ee-required");
@@ -24,17 +24,10 @@ describe("encryption required", () => {
   const marker = (what: string) => `${what} ${randomUUID()}`;
 
   before(async () => {
-    stack = await startBridgeStack({
-      runDir: runDir.path,
+    ({ stack, alice, element } = await startEncryptedStack(runDir, {
       network: { rooms: [{ id: "townhall", name: "Town hall" }], users: [] },
-      homeserverConfig: SYNAPSE_ENCRYPTION_CONFIG,
-      extraConfig: { encryption: { allow: true, require: true } },
-    });
-    runDir.addTeardown((failed) => stack.stop(failed));
-    alice = await registerUser(stack.synapse, "alice", { displayName: "Alice" });
-    runDir.addTeardown(() => alice.close());
-    element = await EncryptedClient.start(alice);
-    runDir.addTeardown(() => element.stop());
+      encryption: { allow: true, require: true },
+    }));
   });
 
   test("a portal is made encrypted; an unencrypted message in it stays on Matrix, the encrypted one after it goes", async () => {

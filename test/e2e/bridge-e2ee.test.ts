@@ -7,11 +7,12 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { before, describe, test } from "node:test";
 import { parseRoomId, plainText, remoteRoomId, remoteUserId, richText } from "bridge-core";
-import { type BridgeStack, startBridgeStack } from "../harness/bridge-stack.ts";
-import { EncryptedClient } from "../harness/encrypted-client.ts";
-import { registerUser, type TestClient } from "../harness/matrix-test-client.ts";
+import type { BridgeStack } from "../harness/bridge-stack.ts";
+import type { EncryptedClient } from "../harness/encrypted-client.ts";
+import { startEncryptedStack } from "../harness/encrypted-stack.ts";
+import type { TestClient } from "../harness/matrix-test-client.ts";
 import { useRunDir } from "../harness/run-dir.ts";
-import { eventsHolding, SYNAPSE_ENCRYPTION_CONFIG } from "../harness/synapse-encryption.ts";
+import { eventsHolding } from "../harness/synapse-encryption.ts";
 
 describe("end-to-end encrypted rooms, bridged", () => {
   const runDir = useRunDir("bridge-e2ee");
@@ -34,8 +35,7 @@ describe("end-to-end encrypted rooms, bridged", () => {
     );
 
   before(async () => {
-    stack = await startBridgeStack({
-      runDir: runDir.path,
+    ({ stack, alice, element } = await startEncryptedStack(runDir, {
       network: {
         rooms: [
           { id: "townhall", name: "Town hall" },
@@ -43,14 +43,8 @@ describe("end-to-end encrypted rooms, bridged", () => {
         ],
         users: [{ id: "dave", displayName: "Dave" }],
       },
-      homeserverConfig: SYNAPSE_ENCRYPTION_CONFIG,
-      extraConfig: { encryption: { allow: true, default: true } },
-    });
-    runDir.addTeardown((failed) => stack.stop(failed));
-    alice = await registerUser(stack.synapse, "alice", { displayName: "Alice" });
-    runDir.addTeardown(() => alice.close());
-    element = await EncryptedClient.start(alice);
-    runDir.addTeardown(() => element.stop());
+      encryption: { allow: true, default: true },
+    }));
   });
 
   test("a DM with the bot created encrypted: greeted, and commands answered, all encrypted", async () => {
